@@ -1,0 +1,1 @@
+//! The sync engine: canonical records, fingerprints, the pure three-way planner and the plan applier.

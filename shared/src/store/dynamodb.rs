@@ -1,0 +1,1 @@
+//! DynamoDB adapter of the [`StateStore`](super::StateStore).

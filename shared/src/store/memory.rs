@@ -1,0 +1,1 @@
+//! In-memory [`StateStore`](super::StateStore) for pure unit tests.

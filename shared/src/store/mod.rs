@@ -1,0 +1,196 @@
+//! The state-store port: everything the product persists besides the two external systems.
+//!
+//! One trait, two adapters: [`dynamodb::DynamoStore`] (single-table design, see `docs/state-store.md`) and
+//! [`memory::MemoryStore`] for pure unit tests. The engine and the workflows see only [`StateStore`].
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
+use crate::runs::RunRecord;
+use crate::settings::IntegrationSettings;
+
+pub mod dynamodb;
+pub mod memory;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// A conditional write lost: someone else changed the item since it was read.
+    #[error("concurrent modification of {what}")]
+    Conflict { what: String },
+    /// The lease for this integration and workflow is held by another live run.
+    #[error("{workflow} is already running for integration {integration_id} (run {holder}, lease until {expires_at})")]
+    LeaseHeld {
+        integration_id: IntegrationId,
+        workflow: Workflow,
+        holder: String,
+        expires_at: Timestamp,
+    },
+    /// The lease this caller held was taken over or released (it expired).
+    #[error("lease lost for {workflow} of integration {integration_id}")]
+    LeaseLost {
+        integration_id: IntegrationId,
+        workflow: Workflow,
+    },
+    /// An item in the store could not be decoded (written by another version, or corrupted).
+    #[error("corrupt item {key}: {reason}")]
+    Corrupt { key: String, reason: String },
+    /// The backend failed (network, throttling, permissions); carries the backend's message with context.
+    #[error("state store backend error during {operation}: {message}")]
+    Backend { operation: String, message: String },
+}
+
+/// A link between one Personio record and one TimeTrack record of a kind, and what was last synced.
+///
+/// A mapping may exist with only one side's id while a create is in flight: that is the *intent*,
+/// written before the create so that a run dying between the create and the mapping update adopts the
+/// twin next time instead of creating it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub integration_id: IntegrationId,
+    pub kind: EntityKind,
+    /// Stable id of the mapping itself; survives a side's id changing (TimeTrack absence re-create).
+    pub mapping_id: String,
+    pub personio_id: Option<String>,
+    pub timetrack_id: Option<String>,
+    /// Fingerprint of the canonical form last synced to both sides; `None` until the first sync completes.
+    pub fingerprint: Option<String>,
+    /// The day the record belongs to, so that a windowed run loads only mappings in its window.
+    /// `None` for kinds without a date (employees).
+    pub anchor_date: Option<Date>,
+    pub intent: Option<PendingIntent>,
+    /// Consecutive failures of the last attempts; reset on success.
+    pub failures: u32,
+    pub last_error: Option<String>,
+    /// Set when the record is parked (too many failures, or a write the other side refuses for good).
+    pub parked: Option<String>,
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version; incremented on every put.
+    pub version: u64,
+}
+
+/// A create that was about to happen in `target`, recorded before it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingIntent {
+    pub target: System,
+    /// The natural key by which the created twin will be found and adopted.
+    pub natural_key: String,
+    /// Fingerprint of the canonical value being written.
+    pub fingerprint: String,
+    pub run_id: String,
+    pub created_at: Timestamp,
+}
+
+/// Where scheduled runs of a workflow start their next window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub last_success_at: Timestamp,
+    pub run_id: String,
+}
+
+/// Held by one run of one workflow of one integration at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub integration_id: IntegrationId,
+    pub workflow: Workflow,
+    /// Who holds it: the run id.
+    pub holder: String,
+    pub expires_at: Timestamp,
+}
+
+/// A page of run records, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunPage {
+    pub runs: Vec<RunRecord>,
+    /// Opaque; pass back to get the next page. `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    // --- settings -------------------------------------------------------------------------------
+    async fn get_settings(
+        &self,
+        integration_id: &IntegrationId,
+    ) -> Result<Option<IntegrationSettings>, StoreError>;
+    async fn put_settings(
+        &self,
+        integration_id: &IntegrationId,
+        settings: &IntegrationSettings,
+    ) -> Result<(), StoreError>;
+
+    // --- mappings -------------------------------------------------------------------------------
+    /// All mappings of a kind; with a window, only those whose `anchor_date` lies in it plus those
+    /// without an anchor date.
+    async fn list_mappings(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: Option<&DateWindow>,
+    ) -> Result<Vec<Mapping>, StoreError>;
+    /// Writes `mapping` if the stored version equals `mapping.version - 1` (or, for version 1, if no
+    /// mapping with that id exists). Returns `StoreError::Conflict` otherwise.
+    async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError>;
+    /// Deletes the mapping if its stored version equals `expected_version`.
+    async fn delete_mapping(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        mapping_id: &str,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
+
+    // --- watermarks -----------------------------------------------------------------------------
+    async fn get_watermark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+    ) -> Result<Option<Watermark>, StoreError>;
+    async fn put_watermark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        watermark: &Watermark,
+    ) -> Result<(), StoreError>;
+
+    // --- runs -----------------------------------------------------------------------------------
+    /// Creates or replaces a run record. Records expire (TTL) after the store's retention.
+    async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError>;
+    async fn get_run(
+        &self,
+        integration_id: &IntegrationId,
+        run_id: &str,
+    ) -> Result<Option<RunRecord>, StoreError>;
+    /// Newest first, optionally of one workflow only.
+    async fn list_runs(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Option<Workflow>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<RunPage, StoreError>;
+
+    // --- leases ---------------------------------------------------------------------------------
+    /// Takes the lease if it is free, expired, or already held by `holder`; otherwise `LeaseHeld`.
+    async fn acquire_lease(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        holder: &str,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError>;
+    /// Extends a lease still held by its holder; `LeaseLost` if it was taken over.
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError>;
+    /// Releases the lease if still held by its holder (a no-op otherwise).
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+}
