@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint unit test test-only simulators clean
+.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only simulators clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,12 +21,15 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-lint: setup fmt-check clippy ## formatting, clippy (and template lint once infra lands)
+lint-infra: setup ## cfn-lint the SAM template
+	$(VENV)/bin/cfn-lint infra/template.yaml
+
+lint: setup fmt-check clippy lint-infra ## formatting, clippy, template lint
 
 unit: ## pure unit tests only (no emulator needed)
 	$(CARGO) nextest run --workspace --lib
 
-test: setup fmt-check clippy ## the whole suite: lint, then every test with moto_server running
+test: setup fmt-check clippy lint-infra ## the whole suite: lint, then every test with moto_server running
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast
 
 test-only: setup ## the whole suite without the lint steps

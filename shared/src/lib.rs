@@ -9,10 +9,15 @@
 //! - [`runs`]: the run record, what every sync run leaves behind.
 //! - [`connectors`]: HTTP clients of Personio API v2 and TimeTrack API v2 "ext" (wire shapes live here only).
 //! - [`engine`]: canonical records, fingerprints, the pure three-way planner and the plan applier.
+pub mod aws;
 pub mod connectors;
 pub mod credentials;
 pub mod domain;
 pub mod engine;
 pub mod runs;
+pub mod scheduling;
+pub mod service;
 pub mod settings;
 pub mod store;
+pub mod timezone;
+pub mod workflows;

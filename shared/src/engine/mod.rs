@@ -1,1 +1,32 @@
 //! The sync engine: canonical records, fingerprints, the pure three-way planner and the plan applier.
+//!
+//! See `docs/sync-engine.md` for the model, the decision table and the guarantees under crashes.
+pub mod apply;
+pub mod clock;
+pub mod fingerprint;
+pub mod kind;
+pub mod plan;
+pub mod planner;
+pub mod port;
+pub mod runner;
+pub mod scheduler;
+#[doc(hidden)]
+pub mod testkit;
+pub mod window;
+
+#[cfg(test)]
+mod planner_tests;
+#[cfg(test)]
+mod runner_tests;
+
+pub use apply::{Applier, ApplyReport};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use fingerprint::{fingerprint, FingerprintError};
+pub use kind::{Record, SyncKind};
+pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReason};
+pub use planner::{plan, SideState};
+pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort};
+pub use runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
+pub use scheduler::{
+    ContinuationScheduler, EventBridgeScheduler, RecordingScheduler, SchedulerError,
+};

@@ -1,1 +1,903 @@
 //! DynamoDB adapter of the [`StateStore`](super::StateStore).
+//!
+//! Single-table design (full table of item types in `docs/state-store.md`): partition key `pk`, sort key
+//! `sk`, both strings; TTL on the numeric attribute `expires_at` (epoch seconds).
+//!
+//! | item | `pk` | `sk` |
+//! |---|---|---|
+//! | settings | `INT#<id>` | `SETTINGS` |
+//! | watermark | `INT#<id>` | `WM#<workflow>` |
+//! | lease | `INT#<id>` | `LEASE#<workflow>` |
+//! | mapping | `INT#<id>#MAP#<kind>` | `M#<mapping_id>` |
+//! | run | `INT#<id>#RUN` | `<started_at, 9 fraction digits>Z#<run_id>` |
+//! | run lookup | `INT#<id>#RUNID` | `<run_id>` (attribute `run_sk` points at the run item) |
+//!
+//! Runs sort by start time whatever their id looks like; the lookup item makes `get_run` by id one extra
+//! `GetItem`. Both are written in one transaction so neither can exist without the other.
+//!
+//! Expressions are kept to plain, long-standing DynamoDB syntax (conditions, `BETWEEN`,
+//! `attribute_not_exists`) so that moto, which answers unsupported expressions with a 500, behaves like
+//! the real service.
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
+    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use jiff::civil::Date;
+use jiff::Timestamp;
+
+use super::keys::{decode_cursor, encode_cursor, lease_expiry_ms, run_sort_key, timestamp_from_ms};
+use super::{Lease, Mapping, PendingIntent, RunPage, StateStore, StoreError, Watermark};
+use crate::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
+use crate::runs::RunRecord;
+use crate::settings::IntegrationSettings;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// How long run records are kept before DynamoDB's TTL removes them.
+pub const DEFAULT_RUN_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+
+/// Extra time a lease item lives after its expiry before TTL may delete it. Expiry itself is decided by
+/// `expires_at_ms`; TTL only tidies up (and deletes lazily, hours late), so it must never be the judge.
+const LEASE_TTL_SLACK_SECS: i64 = 24 * 60 * 60;
+
+/// The TTL attribute (epoch seconds) enabled on the table.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// The [`StateStore`] backed by one DynamoDB table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table_name: String,
+    run_retention: Duration,
+    query_page_size: Option<i32>,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table_name: String) -> Self {
+        Self {
+            client,
+            table_name,
+            run_retention: DEFAULT_RUN_RETENTION,
+            query_page_size: None,
+        }
+    }
+
+    /// Run records expire `retention` after their start (default [`DEFAULT_RUN_RETENTION`]).
+    pub fn with_run_retention(mut self, retention: Duration) -> Self {
+        self.run_retention = retention;
+        self
+    }
+
+    /// Caps the items per Query request (`Limit`). Only useful to prove that paging works with small pages;
+    /// by default DynamoDB's own 1 MB pages are used.
+    pub fn with_query_page_size(mut self, items: i32) -> Self {
+        self.query_page_size = Some(items.max(1));
+        self
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table_name
+    }
+
+    /// Creates the table (`pk`/`sk` strings, on-demand billing), waits until it is active and enables TTL
+    /// on [`TTL_ATTRIBUTE`]. Idempotent: an existing table is accepted and only its TTL is ensured.
+    pub async fn create_table(client: &Client, name: &str) -> Result<(), StoreError> {
+        let op = "create_table";
+        let build = |e: aws_smithy_types::error::operation::BuildError| backend(op, e);
+        let created = client
+            .create_table()
+            .table_name(name)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build)?,
+            )
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("sk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .map_err(build)?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("sk")
+                    .key_type(KeyType::Range)
+                    .build()
+                    .map_err(build)?,
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await;
+        if let Err(err) = created {
+            let exists = err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception());
+            if !exists {
+                return Err(backend(op, err));
+            }
+        }
+
+        // A new table is CREATING for a few seconds on AWS (moto creates it ACTIVE).
+        for _ in 0..120 {
+            let described = client
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .map_err(|e| backend("describe_table", e))?;
+            if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| backend("describe_time_to_live", e))?;
+        let enabled = ttl.time_to_live_description().is_some_and(|d| {
+            matches!(
+                d.time_to_live_status(),
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            ) && d.attribute_name() == Some(TTL_ATTRIBUTE)
+        });
+        if !enabled {
+            client
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .enabled(true)
+                        .attribute_name(TTL_ATTRIBUTE)
+                        .build()
+                        .map_err(|e| backend("update_time_to_live", e))?,
+                )
+                .send()
+                .await
+                .map_err(|e| backend("update_time_to_live", e))?;
+        }
+        Ok(())
+    }
+
+    async fn get_item(&self, op: &str, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table_name)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend(op, e))?;
+        Ok(out.item)
+    }
+
+    /// All items of a partition (optionally filtered), following `LastEvaluatedKey` to the end.
+    async fn query_all(
+        &self,
+        op: &str,
+        pk: String,
+        filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table_name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .consistent_read(true)
+                .set_limit(self.query_page_size)
+                .set_exclusive_start_key(start.take());
+            if let Some((expression, values)) = &filter {
+                request = request.filter_expression(*expression);
+                for (name, value) in values {
+                    request = request.expression_attribute_values(*name, value.clone());
+                }
+            }
+            let out = request.send().await.map_err(|e| backend(op, e))?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
+
+// --- keys --------------------------------------------------------------------------------------
+
+fn integration_pk(id: &IntegrationId) -> String {
+    format!("INT#{id}")
+}
+fn mapping_pk(id: &IntegrationId, kind: EntityKind) -> String {
+    format!("INT#{id}#MAP#{kind}")
+}
+fn mapping_sk(mapping_id: &str) -> String {
+    format!("M#{mapping_id}")
+}
+fn run_pk(id: &IntegrationId) -> String {
+    format!("INT#{id}#RUN")
+}
+fn run_lookup_pk(id: &IntegrationId) -> String {
+    format!("INT#{id}#RUNID")
+}
+fn watermark_sk(workflow: Workflow) -> String {
+    format!("WM#{workflow}")
+}
+fn lease_sk(workflow: Workflow) -> String {
+    format!("LEASE#{workflow}")
+}
+const SETTINGS_SK: &str = "SETTINGS";
+
+// --- attribute helpers -------------------------------------------------------------------------
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn backend(operation: &str, err: impl std::error::Error) -> StoreError {
+    StoreError::Backend {
+        operation: operation.to_string(),
+        message: DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// Reads the attributes of one item, reporting a missing or malformed one as `Corrupt` with the item key.
+struct Decoder<'a> {
+    item: &'a Item,
+    key: String,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(item: &'a Item) -> Self {
+        let part = |name: &str| {
+            item.get(name)
+                .and_then(|v| v.as_s().ok())
+                .map_or("?", String::as_str)
+        };
+        let key = format!("{}/{}", part("pk"), part("sk"));
+        Self { item, key }
+    }
+
+    fn corrupt(&self, reason: impl Into<String>) -> StoreError {
+        StoreError::Corrupt {
+            key: self.key.clone(),
+            reason: reason.into(),
+        }
+    }
+
+    fn opt_str(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(v)) => Ok(Some(v.clone())),
+            Some(_) => Err(self.corrupt(format!("attribute {name} is not a string"))),
+        }
+    }
+
+    fn str(&self, name: &str) -> Result<String, StoreError> {
+        self.opt_str(name)?
+            .ok_or_else(|| self.corrupt(format!("attribute {name} is missing")))
+    }
+
+    fn num<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        match self.item.get(name) {
+            Some(AttributeValue::N(v)) => v
+                .parse()
+                .map_err(|_| self.corrupt(format!("attribute {name} is not a valid number"))),
+            Some(_) => Err(self.corrupt(format!("attribute {name} is not a number"))),
+            None => Err(self.corrupt(format!("attribute {name} is missing"))),
+        }
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        let raw = self.str(name)?;
+        raw.parse()
+            .map_err(|e| self.corrupt(format!("attribute {name}: {e}")))
+    }
+
+    fn opt_parsed<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, StoreError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.opt_str(name)?
+            .map(|raw| {
+                raw.parse()
+                    .map_err(|e| self.corrupt(format!("attribute {name}: {e}")))
+            })
+            .transpose()
+    }
+
+    fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
+        let raw = self.str(name)?;
+        serde_json::from_str(&raw).map_err(|e| self.corrupt(format!("attribute {name}: {e}")))
+    }
+
+    fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.opt_str(name)?
+            .map(|raw| {
+                serde_json::from_str(&raw)
+                    .map_err(|e| self.corrupt(format!("attribute {name}: {e}")))
+            })
+            .transpose()
+    }
+}
+
+fn to_json(what: &str, value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        key: what.to_string(),
+        reason: format!("cannot encode: {e}"),
+    })
+}
+
+fn mapping_item(m: &Mapping) -> Result<Item, StoreError> {
+    let mut item = Item::new();
+    item.insert("pk".into(), s(mapping_pk(&m.integration_id, m.kind)));
+    item.insert("sk".into(), s(mapping_sk(&m.mapping_id)));
+    item.insert("integration_id".into(), s(m.integration_id.as_str()));
+    item.insert("kind".into(), s(m.kind.as_str()));
+    item.insert("mapping_id".into(), s(&m.mapping_id));
+    let optional = [
+        ("personio_id", m.personio_id.clone()),
+        ("timetrack_id", m.timetrack_id.clone()),
+        ("fingerprint", m.fingerprint.clone()),
+        ("anchor_date", m.anchor_date.map(|d| d.to_string())),
+        ("last_error", m.last_error.clone()),
+        ("parked", m.parked.clone()),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            item.insert(name.into(), s(value));
+        }
+    }
+    if let Some(intent) = &m.intent {
+        item.insert("intent".into(), s(to_json("mapping intent", intent)?));
+    }
+    item.insert("failures".into(), n(m.failures));
+    item.insert("updated_at".into(), s(m.updated_at.to_string()));
+    item.insert("version".into(), n(m.version));
+    Ok(item)
+}
+
+fn parse_kind(d: &Decoder<'_>) -> Result<EntityKind, StoreError> {
+    let raw = d.str("kind")?;
+    [
+        EntityKind::Employee,
+        EntityKind::TimeEntry,
+        EntityKind::Absence,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == raw)
+    .ok_or_else(|| d.corrupt(format!("unknown kind {raw:?}")))
+}
+
+fn mapping_from_item(item: &Item) -> Result<Mapping, StoreError> {
+    let d = Decoder::new(item);
+    Ok(Mapping {
+        integration_id: d.parsed("integration_id")?,
+        kind: parse_kind(&d)?,
+        mapping_id: d.str("mapping_id")?,
+        personio_id: d.opt_str("personio_id")?,
+        timetrack_id: d.opt_str("timetrack_id")?,
+        fingerprint: d.opt_str("fingerprint")?,
+        anchor_date: d.opt_parsed::<Date>("anchor_date")?,
+        intent: d.opt_json::<PendingIntent>("intent")?,
+        failures: d.num("failures")?,
+        last_error: d.opt_str("last_error")?,
+        parked: d.opt_str("parked")?,
+        updated_at: d.parsed("updated_at")?,
+        version: d.num("version")?,
+    })
+}
+
+fn conditional_failed<E>(
+    err: &aws_sdk_dynamodb::error::SdkError<E>,
+    check: impl Fn(&E) -> bool,
+) -> bool {
+    err.as_service_error().is_some_and(check)
+}
+
+fn mapping_conflict(id: &IntegrationId, kind: EntityKind, mapping_id: &str) -> StoreError {
+    StoreError::Conflict {
+        what: format!("mapping {kind}/{mapping_id} of integration {id}"),
+    }
+}
+
+/// TTL value (epoch seconds) `after` past `from`.
+fn ttl_epoch_seconds(from: Timestamp, after: Duration) -> i64 {
+    let after = i64::try_from(after.as_secs()).unwrap_or(i64::MAX);
+    from.as_second().saturating_add(after)
+}
+
+#[async_trait]
+impl StateStore for DynamoStore {
+    async fn get_settings(
+        &self,
+        integration_id: &IntegrationId,
+    ) -> Result<Option<IntegrationSettings>, StoreError> {
+        let item = self
+            .get_item(
+                "get_settings",
+                integration_pk(integration_id),
+                SETTINGS_SK.into(),
+            )
+            .await?;
+        item.as_ref()
+            .map(|item| Decoder::new(item).json("settings"))
+            .transpose()
+    }
+
+    async fn put_settings(
+        &self,
+        integration_id: &IntegrationId,
+        settings: &IntegrationSettings,
+    ) -> Result<(), StoreError> {
+        let json = to_json("settings", settings)?;
+        self.client
+            .update_item()
+            .table_name(&self.table_name)
+            .key("pk", s(integration_pk(integration_id)))
+            .key("sk", s(SETTINGS_SK))
+            .update_expression("SET settings = :s, updated_at = :u ADD version :one")
+            .expression_attribute_values(":s", s(json))
+            .expression_attribute_values(":u", s(Timestamp::now().to_string()))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(|e| backend("put_settings", e))?;
+        Ok(())
+    }
+
+    async fn list_mappings(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: Option<&DateWindow>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        // ISO dates compare as strings in date order, so BETWEEN works on the stored `YYYY-MM-DD`.
+        let filter = window.map(|w| {
+            (
+                "attribute_not_exists(anchor_date) OR anchor_date BETWEEN :from AND :to",
+                vec![
+                    (":from", s(w.from.to_string())),
+                    (":to", s(w.to.to_string())),
+                ],
+            )
+        });
+        let items = self
+            .query_all("list_mappings", mapping_pk(integration_id, kind), filter)
+            .await?;
+        items.iter().map(mapping_from_item).collect()
+    }
+
+    async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError> {
+        let conflict =
+            || mapping_conflict(&mapping.integration_id, mapping.kind, &mapping.mapping_id);
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table_name)
+            .set_item(Some(mapping_item(mapping)?));
+        let request = match mapping.version {
+            0 => return Err(conflict()),
+            1 => request.condition_expression("attribute_not_exists(pk)"),
+            v => request
+                .condition_expression("version = :prev")
+                .expression_attribute_values(":prev", n(v - 1)),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(e) if conditional_failed(&e, |e| e.is_conditional_check_failed_exception()) => {
+                Err(conflict())
+            }
+            Err(e) => Err(backend("put_mapping", e)),
+        }
+    }
+
+    async fn delete_mapping(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        mapping_id: &str,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table_name)
+            .key("pk", s(mapping_pk(integration_id, kind)))
+            .key("sk", s(mapping_sk(mapping_id)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if conditional_failed(&e, |e| e.is_conditional_check_failed_exception()) => {
+                Err(mapping_conflict(integration_id, kind, mapping_id))
+            }
+            Err(e) => Err(backend("delete_mapping", e)),
+        }
+    }
+
+    async fn get_watermark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+    ) -> Result<Option<Watermark>, StoreError> {
+        let item = self
+            .get_item(
+                "get_watermark",
+                integration_pk(integration_id),
+                watermark_sk(workflow),
+            )
+            .await?;
+        item.as_ref()
+            .map(|item| {
+                let d = Decoder::new(item);
+                Ok(Watermark {
+                    last_success_at: d.parsed("last_success_at")?,
+                    run_id: d.str("run_id")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn put_watermark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        watermark: &Watermark,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table_name)
+            .item("pk", s(integration_pk(integration_id)))
+            .item("sk", s(watermark_sk(workflow)))
+            .item("last_success_at", s(watermark.last_success_at.to_string()))
+            .item("run_id", s(&watermark.run_id))
+            .send()
+            .await
+            .map_err(|e| backend("put_watermark", e))?;
+        Ok(())
+    }
+
+    async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let op = "put_run";
+        let id = &run.integration_id;
+        let sort_key = run_sort_key(run);
+        let expires = n(ttl_epoch_seconds(run.started_at, self.run_retention));
+
+        // A replacement whose start time changed must not leave its old run item behind.
+        let previous = self
+            .get_item(op, run_lookup_pk(id), run.run_id.clone())
+            .await?
+            .map(|item| Decoder::new(&item).str("run_sk"))
+            .transpose()?
+            .filter(|old| *old != sort_key);
+
+        let run_item = Put::builder()
+            .table_name(&self.table_name)
+            .item("pk", s(run_pk(id)))
+            .item("sk", s(&sort_key))
+            .item("run_id", s(&run.run_id))
+            .item("workflow", s(run.workflow.as_str()))
+            .item("record", s(to_json("run record", run)?))
+            .item(TTL_ATTRIBUTE, expires.clone())
+            .build()
+            .map_err(|e| backend(op, e))?;
+        let lookup_item = Put::builder()
+            .table_name(&self.table_name)
+            .item("pk", s(run_lookup_pk(id)))
+            .item("sk", s(&run.run_id))
+            .item("run_sk", s(&sort_key))
+            .item(TTL_ATTRIBUTE, expires)
+            .build()
+            .map_err(|e| backend(op, e))?;
+        let mut request = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(run_item).build())
+            .transact_items(TransactWriteItem::builder().put(lookup_item).build());
+        if let Some(old) = previous {
+            let delete_old = Delete::builder()
+                .table_name(&self.table_name)
+                .key("pk", s(run_pk(id)))
+                .key("sk", s(old))
+                .build()
+                .map_err(|e| backend(op, e))?;
+            request =
+                request.transact_items(TransactWriteItem::builder().delete(delete_old).build());
+        }
+        request.send().await.map_err(|e| backend(op, e))?;
+        Ok(())
+    }
+
+    async fn get_run(
+        &self,
+        integration_id: &IntegrationId,
+        run_id: &str,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        let op = "get_run";
+        let Some(lookup) = self
+            .get_item(op, run_lookup_pk(integration_id), run_id.to_string())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let sort_key = Decoder::new(&lookup).str("run_sk")?;
+        let item = self.get_item(op, run_pk(integration_id), sort_key).await?;
+        item.as_ref()
+            .map(|item| Decoder::new(item).json("record"))
+            .transpose()
+    }
+
+    async fn list_runs(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Option<Workflow>,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<RunPage, StoreError> {
+        let op = "list_runs";
+        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let pk = run_pk(integration_id);
+        let mut start: Option<Item> = cursor
+            .map(decode_cursor)
+            .transpose()?
+            .map(|sk| HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(sk))]));
+        // One more than the page, to know whether another page follows.
+        let want = limit.saturating_add(1);
+        let request_limit = self
+            .query_page_size
+            .unwrap_or_else(|| i32::try_from(want).unwrap_or(i32::MAX).min(1000));
+
+        let mut found: Vec<(String, RunRecord)> = Vec::new();
+        'pages: loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table_name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(request_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| backend(op, e))?;
+            for item in out.items() {
+                let d = Decoder::new(item);
+                // The workflow filter runs here, not as a FilterExpression, so that `limit` counts
+                // matching runs rather than items read.
+                if let Some(w) = workflow {
+                    if d.str("workflow")? != w.as_str() {
+                        continue;
+                    }
+                }
+                found.push((d.str("sk")?, d.json("record")?));
+                if found.len() >= want {
+                    break 'pages;
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let next_cursor = if more {
+            found.last().map(|(sk, _)| encode_cursor(sk))
+        } else {
+            None
+        };
+        Ok(RunPage {
+            runs: found.into_iter().map(|(_, run)| run).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn acquire_lease(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        holder: &str,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError> {
+        let op = "acquire_lease";
+        let expires_ms = lease_expiry_ms(now, ttl);
+        let ttl_secs = (expires_ms / 1000).saturating_add(LEASE_TTL_SLACK_SECS);
+        // The conditional put can fail and the lease then vanish (released) before we read it: retry.
+        for _ in 0..3 {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table_name)
+                .item("pk", s(integration_pk(integration_id)))
+                .item("sk", s(lease_sk(workflow)))
+                .item("holder", s(holder))
+                .item("expires_at_ms", n(expires_ms))
+                .item(TTL_ATTRIBUTE, n(ttl_secs))
+                .condition_expression(
+                    "attribute_not_exists(pk) OR expires_at_ms < :now OR holder = :holder",
+                )
+                .expression_attribute_values(":now", n(now.as_millisecond()))
+                .expression_attribute_values(":holder", s(holder))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    return Ok(Lease {
+                        integration_id: integration_id.clone(),
+                        workflow,
+                        holder: holder.to_string(),
+                        expires_at: timestamp_from_ms(expires_ms),
+                    })
+                }
+                Err(e) if conditional_failed(&e, |e| e.is_conditional_check_failed_exception()) => {
+                    let current = self
+                        .get_item(op, integration_pk(integration_id), lease_sk(workflow))
+                        .await?;
+                    if let Some(item) = current {
+                        let d = Decoder::new(&item);
+                        return Err(StoreError::LeaseHeld {
+                            integration_id: integration_id.clone(),
+                            workflow,
+                            holder: d.str("holder")?,
+                            expires_at: timestamp_from_ms(d.num("expires_at_ms")?),
+                        });
+                    }
+                }
+                Err(e) => return Err(backend(op, e)),
+            }
+        }
+        Err(StoreError::Conflict {
+            what: format!("lease for {workflow} of integration {integration_id}"),
+        })
+    }
+
+    async fn renew_lease(
+        &self,
+        lease: &Lease,
+        now: Timestamp,
+        ttl: Duration,
+    ) -> Result<Lease, StoreError> {
+        let expires_ms = lease_expiry_ms(now, ttl);
+        let ttl_secs = (expires_ms / 1000).saturating_add(LEASE_TTL_SLACK_SECS);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key("pk", s(integration_pk(&lease.integration_id)))
+            .key("sk", s(lease_sk(lease.workflow)))
+            .update_expression("SET expires_at_ms = :e, expires_at = :ttl")
+            .condition_expression("holder = :holder")
+            .expression_attribute_values(":e", n(expires_ms))
+            .expression_attribute_values(":ttl", n(ttl_secs))
+            .expression_attribute_values(":holder", s(&lease.holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Lease {
+                expires_at: timestamp_from_ms(expires_ms),
+                ..lease.clone()
+            }),
+            Err(e) if conditional_failed(&e, |e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::LeaseLost {
+                    integration_id: lease.integration_id.clone(),
+                    workflow: lease.workflow,
+                })
+            }
+            Err(e) => Err(backend("renew_lease", e)),
+        }
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table_name)
+            .key("pk", s(integration_pk(&lease.integration_id)))
+            .key("sk", s(lease_sk(lease.workflow)))
+            .condition_expression("holder = :holder")
+            .expression_attribute_values(":holder", s(&lease.holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Someone else holds it now (ours expired and was taken over): theirs is not ours to free.
+            Err(e) if conditional_failed(&e, |e| e.is_conditional_check_failed_exception()) => {
+                Ok(())
+            }
+            Err(e) => Err(backend("release_lease", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_items_round_trip_every_field() {
+        let id = IntegrationId::new("acme").unwrap();
+        let full = super::super::contract::sample_mapping(
+            &id,
+            EntityKind::Absence,
+            "m#1",
+            Some(jiff::civil::date(2026, 3, 29)),
+        );
+        let item = mapping_item(&full).unwrap();
+        assert_eq!(item["pk"], s("INT#acme#MAP#absence"));
+        assert_eq!(item["sk"], s("M#m#1"));
+        assert_eq!(mapping_from_item(&item).unwrap(), full);
+
+        let sparse = super::super::contract::sample_mapping(&id, EntityKind::Employee, "e", None);
+        let item = mapping_item(&sparse).unwrap();
+        assert!(!item.contains_key("anchor_date") && !item.contains_key("intent"));
+        assert_eq!(mapping_from_item(&item).unwrap(), sparse);
+    }
+
+    #[test]
+    fn undecodable_items_are_corrupt_with_their_key() {
+        let id = IntegrationId::new("acme").unwrap();
+        let m = super::super::contract::sample_mapping(&id, EntityKind::Employee, "e", None);
+        let mut item = mapping_item(&m).unwrap();
+        item.insert("version".into(), s("two"));
+        match mapping_from_item(&item) {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, "INT#acme#MAP#employee/M#e");
+                assert!(reason.contains("version"), "{reason}");
+            }
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        item.remove("version");
+        assert!(matches!(
+            mapping_from_item(&item),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn run_ttl_counts_from_the_start() {
+        let start: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            ttl_epoch_seconds(start, DEFAULT_RUN_RETENTION),
+            start.as_second() + 90 * 86_400
+        );
+    }
+}

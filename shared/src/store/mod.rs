@@ -14,8 +14,13 @@ use crate::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
 use crate::runs::RunRecord;
 use crate::settings::IntegrationSettings;
 
+#[doc(hidden)]
+pub mod contract;
 pub mod dynamodb;
+mod keys;
 pub mod memory;
+
+pub use keys::new_run_id;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

@@ -1,0 +1,185 @@
+//! Request extractors whose every failure is a [`Problem`](shared::service::Problem): path identifiers
+//! validated once (integration id, workflow, run id), JSON bodies checked for content type, size and
+//! syntax, and query strings.
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use shared::domain::{IntegrationId, Workflow};
+use shared::service::problem::FieldProblem;
+use shared::service::Problem;
+
+use crate::problem::{from_bytes_rejection, from_path_rejection, from_query_rejection, ApiProblem};
+
+/// The identifiers a route's path carries, validated: `{integration_id}` always, `{workflow}` and
+/// `{run_id}` where the route has them.
+#[derive(Debug, Clone)]
+pub struct Ids {
+    pub integration_id: IntegrationId,
+    pub workflow: Option<Workflow>,
+    pub run_id: Option<String>,
+}
+
+impl Ids {
+    /// The workflow of a route that has `{workflow}` in its path.
+    pub fn workflow(&self) -> Result<Workflow, ApiProblem> {
+        self.workflow
+            .ok_or_else(|| ApiProblem(Problem::bad_request("the path names no workflow")))
+    }
+}
+
+/// Longest accepted run id; the store's ids are far shorter, anything longer is not one of ours.
+const MAX_RUN_ID_LEN: usize = 128;
+
+fn invalid_id(detail: String) -> ApiProblem {
+    ApiProblem(Problem::new(
+        400,
+        "invalid-id",
+        "Invalid identifier",
+        detail,
+    ))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(from_path_rejection)?;
+        let raw = params
+            .get("integration_id")
+            .ok_or_else(|| ApiProblem(Problem::bad_request("the path has no integration id")))?;
+        let integration_id =
+            IntegrationId::new(raw.clone()).map_err(|e| invalid_id(e.to_string()))?;
+        let workflow = match params.get("workflow") {
+            None => None,
+            Some(w) => Some(
+                w.parse::<Workflow>()
+                    .map_err(|_| ApiProblem(Problem::unknown_workflow(&shorten(w))))?,
+            ),
+        };
+        let run_id = match params.get("run_id") {
+            None => None,
+            Some(r) => {
+                let ok = !r.is_empty()
+                    && r.len() <= MAX_RUN_ID_LEN
+                    && r.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+                if !ok {
+                    return Err(invalid_id(format!(
+                        "invalid run id {:?}: use 1 to {MAX_RUN_ID_LEN} characters of A-Z, a-z, 0-9, '-', '_' and '.'",
+                        shorten(r)
+                    )));
+                }
+                Some(r.clone())
+            }
+        };
+        Ok(Self {
+            integration_id,
+            workflow,
+            run_id,
+        })
+    }
+}
+
+/// Cuts user input that is echoed in a message to a readable length.
+pub fn shorten(s: &str) -> String {
+    if s.chars().count() > 64 {
+        format!("{}…", s.chars().take(64).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// A JSON request body: `Content-Type: application/json` (or `application/<x>+json`) required (415),
+/// at most the body limit (413), syntactically valid JSON (400). The typed parse is left to
+/// [`parse_json`], so that each route decides how a mismatch with its model is answered.
+#[derive(Debug, Clone)]
+pub struct JsonBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiProblem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers().get(header::CONTENT_TYPE)) {
+            return Err(ApiProblem(Problem::unsupported_media_type(
+                "send the body as application/json",
+            )));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(from_bytes_rejection)?;
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            return Err(ApiProblem(Problem::invalid_body(format!(
+                "the body is not valid JSON: {e}"
+            ))));
+        }
+        Ok(Self(bytes))
+    }
+}
+
+/// An optional body of any content type, size-limited (413), as UTF-8 text (400 otherwise). The
+/// manual-sync route uses it: the workflow service checks the content type itself.
+#[derive(Debug, Clone)]
+pub struct TextBody(pub Option<String>);
+
+impl<S: Send + Sync> FromRequest<S> for TextBody {
+    type Rejection = ApiProblem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(from_bytes_rejection)?;
+        if bytes.is_empty() {
+            return Ok(Self(None));
+        }
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiProblem(Problem::invalid_body("the body is not UTF-8 text")))?;
+        Ok(Self(Some(text)))
+    }
+}
+
+pub fn is_json(value: Option<&header::HeaderValue>) -> bool {
+    let Some(v) = value.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let media = v
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+/// Deserialises a body into `T`; a mismatch is a 400 naming the JSON path where it happened.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiProblem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.inner().to_string();
+        ApiProblem(
+            Problem::invalid_body(format!("{field}: {message}"))
+                .with_errors(vec![FieldProblem { field, message }]),
+        )
+    })
+}
+
+/// A query string parsed into `T`; failures are 400 problems.
+#[derive(Debug, Clone)]
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(from_query_rejection)?;
+        Ok(Self(value))
+    }
+}

@@ -1,0 +1,118 @@
+//! `GET /integrations/{id}/absence-types`: what a setup screen needs to map absence types.
+//!
+//! Personio lists its absence types (`GET /v2/absence-types`). TimeTrack has no documented endpoint
+//! listing absence types, so its side is the `(id, short name)` pairs seen on absences from
+//! [`LOOKBACK_DAYS`] ago to [`LOOKAHEAD_DAYS`] ahead, with how often each was seen — a type nobody has
+//! used recently does not need a mapping yet. Each TimeTrack type says whether the settings map it.
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::Json;
+use jiff::ToSpan;
+use serde::Serialize;
+use shared::connectors::timetrack::AbsenceQuery;
+use shared::service::workflow::today_in;
+use shared::service::Problem;
+
+use super::candidates::{clients, upstream_problem};
+use crate::extract::Ids;
+use crate::problem::ApiProblem;
+use crate::ApiState;
+
+pub const LOOKBACK_DAYS: i32 = 90;
+pub const LOOKAHEAD_DAYS: i32 = 180;
+
+#[derive(Debug, Serialize)]
+pub struct PersonioAbsenceType {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimeTrackAbsenceType {
+    pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Absences of this type seen in the sampled period.
+    pub seen: u32,
+    /// Whether a mapping of the settings names this type (full- or half-day).
+    pub mapped: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AbsenceTypes {
+    pub personio: Vec<PersonioAbsenceType>,
+    pub timetrack: Vec<TimeTrackAbsenceType>,
+    /// The period whose TimeTrack absences were sampled.
+    pub timetrack_sampled_from: jiff::civil::Date,
+    pub timetrack_sampled_to: jiff::civil::Date,
+}
+
+pub async fn list_absence_types(
+    State(state): State<ApiState>,
+    ids: Ids,
+) -> Result<Json<AbsenceTypes>, ApiProblem> {
+    let (settings, personio, timetrack) = clients(&state, &ids).await?;
+    let today = today_in(&settings, state.clock.now())?;
+    let window = |days: i32| {
+        today
+            .checked_add(days.days())
+            .map_err(|e| ApiProblem(Problem::bad_request(format!("date out of range: {e}"))))
+    };
+    let from = window(-LOOKBACK_DAYS)?;
+    let to = window(LOOKAHEAD_DAYS)?;
+    let query = AbsenceQuery {
+        from: Some(from),
+        to: Some(to),
+        ..AbsenceQuery::default()
+    };
+    let (types, absences) = futures::join!(
+        personio.list_absence_types(),
+        timetrack.list_absences(&query)
+    );
+    let types = types.map_err(|e| upstream_problem("Personio", e.class(), e.to_string()))?;
+    let absences = absences.map_err(|e| upstream_problem("TimeTrack", e.class(), e.to_string()))?;
+
+    let mut seen: BTreeMap<i64, (Option<String>, u32)> = BTreeMap::new();
+    for a in &absences.items {
+        let entry = seen.entry(a.absence_type).or_insert((None, 0));
+        entry.1 += 1;
+        if entry.0.is_none() {
+            entry.0 = a.absence_type_name.clone();
+        }
+    }
+    let mappings = &settings.absences.type_mappings;
+    let is_mapped = |id: i64| {
+        mappings
+            .iter()
+            .any(|m| m.timetrack_type_id == id || m.half_day_timetrack_type_id == Some(id))
+    };
+    Ok(Json(AbsenceTypes {
+        personio: types
+            .items
+            .into_iter()
+            .map(|t| PersonioAbsenceType {
+                id: t.id,
+                name: t.name,
+                category: t.category,
+                unit: t.unit.map(|u| u.as_str().to_string()),
+            })
+            .collect(),
+        timetrack: seen
+            .into_iter()
+            .map(|(id, (name, count))| TimeTrackAbsenceType {
+                id,
+                name,
+                seen: count,
+                mapped: is_mapped(id),
+            })
+            .collect(),
+        timetrack_sampled_from: from,
+        timetrack_sampled_to: to,
+    }))
+}

@@ -1,0 +1,61 @@
+//! `GET`/`PUT /integrations/{id}/settings`. An integration exists once its settings are stored, so the
+//! first `PUT` creates it. Nothing invalid is ever stored: a `PUT` answers 422 with every problem and
+//! its JSON path, so that a setup screen can mark all offending fields at once.
+use axum::extract::State;
+use axum::Json;
+use shared::service::problem::FieldProblem;
+use shared::service::Problem;
+use shared::settings::{IntegrationSettings, SettingsError};
+
+use super::require_settings;
+use crate::extract::{Ids, JsonBody};
+use crate::problem::{store_problem, ApiProblem};
+use crate::ApiState;
+
+pub async fn get_settings(
+    State(state): State<ApiState>,
+    ids: Ids,
+) -> Result<Json<IntegrationSettings>, ApiProblem> {
+    Ok(Json(require_settings(&state, &ids.integration_id).await?))
+}
+
+pub async fn put_settings(
+    State(state): State<ApiState>,
+    ids: Ids,
+    JsonBody(body): JsonBody,
+) -> Result<Json<IntegrationSettings>, ApiProblem> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiProblem(Problem::invalid_body("the body is not UTF-8 text")))?;
+    let settings = IntegrationSettings::from_json(text).map_err(|e| {
+        let SettingsError::Parse { path, message } = e;
+        ApiProblem(Problem::invalid_settings(
+            format!("the settings do not match the model at {path}: {message}"),
+            vec![FieldProblem {
+                field: path,
+                message,
+            }],
+        ))
+    })?;
+    if let Err(problems) = settings.validate() {
+        let errors: Vec<FieldProblem> = problems
+            .into_iter()
+            .map(|p| FieldProblem {
+                field: p.field,
+                message: p.message,
+            })
+            .collect();
+        return Err(ApiProblem(Problem::invalid_settings(
+            format!(
+                "the settings have {} problem(s); nothing was stored",
+                errors.len()
+            ),
+            errors,
+        )));
+    }
+    state
+        .store
+        .put_settings(&ids.integration_id, &settings)
+        .await
+        .map_err(|e| store_problem(&e))?;
+    Ok(Json(settings))
+}

@@ -1,0 +1,82 @@
+//! `POST /integrations/{integration_id}/sync/{workflow}`, dispatched in-process to the workflow's
+//! service (see [`crate::dispatch`]).
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use shared::service::{HttpRequest, Problem};
+
+use crate::extract::{Ids, TextBody};
+use crate::problem::ApiProblem;
+use crate::ApiState;
+
+pub async fn manual_sync(
+    State(state): State<ApiState>,
+    ids: Ids,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    TextBody(body): TextBody,
+) -> Result<Response, ApiProblem> {
+    let workflow = ids.workflow()?;
+    let handler = state.workflows.get(&workflow).ok_or_else(|| {
+        ApiProblem(Problem::new(
+            404,
+            "workflow-not-served",
+            "Workflow not served here",
+            format!("this server does not run the {workflow} workflow; call its own endpoint"),
+        ))
+    })?;
+    let mut path_parameters = BTreeMap::new();
+    path_parameters.insert(
+        "integration_id".to_string(),
+        ids.integration_id.as_str().to_string(),
+    );
+    path_parameters.insert("workflow".to_string(), workflow.as_str().to_string());
+    let request = HttpRequest {
+        method: method.as_str().to_string(),
+        path: uri.path().to_string(),
+        path_parameters,
+        query: BTreeMap::new(),
+        headers: headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect(),
+        body,
+    };
+    let answer = handler.handle_http(request, None).await;
+    Ok(gateway_response(&answer))
+}
+
+/// An API Gateway response document (`statusCode`, `headers`, `body`) as an HTTP response.
+pub fn gateway_response(answer: &Value) -> Response {
+    let status = answer
+        .get("statusCode")
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok());
+    let Some(status) = status else {
+        return ApiProblem(Problem::unavailable(
+            "the workflow answered without a status; try again",
+        ))
+        .into_response();
+    };
+    let body = answer
+        .get("body")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    if let Some(ct) = answer
+        .pointer("/headers/content-type")
+        .and_then(Value::as_str)
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    response
+}

@@ -1,0 +1,100 @@
+//! The setup and operations HTTP API of the Personio ⇄ TimeTrack sync.
+//!
+//! One axum [`Router`] serves every route of [`routes::ROUTES`]; `main.rs` runs it under
+//! `lambda_http` (API Gateway HTTP API, payload 2.0) or as a plain local HTTP server. Every error is an
+//! RFC 9457 problem (`application/problem+json`, [`shared::service::Problem`]): the framework's own
+//! rejections, unknown routes and wrong methods included ([`problem`]).
+//!
+//! Layout: [`extract`] (validated path ids, JSON bodies, queries), [`handlers`] (one module per route
+//! group), [`dispatch`] (manual sync served in-process by the workflows' services), [`schedules`] (the
+//! workflow-schedule port over EventBridge Scheduler), [`routes`] (the route table).
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use shared::credentials::CredentialsSource;
+use shared::domain::Workflow;
+use shared::engine::Clock;
+use shared::service::context::ClientFactory;
+use shared::service::lambda_event::MAX_BODY_BYTES;
+use shared::service::{ServiceContext, WorkflowService};
+use shared::store::StateStore;
+
+pub mod dispatch;
+pub mod extract;
+pub mod handlers;
+pub mod problem;
+pub mod routes;
+pub mod schedules;
+
+pub use dispatch::ManualSyncHandler;
+pub use handlers::openapi::OPENAPI_JSON;
+pub use routes::{RouteId, RouteSpec, ROUTES};
+pub use schedules::WorkflowSchedules;
+
+/// What the handlers work with: the shared ports, all cheap to clone.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Arc<dyn StateStore>,
+    pub credentials: Arc<dyn CredentialsSource>,
+    pub schedules: Arc<dyn WorkflowSchedules>,
+    pub clients: ClientFactory,
+    pub clock: Arc<dyn Clock>,
+    /// The workflows whose manual sync this server runs in-process.
+    pub workflows: Arc<BTreeMap<Workflow, Arc<dyn ManualSyncHandler>>>,
+}
+
+impl ApiState {
+    /// The ports of `context`, no workflow served yet (see [`ApiState::with_workflow`]).
+    pub fn new(context: &ServiceContext, schedules: Arc<dyn WorkflowSchedules>) -> Self {
+        Self {
+            store: context.store.clone(),
+            credentials: context.credentials.clone(),
+            schedules,
+            clients: context.clients.clone(),
+            clock: context.clock.clone(),
+            workflows: Arc::new(BTreeMap::new()),
+        }
+    }
+
+    /// Serves `workflow`'s manual sync through `handler`.
+    pub fn with_workflow(
+        mut self,
+        workflow: Workflow,
+        handler: Arc<dyn ManualSyncHandler>,
+    ) -> Self {
+        Arc::make_mut(&mut self.workflows).insert(workflow, handler);
+        self
+    }
+
+    /// Serves the manual sync of every workflow whose binding exists, each with default service
+    /// settings, on `context`.
+    pub fn with_standard_workflows(self, context: &ServiceContext) -> Self {
+        use shared::workflows::absences::binding::AbsencesBinding;
+        use shared::workflows::employees::binding::EmployeesBinding;
+        self.with_workflow(
+            Workflow::Employees,
+            Arc::new(WorkflowService::new(context.clone(), EmployeesBinding)),
+        )
+        .with_workflow(
+            Workflow::Absences,
+            Arc::new(WorkflowService::new(context.clone(), AbsencesBinding)),
+        )
+    }
+}
+
+/// The API: every route of [`ROUTES`], problem answers for unknown routes and wrong methods, bodies
+/// limited to [`MAX_BODY_BYTES`] (413).
+pub fn router(state: ApiState) -> Router {
+    let mut router = Router::new();
+    for route in ROUTES {
+        router = router.route(route.path, routes::method_router(route.id));
+    }
+    router
+        .fallback(problem::unknown_route)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(problem::ensure_problem))
+        .with_state(state)
+}

@@ -1,0 +1,10 @@
+//! The employees workflow function: wiring only. Tracing, the production context (DynamoDB, Secrets
+//! Manager, Scheduler) and the handler live in `shared::service`; the workflow in
+//! `shared::workflows::employees`.
+use shared::service::lambda::{serve_workflow, Error};
+use shared::workflows::employees::binding::EmployeesBinding;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    serve_workflow(EmployeesBinding).await
+}

@@ -1,0 +1,726 @@
+//! Applying a plan: the only place that writes to the two systems and to the mappings.
+//!
+//! Guarantees (see `docs/sync-engine.md`):
+//! - **No duplicate creates.** Before every create (including a conflict's re-create) the mapping is
+//!   written with a [`PendingIntent`] naming the natural key; a run that dies between the create and
+//!   the mapping update leaves the intent behind, and the next run adopts the twin instead of creating
+//!   it again.
+//! - **Mappings follow writes.** After each successful write the mapping is put (conditionally, by
+//!   version) with both ids, the fingerprint of the value written, its anchor date, no intent and zero
+//!   failures.
+//! - **One bad record never stops a run.** A failed write is recorded in the run and on its mapping
+//!   (`failures`, `last_error`); repeated failures, or a permanent refusal, park the mapping.
+//!   Only a `Fatal` port error (authentication, permissions) aborts the run.
+//! - **Deadline.** No write starts once `stop_at` has passed; writes in flight finish.
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use futures::stream::{self, StreamExt};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::clock::Clock;
+use super::fingerprint::fingerprint;
+use super::kind::{Record, SyncKind};
+use super::plan::{Action, Conflict, Plan, Resolution};
+use super::port::{PortError, PortErrorClass, SidePort};
+use crate::domain::{IntegrationId, System};
+use crate::runs::{ConflictReport, RecordFailure, SkipReport};
+use crate::store::{Mapping, PendingIntent, StateStore, StoreError};
+
+/// The counts key for mapping-only actions (adopt, forget, unchanged).
+pub const MAPPINGS: &str = "mappings";
+
+/// Everything `apply` needs; built by the runner (or by a test).
+pub struct Applier<'a, K: SyncKind> {
+    pub kind: &'a K,
+    pub store: &'a dyn StateStore,
+    pub personio: &'a dyn SidePort<K::Value>,
+    pub timetrack: &'a dyn SidePort<K::Value>,
+    pub clock: &'a dyn Clock,
+    pub integration_id: &'a IntegrationId,
+    pub run_id: &'a str,
+    /// Writes in flight at once (at least 1).
+    pub concurrency: usize,
+    pub max_failures_before_parking: u32,
+    /// No write starts at or after this instant (the deadline minus the safety margin).
+    pub stop_at: Option<Timestamp>,
+}
+
+/// What applying a plan did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyReport {
+    /// `counts[system or "mappings"][action]`.
+    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    pub conflicts: Vec<ConflictReport>,
+    pub failures: Vec<RecordFailure>,
+    pub skipped: Vec<SkipReport>,
+    /// Actions not started because the deadline came near (or the run aborted), as plan JSON.
+    pub deferred: Vec<Value>,
+    /// Set when a fatal port error aborted the run.
+    pub aborted: Option<String>,
+    /// True when the deadline stopped the run before every action was started.
+    pub stopped_at_deadline: bool,
+}
+
+impl ApplyReport {
+    fn count(&mut self, side: &str, action: &str) {
+        *self
+            .counts
+            .entry(side.to_string())
+            .or_default()
+            .entry(action.to_string())
+            .or_default() += 1;
+    }
+}
+
+/// What the counts and reports of a plan are, without applying it (dry runs).
+pub fn report_plan<V: Serialize>(plan: &Plan<V>) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    if plan.in_sync > 0 {
+        report
+            .counts
+            .entry(MAPPINGS.to_string())
+            .or_default()
+            .insert("unchanged".to_string(), plan.in_sync as u64);
+    }
+    for action in &plan.actions {
+        if let Some((side, name)) = count_key(action) {
+            report.count(&side, name);
+        }
+        match action {
+            Action::Conflict(c) => report.conflicts.push(conflict_report(c, None)),
+            Action::Skip(s) => report.skipped.push(SkipReport {
+                system: s.system,
+                record_id: s.record_id.clone(),
+                reason: s.reason.to_string(),
+            }),
+            _ => {}
+        }
+    }
+    report
+}
+
+/// `(side, action)` an action is counted under when it succeeds.
+fn count_key<V>(action: &Action<V>) -> Option<(String, &'static str)> {
+    Some(match action {
+        Action::Create { target, .. } => (target.to_string(), "create"),
+        Action::Adopt { .. } => (MAPPINGS.to_string(), "adopt"),
+        Action::Update { target, .. } => (target.to_string(), "update"),
+        Action::Delete { target, .. } => (target.to_string(), "delete"),
+        Action::Conflict(c) => (
+            c.loser().to_string(),
+            match c.resolution {
+                Resolution::Update => "update",
+                Resolution::Delete => "delete",
+                Resolution::Recreate => "create",
+            },
+        ),
+        Action::ForgetMapping { .. } => (MAPPINGS.to_string(), "forget"),
+        Action::Skip(s) => (
+            s.system
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| MAPPINGS.to_string()),
+            "skip",
+        ),
+    })
+}
+
+fn to_json<V: Serialize>(v: &V) -> Option<Value> {
+    serde_json::to_value(v).ok()
+}
+
+fn conflict_report<V: Serialize>(c: &Conflict<V>, resolution: Option<&str>) -> ConflictReport {
+    ConflictReport {
+        personio_id: c.personio.as_ref().map(|r| r.id.clone()),
+        timetrack_id: c.timetrack.as_ref().map(|r| r.id.clone()),
+        personio: c.personio.as_ref().and_then(|r| to_json(&r.value)),
+        timetrack: c.timetrack.as_ref().and_then(|r| to_json(&r.value)),
+        winner: c.winner,
+        resolution: resolution.unwrap_or(c.resolution.as_str()).to_string(),
+    }
+}
+
+/// The result of one action.
+enum Outcome {
+    Done {
+        side: String,
+        action: &'static str,
+        conflict: Option<ConflictReport>,
+    },
+    Skipped(SkipReport),
+    Failed {
+        side: Option<System>,
+        failure: RecordFailure,
+        conflict: Option<ConflictReport>,
+    },
+    Deferred(Value),
+    Aborted(String),
+}
+
+/// Context of a failed write, for the run's failure list and the mapping's failure count.
+struct FailureContext {
+    system: System,
+    record_id: Option<String>,
+    action: &'static str,
+    /// The conflict being resolved, or what a refusal is reported as.
+    conflict: Option<ConflictReport>,
+}
+
+struct Flags {
+    stopping: AtomicBool,
+    aborted: AtomicBool,
+}
+
+impl<'a, K: SyncKind> Applier<'a, K> {
+    fn port(&self, system: System) -> &'a dyn SidePort<K::Value> {
+        match system {
+            System::Personio => self.personio,
+            System::TimeTrack => self.timetrack,
+        }
+    }
+
+    /// Applies every action of `plan`, at most `concurrency` at a time.
+    pub async fn apply(&self, plan: Plan<K::Value>) -> ApplyReport {
+        let flags = Flags {
+            stopping: AtomicBool::new(false),
+            aborted: AtomicBool::new(false),
+        };
+        let report = Mutex::new(report_plan(&Plan::<K::Value> {
+            actions: Vec::new(),
+            in_sync: plan.in_sync,
+        }));
+        stream::iter(plan.actions)
+            .map(|action| self.execute(action, &flags))
+            .buffer_unordered(self.concurrency.max(1))
+            .for_each(|outcome| {
+                // The lock is never held across an await; poisoning would need a panic in here.
+                let mut r = report.lock().unwrap_or_else(|e| e.into_inner());
+                match outcome {
+                    Outcome::Done {
+                        side,
+                        action,
+                        conflict,
+                    } => {
+                        r.count(&side, action);
+                        r.conflicts.extend(conflict);
+                    }
+                    Outcome::Skipped(s) => {
+                        r.count(
+                            &s.system
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| MAPPINGS.to_string()),
+                            "skip",
+                        );
+                        r.skipped.push(s);
+                    }
+                    Outcome::Failed {
+                        side,
+                        failure,
+                        conflict,
+                    } => {
+                        r.count(
+                            &side
+                                .map(|s| s.to_string())
+                                .unwrap_or_else(|| MAPPINGS.to_string()),
+                            "failed",
+                        );
+                        r.failures.push(failure);
+                        r.conflicts.extend(conflict);
+                    }
+                    Outcome::Deferred(json) => r.deferred.push(json),
+                    Outcome::Aborted(message) => {
+                        r.aborted.get_or_insert(message);
+                    }
+                }
+                futures::future::ready(())
+            })
+            .await;
+        let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
+        report.stopped_at_deadline = flags.stopping.load(Ordering::SeqCst);
+        report
+    }
+
+    async fn execute(&self, action: Action<K::Value>, flags: &Flags) -> Outcome {
+        if let Action::Skip(s) = action {
+            return Outcome::Skipped(SkipReport {
+                system: s.system,
+                record_id: s.record_id,
+                reason: s.reason.to_string(),
+            });
+        }
+        if flags.aborted.load(Ordering::SeqCst) {
+            return Outcome::Deferred(action.to_json());
+        }
+        if let Some(stop_at) = self.stop_at {
+            if flags.stopping.load(Ordering::SeqCst) || self.clock.now() >= stop_at {
+                flags.stopping.store(true, Ordering::SeqCst);
+                return Outcome::Deferred(action.to_json());
+            }
+        }
+        let outcome = match action {
+            Action::Create {
+                target,
+                source,
+                mapping,
+            } => self.create(target, &source, mapping).await,
+            Action::Adopt {
+                personio,
+                timetrack,
+                mapping,
+            } => {
+                match self.synced(
+                    mapping.as_ref(),
+                    &personio.id,
+                    &timetrack.id,
+                    &personio.value,
+                ) {
+                    Ok(m) => self.put(m, MAPPINGS.to_string(), "adopt", None).await,
+                    Err(e) => store_failure(None, Some(personio.id), "adopt", e),
+                }
+            }
+            Action::Update {
+                target,
+                target_id,
+                value,
+                previous,
+                mapping,
+            } => {
+                self.update(target, &target_id, &value, previous.as_ref(), mapping, None)
+                    .await
+            }
+            Action::Delete {
+                target,
+                target_id,
+                mapping,
+            } => self.delete(target, &target_id, Some(mapping), None).await,
+            Action::Conflict(c) => self.conflict(c).await,
+            Action::ForgetMapping { mapping } => match self.forget(&mapping).await {
+                Ok(()) => done(MAPPINGS.to_string(), "forget", None),
+                Err(e) => store_failure(None, mapping.personio_id.clone(), "forget", e),
+            },
+            Action::Skip(_) => unreachable!("skips returned above"),
+        };
+        if matches!(outcome, Outcome::Aborted(_)) {
+            flags.aborted.store(true, Ordering::SeqCst);
+        }
+        outcome
+    }
+
+    /// The mapping after a successful write: both ids, fingerprint and anchor of `value`.
+    fn synced(
+        &self,
+        base: Option<&Mapping>,
+        personio_id: &str,
+        timetrack_id: &str,
+        value: &K::Value,
+    ) -> Result<Mapping, StoreError> {
+        let fp = fingerprint(value).map_err(|e| StoreError::Corrupt {
+            key: "fingerprint".into(),
+            reason: e.0,
+        })?;
+        let mut m = self.next_version(base, value);
+        m.personio_id = Some(personio_id.to_string());
+        m.timetrack_id = Some(timetrack_id.to_string());
+        m.fingerprint = Some(fp);
+        m.intent = None;
+        m.failures = 0;
+        m.last_error = None;
+        m.parked = None;
+        Ok(m)
+    }
+
+    /// `base` with its version bumped (what a conditional put expects), or a fresh mapping (version 1).
+    fn next_version(&self, base: Option<&Mapping>, value: &K::Value) -> Mapping {
+        let now = self.clock.now();
+        let anchor_date = self.kind.anchor_date(value);
+        match base {
+            Some(m) => Mapping {
+                version: m.version + 1,
+                updated_at: now,
+                anchor_date,
+                ..m.clone()
+            },
+            None => Mapping {
+                integration_id: self.integration_id.clone(),
+                kind: self.kind.kind(),
+                mapping_id: uuid::Uuid::new_v4().to_string(),
+                personio_id: None,
+                timetrack_id: None,
+                fingerprint: None,
+                anchor_date,
+                intent: None,
+                failures: 0,
+                last_error: None,
+                parked: None,
+                updated_at: now,
+                version: 1,
+            },
+        }
+    }
+
+    async fn put(
+        &self,
+        mapping: Mapping,
+        side: String,
+        action: &'static str,
+        conflict: Option<ConflictReport>,
+    ) -> Outcome {
+        match self.store.put_mapping(&mapping).await {
+            Ok(()) => done(side, action, conflict),
+            Err(e) => store_failure(
+                None,
+                mapping.personio_id.or(mapping.timetrack_id),
+                action,
+                e,
+            ),
+        }
+    }
+
+    async fn forget(&self, mapping: &Mapping) -> Result<(), StoreError> {
+        self.store
+            .delete_mapping(
+                &mapping.integration_id,
+                mapping.kind,
+                &mapping.mapping_id,
+                mapping.version,
+            )
+            .await
+    }
+
+    /// Writes the intent, creates `value` in `target`, then completes the mapping. `base` is the
+    /// existing mapping (a retried intent or a re-create after a delete), `None` for a new record.
+    async fn create_with_intent(
+        &self,
+        target: System,
+        source_id: Option<&str>,
+        value: &K::Value,
+        base: Option<Mapping>,
+        conflict: Option<ConflictReport>,
+    ) -> Outcome {
+        let fp = match fingerprint(value) {
+            Ok(fp) => fp,
+            Err(e) => {
+                return store_failure(
+                    Some(target),
+                    source_id.map(String::from),
+                    "create",
+                    StoreError::Corrupt {
+                        key: "fingerprint".into(),
+                        reason: e.0,
+                    },
+                )
+            }
+        };
+        let mut intent = self.next_version(base.as_ref(), value);
+        match target {
+            System::Personio => intent.personio_id = None,
+            System::TimeTrack => intent.timetrack_id = None,
+        }
+        if let Some(id) = source_id {
+            match target.other() {
+                System::Personio => intent.personio_id = Some(id.to_string()),
+                System::TimeTrack => intent.timetrack_id = Some(id.to_string()),
+            }
+        }
+        intent.intent = Some(PendingIntent {
+            target,
+            natural_key: self.kind.natural_key(value),
+            fingerprint: fp,
+            run_id: self.run_id.to_string(),
+            created_at: self.clock.now(),
+        });
+        if let Err(e) = self.store.put_mapping(&intent).await {
+            // Never create without the intent on record.
+            return store_failure(Some(target), source_id.map(String::from), "create", e);
+        }
+        match self.port(target).create(value).await {
+            Ok(new_id) => {
+                let (p, t) = match target {
+                    System::Personio => (new_id, intent.timetrack_id.clone().unwrap_or_default()),
+                    System::TimeTrack => (intent.personio_id.clone().unwrap_or_default(), new_id),
+                };
+                match self.synced(Some(&intent), &p, &t, value) {
+                    Ok(m) => self.put(m, target.to_string(), "create", conflict).await,
+                    Err(e) => store_failure(Some(target), Some(p), "create", e),
+                }
+            }
+            Err(e) => {
+                let ctx = FailureContext {
+                    system: target,
+                    record_id: source_id.map(String::from),
+                    action: "create",
+                    conflict,
+                };
+                self.fail(Some(intent), ctx, e, value).await
+            }
+        }
+    }
+
+    async fn create(
+        &self,
+        target: System,
+        source: &Record<K::Value>,
+        mapping: Option<Mapping>,
+    ) -> Outcome {
+        self.create_with_intent(target, Some(&source.id), &source.value, mapping, None)
+            .await
+    }
+
+    async fn update(
+        &self,
+        target: System,
+        target_id: &str,
+        value: &K::Value,
+        previous: Option<&K::Value>,
+        mapping: Mapping,
+        conflict: Option<ConflictReport>,
+    ) -> Outcome {
+        match self.port(target).update(target_id, value, previous).await {
+            Ok(new_id) => {
+                let (p, t) = match target {
+                    System::Personio => (Some(new_id), mapping.timetrack_id.clone()),
+                    System::TimeTrack => (mapping.personio_id.clone(), Some(new_id)),
+                };
+                let (Some(p), Some(t)) = (p, t) else {
+                    return store_failure(
+                        Some(target),
+                        Some(target_id.to_string()),
+                        "update",
+                        StoreError::Corrupt {
+                            key: mapping.mapping_id.clone(),
+                            reason: "mapping of an update lacks the source id".into(),
+                        },
+                    );
+                };
+                match self.synced(Some(&mapping), &p, &t, value) {
+                    Ok(m) => self.put(m, target.to_string(), "update", conflict).await,
+                    Err(e) => store_failure(Some(target), Some(target_id.to_string()), "update", e),
+                }
+            }
+            Err(e) => {
+                let ctx = FailureContext {
+                    system: target,
+                    record_id: Some(target_id.to_string()),
+                    action: "update",
+                    conflict,
+                };
+                self.fail(Some(mapping), ctx, e, value).await
+            }
+        }
+    }
+
+    async fn delete(
+        &self,
+        target: System,
+        target_id: &str,
+        mapping: Option<Mapping>,
+        conflict: Option<ConflictReport>,
+    ) -> Outcome {
+        match self.port(target).delete(target_id).await {
+            Ok(()) => {}
+            // Already gone: the goal is reached.
+            Err(e) if e.class == PortErrorClass::NotFound => {}
+            Err(e) => {
+                let ctx = FailureContext {
+                    system: target,
+                    record_id: Some(target_id.to_string()),
+                    action: "delete",
+                    conflict,
+                };
+                return match mapping {
+                    Some(m) => self.fail_no_value(m, ctx, e).await,
+                    None => failed_outcome(ctx, &e),
+                };
+            }
+        }
+        if let Some(m) = &mapping {
+            if let Err(e) = self.forget(m).await {
+                return store_failure(Some(target), Some(target_id.to_string()), "delete", e);
+            }
+        }
+        done(target.to_string(), "delete", conflict)
+    }
+
+    async fn conflict(&self, c: Conflict<K::Value>) -> Outcome {
+        let report = conflict_report(&c, None);
+        let loser = c.loser();
+        let winner_record = c.side(c.winner).cloned();
+        let loser_record = c.side(loser).cloned();
+        match (c.resolution, winner_record, loser_record) {
+            (Resolution::Update, Some(w), Some(l)) => {
+                // Link first (twins found by natural key), so failures are counted on a mapping.
+                let mapping = match c.mapping {
+                    Some(m) => m,
+                    None => {
+                        let mut link = self.next_version(None, &w.value);
+                        let (p, t) = match c.winner {
+                            System::Personio => (&w.id, &l.id),
+                            System::TimeTrack => (&l.id, &w.id),
+                        };
+                        link.personio_id = Some(p.clone());
+                        link.timetrack_id = Some(t.clone());
+                        if let Err(e) = self.store.put_mapping(&link).await {
+                            return store_failure(Some(loser), Some(l.id), "update", e);
+                        }
+                        link
+                    }
+                };
+                self.update(
+                    loser,
+                    &l.id,
+                    &w.value,
+                    Some(&l.value),
+                    mapping,
+                    Some(report),
+                )
+                .await
+            }
+            (Resolution::Delete, _, Some(l)) => {
+                self.delete(loser, &l.id, c.mapping, Some(report)).await
+            }
+            (Resolution::Recreate, Some(w), None) => {
+                self.create_with_intent(loser, Some(&w.id), &w.value, c.mapping, Some(report))
+                    .await
+            }
+            _ => store_failure(
+                Some(loser),
+                None,
+                "conflict",
+                StoreError::Corrupt {
+                    key: "plan".into(),
+                    reason: "conflict resolution without the records it needs".into(),
+                },
+            ),
+        }
+    }
+
+    async fn fail(
+        &self,
+        mapping: Option<Mapping>,
+        ctx: FailureContext,
+        error: PortError,
+        value: &K::Value,
+    ) -> Outcome {
+        match mapping {
+            Some(m) => {
+                let m = Mapping {
+                    anchor_date: m.anchor_date.or(self.kind.anchor_date(value)),
+                    ..m
+                };
+                self.fail_no_value(m, ctx, error).await
+            }
+            None => failed_outcome(ctx, &error),
+        }
+    }
+
+    /// Records a failed write on its mapping (parking it when refused or failing too often).
+    async fn fail_no_value(
+        &self,
+        m: Mapping,
+        mut ctx: FailureContext,
+        error: PortError,
+    ) -> Outcome {
+        if error.class == PortErrorClass::Fatal {
+            // The run stops here; the mapping stays as it was (the write may or may not have happened).
+            return Outcome::Aborted(format!(
+                "{} {} on {}: {}",
+                ctx.action,
+                ctx.system,
+                ctx.record_id.as_deref().unwrap_or("-"),
+                error
+            ));
+        }
+        let failures = m.failures.saturating_add(1);
+        let parked = if error.class == PortErrorClass::Refused {
+            Some(format!(
+                "{} refused by {}: {}",
+                ctx.action, ctx.system, error.message
+            ))
+        } else if failures >= self.max_failures_before_parking.max(1) {
+            Some(format!(
+                "{failures} consecutive failures, last: {} ({})",
+                error.message, error.class
+            ))
+        } else {
+            None
+        };
+        if error.class == PortErrorClass::Refused {
+            let mut report = ctx.conflict.take().unwrap_or(ConflictReport {
+                personio_id: m.personio_id.clone(),
+                timetrack_id: m.timetrack_id.clone(),
+                personio: None,
+                timetrack: None,
+                winner: ctx.system.other(),
+                resolution: String::new(),
+            });
+            report.resolution = "parked".to_string();
+            ctx.conflict = Some(report);
+        }
+        let next = Mapping {
+            failures,
+            last_error: Some(format!("{}: {}", error.class, error.message)),
+            parked: parked.or(m.parked.clone()),
+            version: m.version + 1,
+            updated_at: self.clock.now(),
+            ..m
+        };
+        let mut outcome = failed_outcome(ctx, &error);
+        if let Err(e) = self.store.put_mapping(&next).await {
+            if let Outcome::Failed { failure, .. } = &mut outcome {
+                failure.error = format!("{}; recording the failure failed too: {e}", failure.error);
+            }
+        }
+        outcome
+    }
+}
+
+fn done(side: String, action: &'static str, conflict: Option<ConflictReport>) -> Outcome {
+    Outcome::Done {
+        side,
+        action,
+        conflict,
+    }
+}
+
+fn failed_outcome(ctx: FailureContext, error: &PortError) -> Outcome {
+    if error.class == PortErrorClass::Fatal {
+        return Outcome::Aborted(format!(
+            "{} {} on {}: {}",
+            ctx.action,
+            ctx.system,
+            ctx.record_id.as_deref().unwrap_or("-"),
+            error
+        ));
+    }
+    Outcome::Failed {
+        side: Some(ctx.system),
+        failure: RecordFailure {
+            system: Some(ctx.system),
+            record_id: ctx.record_id,
+            action: ctx.action.to_string(),
+            error: error.to_string(),
+        },
+        conflict: ctx.conflict,
+    }
+}
+
+fn store_failure(
+    system: Option<System>,
+    record_id: Option<String>,
+    action: &'static str,
+    error: StoreError,
+) -> Outcome {
+    Outcome::Failed {
+        side: system,
+        failure: RecordFailure {
+            system,
+            record_id,
+            action: action.to_string(),
+            error: format!("state store: {error}"),
+        },
+        conflict: None,
+    }
+}

@@ -1,0 +1,142 @@
+//! Fingerprints of canonical values: what a mapping remembers as "last synced".
+//!
+//! A fingerprint must be stable across runs, processes and releases, because it is persisted and
+//! compared with values computed by later versions of the code. It is therefore defined on a
+//! canonical byte encoding, not on Rust's `Hash`:
+//!
+//! 1. the value is serialised with serde into a JSON tree;
+//! 2. the tree is written back out canonically: object keys sorted by their UTF-8 bytes, no whitespace,
+//!    strings escaped the way `serde_json` escapes them, numbers as `serde_json` prints them;
+//! 3. the bytes are hashed with SHA-256 and hex-encoded, prefixed with the version tag `v1:`.
+//!
+//! Changing any of these steps (or the canonical value's serde shape) changes every fingerprint, which
+//! would make every mapped record look "changed on both sides": such a change needs a new version tag
+//! and a migration that recomputes the stored fingerprints.
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// The version tag every fingerprint of this scheme starts with.
+pub const FINGERPRINT_VERSION: &str = "v1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("canonical value cannot be encoded for fingerprinting: {0}")]
+pub struct FingerprintError(pub String);
+
+/// `v1:<sha256 hex of the canonical JSON>` of `value`.
+pub fn fingerprint<V: Serialize + ?Sized>(value: &V) -> Result<String, FingerprintError> {
+    let canonical = canonical_json(value)?;
+    let digest = Sha256::digest(canonical.as_bytes());
+    Ok(format!("{FINGERPRINT_VERSION}:{}", hex::encode(digest)))
+}
+
+/// The canonical JSON text of `value` (sorted keys, no whitespace) that [`fingerprint`] hashes.
+pub fn canonical_json<V: Serialize + ?Sized>(value: &V) -> Result<String, FingerprintError> {
+    let tree = serde_json::to_value(value).map_err(|e| FingerprintError(e.to_string()))?;
+    let mut out = String::new();
+    write_canonical(&tree, &mut out);
+    Ok(out)
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        // Scalars: serde_json's compact Display is already canonical (escaping, number format).
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            out.push_str(&value.to_string())
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // Sorted explicitly: serde_json's map order depends on its `preserve_order` feature,
+            // which another crate in the build could switch on.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::HashMap;
+
+    #[derive(Serialize)]
+    struct Sample {
+        payload: &'static str,
+        key: &'static str,
+        minutes: i64,
+        tags: Vec<&'static str>,
+        note: Option<&'static str>,
+    }
+
+    fn sample() -> Sample {
+        Sample {
+            payload: "Jürgen \"Jo\" Weiß",
+            key: "jo@example.com",
+            minutes: 450,
+            tags: vec!["b", "a"],
+            note: None,
+        }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        assert_eq!(
+            canonical_json(&sample()).unwrap(),
+            r#"{"key":"jo@example.com","minutes":450,"note":null,"payload":"Jürgen \"Jo\" Weiß","tags":["b","a"]}"#
+        );
+    }
+
+    /// Golden value: computed independently with
+    /// `printf '%s' '<canonical json above>' | sha256sum`. If this test fails, stored mappings would all
+    /// look changed: do not update the constant, version the scheme instead.
+    #[test]
+    fn fingerprint_is_stable_golden_value() {
+        assert_eq!(
+            fingerprint(&sample()).unwrap(),
+            "v1:a00f95da07379ed4c6c9e477bcb216caf0eb05c21814a15110745c48c8d49baa"
+        );
+    }
+
+    #[test]
+    fn fingerprint_ignores_map_insertion_order_but_not_content() {
+        let mut a = HashMap::new();
+        let mut b = HashMap::new();
+        for (k, v) in [("x", 1), ("y", 2), ("z", 3)] {
+            a.insert(k, v);
+        }
+        for (k, v) in [("z", 3), ("x", 1), ("y", 2)] {
+            b.insert(k, v);
+        }
+        assert_eq!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
+        b.insert("y", 4);
+        assert_ne!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
+    }
+
+    #[test]
+    fn values_that_json_cannot_encode_are_an_error_not_a_panic() {
+        let mut m = HashMap::new();
+        m.insert((1, 2), "tuple keys are not JSON object keys");
+        assert!(fingerprint(&m).is_err());
+    }
+}

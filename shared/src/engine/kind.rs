@@ -1,0 +1,48 @@
+//! What the engine needs to know about one kind of record (employee, time entry, absence).
+//!
+//! The engine is generic over the kind: each workflow implements [`SyncKind`] for its canonical value
+//! type and hands the engine two [`SidePort`](super::port::SidePort)s that translate the systems' wire
+//! shapes into that value. The engine compares values only through their fingerprints and natural keys.
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::domain::{EntityKind, System};
+
+/// One kind of synchronised record, seen through its canonical value.
+pub trait SyncKind: Send + Sync {
+    /// The canonical form: both sides' records of "the same thing" normalise to equal values.
+    /// Its serde encoding is what the fingerprint hashes, so it must be deterministic (no floats that
+    /// round differently, no maps keyed by non-strings, no fields that differ between the systems).
+    type Value: Clone + PartialEq + std::fmt::Debug + Serialize + Send + Sync + 'static;
+
+    fn kind(&self) -> EntityKind;
+
+    /// Identifies "the same thing" across systems before any mapping exists (e-mail, person + start):
+    /// used to adopt identical twins on the first sync and to find a record created by a run that died
+    /// before it could store the mapping.
+    fn natural_key(&self, value: &Self::Value) -> String;
+
+    /// The day the record belongs to, stored on its mapping so that windowed runs load only the
+    /// mappings of their window. `None` for kinds without a date (employees).
+    fn anchor_date(&self, value: &Self::Value) -> Option<Date>;
+
+    /// Which system wins when both sides changed the pair (or one side deleted and the other changed,
+    /// or twins were linked with differences). A side is `None` when its record is gone.
+    fn master(&self, personio: Option<&Self::Value>, timetrack: Option<&Self::Value>) -> System;
+}
+
+/// A record of one system: its id there and its canonical value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record<V> {
+    pub id: String,
+    pub value: V,
+}
+
+impl<V> Record<V> {
+    pub fn new(id: impl Into<String>, value: V) -> Self {
+        Self {
+            id: id.into(),
+            value,
+        }
+    }
+}

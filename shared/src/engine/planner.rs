@@ -1,0 +1,538 @@
+//! The three-way planner: a pure function from (both sides' records, the stored mappings, the run's
+//! direction and window) to a [`Plan`]. It reads no clock, does no I/O and is deterministic: the same
+//! input always yields the same plan in the same order, which is what makes re-planning after a crash or
+//! in a continuation run idempotent.
+//!
+//! The decision table it implements is documented (row by row) in `docs/sync-engine.md`.
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::fingerprint::fingerprint;
+use super::kind::{Record, SyncKind};
+use super::plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReason};
+use super::port::Rejected;
+use crate::domain::{DateWindow, Direction, System};
+use crate::store::Mapping;
+
+/// What the engine knows about one system at planning time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideState<V> {
+    /// Records listed in the window, plus mapped records missing from the listing that get-by-id found
+    /// (they are present, with the fetched value).
+    pub records: Vec<Record<V>>,
+    /// Records the port could not read: never synced, never treated as deleted.
+    pub rejected: Vec<Rejected>,
+    /// Ids confirmed gone by get-by-id. Only these can propagate a delete.
+    pub gone: BTreeSet<String>,
+}
+
+impl<V> Default for SideState<V> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            rejected: Vec::new(),
+            gone: BTreeSet::new(),
+        }
+    }
+}
+
+/// The mappings a run considers: those anchored in the window (or without an anchor) and those that
+/// link a record listed in the window (a record moved into the window keeps its mapping).
+pub fn considered_mappings<'m>(
+    mappings: &'m [Mapping],
+    window: &DateWindow,
+    listed: &HashSet<(System, &str)>,
+) -> Vec<&'m Mapping> {
+    mappings
+        .iter()
+        .filter(|m| {
+            m.anchor_date.is_none_or(|d| window.contains(d))
+                || m.personio_id
+                    .as_deref()
+                    .is_some_and(|id| listed.contains(&(System::Personio, id)))
+                || m.timetrack_id
+                    .as_deref()
+                    .is_some_and(|id| listed.contains(&(System::TimeTrack, id)))
+        })
+        .collect()
+}
+
+/// Plans one run. `mappings` may contain more than the run's window; see [`considered_mappings`].
+pub fn plan<K: SyncKind>(
+    kind: &K,
+    direction: Direction,
+    window: &DateWindow,
+    personio: &SideState<K::Value>,
+    timetrack: &SideState<K::Value>,
+    mappings: &[Mapping],
+) -> Plan<K::Value> {
+    Planner::new(kind, direction, personio, timetrack).run(window, mappings)
+}
+
+/// How one mapped side looks this run.
+enum View<'a, V> {
+    /// The mapping has no id on this side (a create was pending or never happened).
+    NoId,
+    Present(&'a Record<V>, String),
+    Gone,
+    /// Rejected by the port or not confirmed: the mapping is left alone this run.
+    Unknown,
+}
+
+struct Side<'a, V> {
+    system: System,
+    by_id: BTreeMap<&'a str, (&'a Record<V>, Result<String, String>)>,
+    rejected: HashSet<&'a str>,
+    gone: &'a BTreeSet<String>,
+}
+
+impl<'a, V: serde::Serialize> Side<'a, V> {
+    fn new(system: System, state: &'a SideState<V>) -> Self {
+        let by_id = state
+            .records
+            .iter()
+            .map(|r| {
+                let fp = fingerprint(&r.value).map_err(|e| e.0);
+                (r.id.as_str(), (r, fp))
+            })
+            .collect();
+        let rejected = state
+            .rejected
+            .iter()
+            .filter_map(|r| r.id.as_deref())
+            .collect();
+        Self {
+            system,
+            by_id,
+            rejected,
+            gone: &state.gone,
+        }
+    }
+
+    fn view(&self, id: Option<&str>) -> View<'a, V> {
+        let Some(id) = id else { return View::NoId };
+        if self.rejected.contains(id) {
+            return View::Unknown;
+        }
+        match self.by_id.get(id) {
+            Some((record, Ok(fp))) => View::Present(record, fp.clone()),
+            Some((_, Err(_))) => View::Unknown,
+            None if self.gone.contains(id) => View::Gone,
+            None => View::Unknown,
+        }
+    }
+}
+
+struct Planner<'a, K: SyncKind> {
+    kind: &'a K,
+    direction: Direction,
+    p: Side<'a, K::Value>,
+    t: Side<'a, K::Value>,
+    personio: &'a SideState<K::Value>,
+    timetrack: &'a SideState<K::Value>,
+    plan: Plan<K::Value>,
+}
+
+impl<'a, K: SyncKind> Planner<'a, K> {
+    fn new(
+        kind: &'a K,
+        direction: Direction,
+        personio: &'a SideState<K::Value>,
+        timetrack: &'a SideState<K::Value>,
+    ) -> Self {
+        Self {
+            kind,
+            direction,
+            p: Side::new(System::Personio, personio),
+            t: Side::new(System::TimeTrack, timetrack),
+            personio,
+            timetrack,
+            plan: Plan::default(),
+        }
+    }
+
+    fn side(&self, system: System) -> &Side<'a, K::Value> {
+        match system {
+            System::Personio => &self.p,
+            System::TimeTrack => &self.t,
+        }
+    }
+
+    fn run(mut self, window: &DateWindow, mappings: &[Mapping]) -> Plan<K::Value> {
+        // Rejected records are reported once each; their mappings are then left untouched below.
+        for (system, state) in [
+            (System::Personio, self.personio),
+            (System::TimeTrack, self.timetrack),
+        ] {
+            for r in &state.rejected {
+                self.skip(system, r.id.clone(), SkipReason::Rejected(r.reason.clone()));
+            }
+            for r in &state.records {
+                if let Err(e) = fingerprint(&r.value) {
+                    self.skip(
+                        system,
+                        Some(r.id.clone()),
+                        SkipReason::Unfingerprintable(e.0),
+                    );
+                }
+            }
+        }
+
+        let listed: HashSet<(System, &str)> = self
+            .personio
+            .records
+            .iter()
+            .map(|r| (System::Personio, r.id.as_str()))
+            .chain(
+                self.timetrack
+                    .records
+                    .iter()
+                    .map(|r| (System::TimeTrack, r.id.as_str())),
+            )
+            .collect();
+        let mut considered = considered_mappings(mappings, window, &listed);
+        considered.sort_by(|a, b| a.mapping_id.cmp(&b.mapping_id));
+
+        // Every id a considered mapping names is claimed: it is not "new" and not a twin candidate.
+        let mut claimed: HashSet<(System, String)> = HashSet::new();
+        for m in &considered {
+            if let Some(id) = &m.personio_id {
+                claimed.insert((System::Personio, id.clone()));
+            }
+            if let Some(id) = &m.timetrack_id {
+                claimed.insert((System::TimeTrack, id.clone()));
+            }
+        }
+        // Unclaimed, readable records by natural key, lowest id first: the twin candidates.
+        let mut twins: HashMap<(System, String), Vec<&'a Record<K::Value>>> = HashMap::new();
+        for side in [&self.p, &self.t] {
+            for (id, (record, fp)) in &side.by_id {
+                if fp.is_ok() && !claimed.contains(&(side.system, (*id).to_string())) {
+                    twins
+                        .entry((side.system, self.kind.natural_key(&record.value)))
+                        .or_default()
+                        .push(record);
+                }
+            }
+        }
+        for list in twins.values_mut() {
+            list.reverse(); // pop() then yields the lowest id
+        }
+
+        for m in considered {
+            self.mapping(m, &mut twins, &mut claimed);
+        }
+
+        // New records, Personio first (deterministic; the twin rule is symmetric anyway).
+        for system in [System::Personio, System::TimeTrack] {
+            let new: Vec<&'a Record<K::Value>> = self
+                .side(system)
+                .by_id
+                .iter()
+                .filter(|(id, (_, fp))| {
+                    fp.is_ok() && !claimed.contains(&(system, (**id).to_string()))
+                })
+                .map(|(_, (r, _))| *r)
+                .collect();
+            for record in new {
+                if claimed.contains(&(system, record.id.clone())) {
+                    continue; // adopted as a twin meanwhile
+                }
+                claimed.insert((system, record.id.clone()));
+                let key = self.kind.natural_key(&record.value);
+                let twin = take_twin(&mut twins, &mut claimed, system.other(), &key);
+                self.unmapped(system, record, twin, None);
+            }
+        }
+        self.plan
+    }
+
+    fn skip(&mut self, system: System, record_id: Option<String>, reason: SkipReason) {
+        self.plan.actions.push(Action::Skip(Skip {
+            system: Some(system),
+            record_id,
+            reason,
+        }));
+    }
+
+    /// Pushes `action` if the run may write to `target`, else the direction skip.
+    fn write_to(&mut self, target: System, target_id: Option<String>, action: Action<K::Value>) {
+        if self.direction.allows_writes_to(target) {
+            self.plan.actions.push(action);
+        } else {
+            self.skip(target, target_id, SkipReason::Direction { target });
+        }
+    }
+
+    /// A record with no mapping (or a mapping without the other side's id): adopt its twin, resolve
+    /// differences by master, or create it on the other side.
+    fn unmapped(
+        &mut self,
+        source_system: System,
+        source: &'a Record<K::Value>,
+        twin: Option<&'a Record<K::Value>>,
+        mapping: Option<&Mapping>,
+    ) {
+        let target = source_system.other();
+        let Some(twin) = twin else {
+            self.write_to(
+                target,
+                None,
+                Action::Create {
+                    target,
+                    source: source.clone(),
+                    mapping: mapping.cloned(),
+                },
+            );
+            return;
+        };
+        let (personio, timetrack) = match source_system {
+            System::Personio => (source, twin),
+            System::TimeTrack => (twin, source),
+        };
+        if fingerprint(&personio.value).ok() == fingerprint(&timetrack.value).ok() {
+            self.plan.actions.push(Action::Adopt {
+                personio: personio.clone(),
+                timetrack: timetrack.clone(),
+                mapping: mapping.cloned(),
+            });
+            return;
+        }
+        let winner = self
+            .kind
+            .master(Some(&personio.value), Some(&timetrack.value));
+        let loser_id = match winner {
+            System::Personio => timetrack.id.clone(),
+            System::TimeTrack => personio.id.clone(),
+        };
+        self.write_to(
+            winner.other(),
+            Some(loser_id),
+            Action::Conflict(Conflict {
+                cause: ConflictCause::LinkedWithDifferences,
+                winner,
+                resolution: Resolution::Update,
+                personio: Some(personio.clone()),
+                timetrack: Some(timetrack.clone()),
+                mapping: mapping.cloned(),
+            }),
+        );
+    }
+
+    fn mapping(
+        &mut self,
+        m: &Mapping,
+        twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
+        claimed: &mut HashSet<(System, String)>,
+    ) {
+        if let Some(why) = &m.parked {
+            let (system, id) = match (&m.personio_id, &m.timetrack_id) {
+                (Some(id), _) => (System::Personio, Some(id.clone())),
+                (None, id) => (System::TimeTrack, id.clone()),
+            };
+            self.skip(system, id, SkipReason::Parked(why.clone()));
+            return;
+        }
+        let p = self.p.view(m.personio_id.as_deref());
+        let t = self.t.view(m.timetrack_id.as_deref());
+        let last = m.fingerprint.as_deref();
+        match (p, t) {
+            (View::Unknown, _) | (_, View::Unknown) => {
+                // Rejected ones were reported already; report only the unconfirmed.
+                for (system, id) in [
+                    (System::Personio, &m.personio_id),
+                    (System::TimeTrack, &m.timetrack_id),
+                ] {
+                    if let Some(id) = id {
+                        let side = self.side(system);
+                        if !side.rejected.contains(id.as_str())
+                            && !side.by_id.contains_key(id.as_str())
+                            && !side.gone.contains(id)
+                        {
+                            self.skip(system, Some(id.clone()), SkipReason::Unconfirmed);
+                        }
+                    }
+                }
+            }
+            (View::Present(pr, pfp), View::Present(tr, tfp)) => {
+                self.both_present(m, pr, &pfp, tr, &tfp, last)
+            }
+            (View::Gone, View::Gone)
+            | (View::NoId, View::NoId)
+            | (View::NoId, View::Gone)
+            | (View::Gone, View::NoId) => self
+                .plan
+                .actions
+                .push(Action::ForgetMapping { mapping: m.clone() }),
+            (View::Gone, View::Present(tr, tfp)) => {
+                self.one_gone(m, System::Personio, tr, &tfp, last)
+            }
+            (View::Present(pr, pfp), View::Gone) => {
+                self.one_gone(m, System::TimeTrack, pr, &pfp, last)
+            }
+            (View::Present(source, _), View::NoId) => {
+                self.pending(m, System::Personio, source, twins, claimed)
+            }
+            (View::NoId, View::Present(source, _)) => {
+                self.pending(m, System::TimeTrack, source, twins, claimed)
+            }
+        }
+    }
+
+    /// A mapping with one side only: the create on the other side was intended (or failed). Adopt the
+    /// record with the intent's natural key if it exists there, else create again.
+    fn pending(
+        &mut self,
+        m: &Mapping,
+        source_system: System,
+        source: &'a Record<K::Value>,
+        twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
+        claimed: &mut HashSet<(System, String)>,
+    ) {
+        let target = source_system.other();
+        let key = match &m.intent {
+            Some(intent) if intent.target == target => intent.natural_key.clone(),
+            _ => self.kind.natural_key(&source.value),
+        };
+        let twin = take_twin(twins, claimed, target, &key);
+        self.unmapped(source_system, source, twin, Some(m));
+    }
+
+    fn both_present(
+        &mut self,
+        m: &Mapping,
+        pr: &'a Record<K::Value>,
+        pfp: &str,
+        tr: &'a Record<K::Value>,
+        tfp: &str,
+        last: Option<&str>,
+    ) {
+        let p_changed = last != Some(pfp);
+        let t_changed = last != Some(tfp);
+        match (p_changed, t_changed) {
+            (false, false) => self.plan.in_sync += 1,
+            (true, false) => self.update(m, System::TimeTrack, pr, tr),
+            (false, true) => self.update(m, System::Personio, tr, pr),
+            (true, true) if pfp == tfp => {
+                // Both reached the same content (or a run died after writing): only the mapping moves.
+                self.plan.actions.push(Action::Adopt {
+                    personio: pr.clone(),
+                    timetrack: tr.clone(),
+                    mapping: Some(m.clone()),
+                })
+            }
+            (true, true) => {
+                let winner = self.kind.master(Some(&pr.value), Some(&tr.value));
+                let cause = if last.is_some() {
+                    ConflictCause::BothChanged
+                } else {
+                    ConflictCause::LinkedWithDifferences
+                };
+                let loser_id = match winner {
+                    System::Personio => tr.id.clone(),
+                    System::TimeTrack => pr.id.clone(),
+                };
+                self.write_to(
+                    winner.other(),
+                    Some(loser_id),
+                    Action::Conflict(Conflict {
+                        cause,
+                        winner,
+                        resolution: Resolution::Update,
+                        personio: Some(pr.clone()),
+                        timetrack: Some(tr.clone()),
+                        mapping: Some(m.clone()),
+                    }),
+                );
+            }
+        }
+    }
+
+    fn update(
+        &mut self,
+        m: &Mapping,
+        target: System,
+        source: &Record<K::Value>,
+        current: &Record<K::Value>,
+    ) {
+        self.write_to(
+            target,
+            Some(current.id.clone()),
+            Action::Update {
+                target,
+                target_id: current.id.clone(),
+                value: source.value.clone(),
+                previous: Some(current.value.clone()),
+                mapping: m.clone(),
+            },
+        );
+    }
+
+    /// `gone_system`'s record is confirmed gone; `present` is the other side's record.
+    fn one_gone(
+        &mut self,
+        m: &Mapping,
+        gone_system: System,
+        present: &'a Record<K::Value>,
+        present_fp: &str,
+        last: Option<&str>,
+    ) {
+        let present_system = gone_system.other();
+        if last == Some(present_fp) {
+            // Deleted on one side, unchanged on the other: the delete propagates.
+            self.write_to(
+                present_system,
+                Some(present.id.clone()),
+                Action::Delete {
+                    target: present_system,
+                    target_id: present.id.clone(),
+                    mapping: m.clone(),
+                },
+            );
+            return;
+        }
+        let (personio, timetrack) = match gone_system {
+            System::Personio => (None, Some(present)),
+            System::TimeTrack => (Some(present), None),
+        };
+        let winner = self
+            .kind
+            .master(personio.map(|r| &r.value), timetrack.map(|r| &r.value));
+        let conflict = |resolution| {
+            Action::Conflict(Conflict {
+                cause: ConflictCause::DeletedAndChanged,
+                winner,
+                resolution,
+                personio: personio.cloned(),
+                timetrack: timetrack.cloned(),
+                mapping: Some(m.clone()),
+            })
+        };
+        if winner == gone_system {
+            // The master deleted it: the change on the other side is discarded with the record.
+            self.write_to(
+                present_system,
+                Some(present.id.clone()),
+                conflict(Resolution::Delete),
+            );
+        } else {
+            // The master changed it: the record comes back on the side that deleted it.
+            self.write_to(gone_system, None, conflict(Resolution::Recreate));
+        }
+    }
+}
+
+/// Takes (claims) the lowest-id unclaimed record of `system` with natural key `key`.
+fn take_twin<'a, V>(
+    twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
+    claimed: &mut HashSet<(System, String)>,
+    system: System,
+    key: &str,
+) -> Option<&'a Record<V>> {
+    let list = twins.get_mut(&(system, key.to_string()))?;
+    while let Some(record) = list.pop() {
+        if claimed.insert((system, record.id.clone())) {
+            return Some(record);
+        }
+    }
+    None
+}

@@ -1,0 +1,538 @@
+//! Table-driven tests of the planner's decision table (docs/sync-engine.md), per direction.
+
+use jiff::civil::{date, Date};
+use jiff::Timestamp;
+
+use super::fingerprint::fingerprint;
+use super::kind::Record;
+use super::plan::{Action, Plan, Resolution, SkipReason};
+use super::planner::{plan, SideState};
+use super::port::Rejected;
+use super::testkit::{FakeKind, FakeValue};
+use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System};
+use crate::store::{Mapping, PendingIntent};
+
+const DIRECTIONS: [Direction; 3] = [
+    Direction::Both,
+    Direction::ToPersonio,
+    Direction::ToTimeTrack,
+];
+const P: System = System::Personio;
+const T: System = System::TimeTrack;
+
+fn day() -> Date {
+    date(2026, 3, 10)
+}
+fn window() -> DateWindow {
+    DateWindow::new(date(2026, 3, 1), date(2026, 3, 31)).unwrap()
+}
+fn value(payload: &str) -> FakeValue {
+    FakeValue::new("k", day(), payload)
+}
+
+fn mapping(p: Option<&str>, t: Option<&str>, last: Option<&FakeValue>) -> Mapping {
+    Mapping {
+        integration_id: IntegrationId::new("acme").unwrap(),
+        kind: EntityKind::TimeEntry,
+        mapping_id: "m1".into(),
+        personio_id: p.map(String::from),
+        timetrack_id: t.map(String::from),
+        fingerprint: last.map(|v| fingerprint(v).unwrap()),
+        anchor_date: Some(day()),
+        intent: None,
+        failures: 0,
+        last_error: None,
+        parked: None,
+        updated_at: Timestamp::UNIX_EPOCH,
+        version: 3,
+    }
+}
+
+/// One side's state in a row of the table, relative to the base value last synced.
+#[derive(Debug, Clone, Copy)]
+enum St {
+    /// No record, no mapping.
+    Absent,
+    /// A record with no mapping, with this payload.
+    New(&'static str),
+    Unchanged,
+    Changed(&'static str),
+    Gone,
+}
+
+/// What the plan is expected to contain (one action), in a compact form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expect {
+    Nothing,
+    Create(System),
+    Adopt,
+    Update(System),
+    Delete(System),
+    /// winner, resolution
+    Conflict(System, Resolution),
+    Forget,
+    SkipDirection(System),
+}
+
+fn summarize(plan: &Plan<FakeValue>) -> Vec<Expect> {
+    let mut out: Vec<Expect> = plan
+        .actions
+        .iter()
+        .map(|a| match a {
+            Action::Create { target, .. } => Expect::Create(*target),
+            Action::Adopt { .. } => Expect::Adopt,
+            Action::Update { target, .. } => Expect::Update(*target),
+            Action::Delete { target, .. } => Expect::Delete(*target),
+            Action::Conflict(c) => Expect::Conflict(c.winner, c.resolution),
+            Action::ForgetMapping { .. } => Expect::Forget,
+            Action::Skip(s) => match s.reason {
+                SkipReason::Direction { target } => Expect::SkipDirection(target),
+                ref other => panic!("unexpected skip {other}"),
+            },
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(Expect::Nothing);
+    }
+    out
+}
+
+fn side(st: St, id: &str) -> SideState<FakeValue> {
+    let mut s = SideState::default();
+    match st {
+        St::Absent => {}
+        St::New(payload) | St::Changed(payload) => s.records.push(Record::new(id, value(payload))),
+        St::Unchanged => s.records.push(Record::new(id, value("base"))),
+        St::Gone => {
+            s.gone.insert(id.to_string());
+        }
+    }
+    s
+}
+
+fn run_row(p: St, t: St, master: System, direction: Direction) -> Vec<Expect> {
+    let mapped = |st| matches!(st, St::Unchanged | St::Changed(_) | St::Gone);
+    let mappings = if mapped(p) || mapped(t) {
+        vec![mapping(Some("p1"), Some("t1"), Some(&value("base")))]
+    } else {
+        vec![]
+    };
+    let plan = plan(
+        &FakeKind { master },
+        direction,
+        &window(),
+        &side(p, "p1"),
+        &side(t, "t1"),
+        &mappings,
+    );
+    summarize(&plan)
+}
+
+/// (row, Personio, TimeTrack, master, expected for [both, to_personio, to_timetrack])
+fn table() -> Vec<(&'static str, St, St, System, [Expect; 3])> {
+    use Expect::*;
+    use St::*;
+    vec![
+        (
+            "new/–",
+            New("a"),
+            Absent,
+            P,
+            [Create(T), SkipDirection(T), Create(T)],
+        ),
+        (
+            "–/new",
+            Absent,
+            New("a"),
+            P,
+            [Create(P), Create(P), SkipDirection(P)],
+        ),
+        (
+            "new/new identical twin",
+            New("a"),
+            New("a"),
+            P,
+            [Adopt, Adopt, Adopt],
+        ),
+        (
+            "new/new twin with differences, Personio master",
+            New("a"),
+            New("b"),
+            P,
+            [
+                Conflict(P, Resolution::Update),
+                SkipDirection(T),
+                Conflict(P, Resolution::Update),
+            ],
+        ),
+        (
+            "new/new twin with differences, TimeTrack master",
+            New("a"),
+            New("b"),
+            T,
+            [
+                Conflict(T, Resolution::Update),
+                Conflict(T, Resolution::Update),
+                SkipDirection(P),
+            ],
+        ),
+        (
+            "changed/unchanged",
+            Changed("x"),
+            Unchanged,
+            P,
+            [Update(T), SkipDirection(T), Update(T)],
+        ),
+        (
+            "unchanged/changed",
+            Unchanged,
+            Changed("x"),
+            P,
+            [Update(P), Update(P), SkipDirection(P)],
+        ),
+        (
+            "changed/changed, Personio master",
+            Changed("x"),
+            Changed("y"),
+            P,
+            [
+                Conflict(P, Resolution::Update),
+                SkipDirection(T),
+                Conflict(P, Resolution::Update),
+            ],
+        ),
+        (
+            "changed/changed, TimeTrack master",
+            Changed("x"),
+            Changed("y"),
+            T,
+            [
+                Conflict(T, Resolution::Update),
+                Conflict(T, Resolution::Update),
+                SkipDirection(P),
+            ],
+        ),
+        (
+            "changed/changed to the same",
+            Changed("x"),
+            Changed("x"),
+            P,
+            [Adopt, Adopt, Adopt],
+        ),
+        (
+            "deleted/unchanged",
+            Gone,
+            Unchanged,
+            P,
+            [Delete(T), SkipDirection(T), Delete(T)],
+        ),
+        (
+            "unchanged/deleted",
+            Unchanged,
+            Gone,
+            P,
+            [Delete(P), Delete(P), SkipDirection(P)],
+        ),
+        (
+            "deleted/changed, Personio master: delete wins",
+            Gone,
+            Changed("x"),
+            P,
+            [
+                Conflict(P, Resolution::Delete),
+                SkipDirection(T),
+                Conflict(P, Resolution::Delete),
+            ],
+        ),
+        (
+            "deleted/changed, TimeTrack master: re-create in Personio",
+            Gone,
+            Changed("x"),
+            T,
+            [
+                Conflict(T, Resolution::Recreate),
+                Conflict(T, Resolution::Recreate),
+                SkipDirection(P),
+            ],
+        ),
+        (
+            "changed/deleted, Personio master: re-create in TimeTrack",
+            Changed("x"),
+            Gone,
+            P,
+            [
+                Conflict(P, Resolution::Recreate),
+                SkipDirection(T),
+                Conflict(P, Resolution::Recreate),
+            ],
+        ),
+        (
+            "changed/deleted, TimeTrack master: delete wins",
+            Changed("x"),
+            Gone,
+            T,
+            [
+                Conflict(T, Resolution::Delete),
+                Conflict(T, Resolution::Delete),
+                SkipDirection(P),
+            ],
+        ),
+        (
+            "unchanged/unchanged",
+            Unchanged,
+            Unchanged,
+            P,
+            [Nothing, Nothing, Nothing],
+        ),
+        ("deleted/deleted", Gone, Gone, P, [Forget, Forget, Forget]),
+    ]
+}
+
+#[test]
+fn engine_decision_table_every_row_every_direction() {
+    let mut failures = Vec::new();
+    for (row, p, t, master, expected) in table() {
+        for (direction, want) in DIRECTIONS.into_iter().zip(expected) {
+            let got = run_row(p, t, master, direction);
+            if got != vec![want.clone()] {
+                failures.push(format!(
+                    "{row} [{}]: want {want:?}, got {got:?}",
+                    direction.as_str()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "rows failing:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn engine_update_carries_the_source_value_and_the_targets_previous_value() {
+    let plan = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &side(St::Changed("new"), "p1"),
+        &side(St::Unchanged, "t1"),
+        &[mapping(Some("p1"), Some("t1"), Some(&value("base")))],
+    );
+    match &plan.actions[..] {
+        [Action::Update {
+            target,
+            target_id,
+            value: v,
+            previous,
+            mapping,
+        }] => {
+            assert_eq!((*target, target_id.as_str()), (T, "t1"));
+            assert_eq!(v, &value("new"));
+            assert_eq!(previous.as_ref(), Some(&value("base")));
+            assert_eq!(mapping.mapping_id, "m1");
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+}
+
+#[test]
+fn engine_pending_intent_adopts_the_twin_or_creates_again() {
+    let v = value("a");
+    let mut m = mapping(Some("p1"), None, None);
+    m.intent = Some(PendingIntent {
+        target: T,
+        natural_key: "k".into(),
+        fingerprint: fingerprint(&v).unwrap(),
+        run_id: "r0".into(),
+        created_at: Timestamp::UNIX_EPOCH,
+    });
+    let kind = FakeKind { master: P };
+    // The create happened before the run died: the twin is adopted, nothing is written.
+    let with_twin = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &side(St::New("a"), "p1"),
+        &side(St::New("a"), "t9"),
+        std::slice::from_ref(&m),
+    );
+    match &with_twin.actions[..] {
+        [Action::Adopt {
+            personio,
+            timetrack,
+            mapping: Some(mm),
+        }] => {
+            assert_eq!((personio.id.as_str(), timetrack.id.as_str()), ("p1", "t9"));
+            assert_eq!(mm.mapping_id, "m1");
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+    // It did not happen: create again, reusing the intent's mapping.
+    let without = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &side(St::New("a"), "p1"),
+        &SideState::default(),
+        std::slice::from_ref(&m),
+    );
+    assert!(matches!(
+        &without.actions[..],
+        [Action::Create {
+            target: System::TimeTrack,
+            mapping: Some(_),
+            ..
+        }]
+    ));
+    // The source went away meanwhile: the mapping is forgotten.
+    let mut gone = side(St::Gone, "p1");
+    gone.records.clear();
+    let forgotten = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &gone,
+        &SideState::default(),
+        &[m],
+    );
+    assert_eq!(summarize(&forgotten), vec![Expect::Forget]);
+}
+
+#[test]
+fn engine_missing_records_are_never_deleted_unless_confirmed_gone() {
+    let kind = FakeKind { master: P };
+    let m = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    // p1 missing from the listing, not confirmed gone (get-by-id failed): skip, do not delete t1.
+    let plan1 = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &SideState::default(),
+        &side(St::Unchanged, "t1"),
+        std::slice::from_ref(&m),
+    );
+    assert!(matches!(
+        &plan1.actions[..],
+        [Action::Skip(s)] if s.reason == SkipReason::Unconfirmed && s.record_id.as_deref() == Some("p1")
+    ));
+    // p1 rejected by the port: reported, never treated as deleted.
+    let mut rejected = SideState::default();
+    rejected.rejected.push(Rejected {
+        id: Some("p1".into()),
+        reason: "unknown attendance type".into(),
+    });
+    let plan2 = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &rejected,
+        &side(St::Unchanged, "t1"),
+        &[m],
+    );
+    assert!(matches!(
+        &plan2.actions[..],
+        [Action::Skip(s)] if matches!(s.reason, SkipReason::Rejected(_))
+    ));
+}
+
+#[test]
+fn engine_parked_mappings_are_skipped_with_their_reason() {
+    let mut m = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    m.parked = Some("approved period is locked".into());
+    let plan = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &side(St::Changed("x"), "p1"),
+        &side(St::Unchanged, "t1"),
+        &[m],
+    );
+    match &plan.actions[..] {
+        [Action::Skip(s)] => {
+            assert_eq!(
+                s.reason,
+                SkipReason::Parked("approved period is locked".into())
+            );
+            assert!(s.reason.to_string().contains("approved period is locked"));
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+}
+
+#[test]
+fn engine_mappings_outside_the_window_are_not_considered() {
+    let mut m = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    m.anchor_date = Some(date(2026, 5, 1));
+    // Both records are outside the window (not listed) and nobody confirmed them gone: nothing at all.
+    let plan1 = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &SideState::default(),
+        &SideState::default(),
+        std::slice::from_ref(&m),
+    );
+    assert_eq!(plan1, Plan::default());
+    // A record that moved into the window keeps its mapping (no duplicate create).
+    let mut moved = SideState::default();
+    moved.records.push(Record::new("p1", value("moved")));
+    let mut t = SideState::default();
+    t.records.push(Record::new("t1", value("base")));
+    let plan2 = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &moved,
+        &t,
+        &[m],
+    );
+    assert_eq!(summarize(&plan2), vec![Expect::Update(T)]);
+}
+
+#[test]
+fn engine_twins_pair_one_to_one_and_leftovers_are_created() {
+    let mut p = SideState::default();
+    let mut t = SideState::default();
+    p.records
+        .push(Record::new("p1", FakeValue::new("a", day(), "x")));
+    p.records
+        .push(Record::new("p2", FakeValue::new("b", day(), "x")));
+    t.records
+        .push(Record::new("t1", FakeValue::new("a", day(), "x")));
+    t.records
+        .push(Record::new("t2", FakeValue::new("c", day(), "x")));
+    let plan = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &p,
+        &t,
+        &[],
+    );
+    let mut got = summarize(&plan);
+    got.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(
+        got,
+        vec![Expect::Adopt, Expect::Create(P), Expect::Create(T)]
+    );
+}
+
+#[test]
+fn engine_dry_run_plan_serialises_actions_with_ids_and_values() {
+    let plan = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &side(St::Changed("x"), "p1"),
+        &side(St::Changed("y"), "t1"),
+        &[mapping(Some("p1"), Some("t1"), Some(&value("base")))],
+    );
+    let json = plan.to_json();
+    let action = &json["actions"][0];
+    assert_eq!(action["action"], "conflict");
+    assert_eq!(action["winner"], "personio");
+    assert_eq!(action["system"], "timetrack");
+    assert_eq!(action["personio"]["id"], "p1");
+    assert_eq!(action["timetrack"]["value"]["payload"], "y");
+}

@@ -1,0 +1,113 @@
+//! The side port: what a workflow implements for each system (an adapter around that system's client
+//! that speaks canonical values). The engine reads and writes the two systems only through it.
+use std::fmt;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use super::kind::Record;
+use crate::domain::{DateWindow, System};
+
+/// Reads and writes one system's records of one kind, in canonical form.
+#[async_trait]
+pub trait SidePort<V>: Send + Sync {
+    fn system(&self) -> System;
+
+    /// The records in the window. Records that cannot be parsed or mapped to the canonical form go to
+    /// `rejected` (with their id when known): the engine reports them and never treats a rejected id as
+    /// deleted. Kinds without dates (employees) ignore the window.
+    async fn list(&self, window: &DateWindow) -> Result<Listing<V>, PortError>;
+
+    /// One record by id. `Ok(None)` means confirmed gone (404, soft-deleted); the engine calls this for
+    /// every mapped record missing from the listing before it propagates a delete.
+    async fn get(&self, id: &str) -> Result<Option<Record<V>>, PortError>;
+
+    /// Creates the record; returns its new id.
+    async fn create(&self, value: &V) -> Result<String, PortError>;
+
+    /// Overwrites record `id` with `value` (`previous` is the record's current canonical value when
+    /// known, for systems that can change only some fields in place). Returns the record's id after
+    /// the update, which differs when the system implements an update as delete + re-create
+    /// (TimeTrack absences).
+    async fn update(&self, id: &str, value: &V, previous: Option<&V>) -> Result<String, PortError>;
+
+    /// Deletes record `id`; a record that is already gone is `NotFound`, which the engine accepts.
+    async fn delete(&self, id: &str) -> Result<(), PortError>;
+}
+
+/// One side's records in a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<V> {
+    pub records: Vec<Record<V>>,
+    pub rejected: Vec<Rejected>,
+}
+
+impl<V> Default for Listing<V> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+}
+
+/// A record the port could not turn into a canonical value (reported, never synced, never deleted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// How the engine reacts to a failed call, decided by the adapter that knows the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortErrorClass {
+    /// The record does not exist (any more).
+    NotFound,
+    /// Permanently refused (e.g. an approved or locked period): retrying cannot help, so the record is
+    /// parked at once and reported.
+    Refused,
+    /// This record's data was rejected (validation); retried next run, parked after repeated failures.
+    Invalid,
+    /// The system reports a conflicting record (overlap, duplicate); retried next run.
+    Conflict,
+    /// Rate limit, timeout, 5xx after the client's own retries: retried next run.
+    Transient,
+    /// The whole run cannot go on (authentication, permissions, configuration): the run aborts.
+    Fatal,
+}
+
+impl PortErrorClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortErrorClass::NotFound => "not_found",
+            PortErrorClass::Refused => "refused",
+            PortErrorClass::Invalid => "invalid",
+            PortErrorClass::Conflict => "conflict",
+            PortErrorClass::Transient => "transient",
+            PortErrorClass::Fatal => "fatal",
+        }
+    }
+}
+
+impl fmt::Display for PortErrorClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed port call. `message` is the API's error text with context; adapters must keep secrets out.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{class}: {message}")]
+pub struct PortError {
+    pub class: PortErrorClass,
+    pub message: String,
+}
+
+impl PortError {
+    pub fn new(class: PortErrorClass, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,513 @@
+//! One sync run of one workflow of one integration, from lease to run record.
+//!
+//! Order of a run: resolve the window (continuation → the continued run's window; manual → the given
+//! window; scheduled → from the watermark) → take the lease (another live run → [`EngineError::
+//! AlreadyRunning`]) → write the run record (`Running`) → list both sides → load the mappings → confirm
+//! mapped records missing from a listing by get-by-id → plan → apply (or, in a dry run, only report the
+//! plan) → write the finished run record → move the watermark (finished, non-dry runs only) → release the
+//! lease → schedule the continuation if the deadline stopped the run.
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+use thiserror::Error;
+
+use super::apply::{report_plan, Applier, ApplyReport};
+use super::clock::Clock;
+use super::kind::SyncKind;
+use super::planner::{considered_mappings, plan, SideState};
+use super::port::{Listing, PortErrorClass, SidePort};
+use super::scheduler::ContinuationScheduler;
+use super::window::{scheduled_window, window_setting, WindowError};
+use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
+use crate::runs::{Continuation, RunRecord, RunStatus};
+use crate::settings::IntegrationSettings;
+use crate::store::{new_run_id, Mapping, StateStore, StoreError, Watermark};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRequest {
+    pub integration_id: IntegrationId,
+    pub workflow: Workflow,
+    pub trigger: Trigger,
+    /// `None`: the scheduled window from the watermark. Ignored for continuations.
+    pub window: Option<DateWindow>,
+    /// Ignored for continuations (they keep the continued run's).
+    pub direction: Direction,
+    /// Ignored for continuations (they keep the continued run's).
+    pub dry_run: bool,
+    /// The run this one continues; its `continuation` gives window, direction and dry-run flag.
+    pub continues_run_id: Option<String>,
+    /// When the invocation must be done (the Lambda deadline); `None` = no limit.
+    pub deadline: Option<Timestamp>,
+}
+
+/// Tunables of the runner that are not integration settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerConfig {
+    /// How long a lease lives without renewal: longer than any single invocation (Lambda max 15 min).
+    pub lease_ttl: Duration,
+    /// No write starts when the deadline is closer than this; the rest goes to a continuation.
+    pub deadline_margin: Duration,
+    /// The longest chain of continuations of one run (guards against a run that never progresses).
+    pub max_continuations: u32,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            lease_ttl: Duration::from_secs(15 * 60),
+            deadline_margin: Duration::from_secs(30),
+            max_continuations: 50,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// Another run of this workflow holds the lease (the API answers 409).
+    #[error("{workflow} is already running for integration {integration_id} (run {holder}, lease until {expires_at})")]
+    AlreadyRunning {
+        integration_id: IntegrationId,
+        workflow: Workflow,
+        holder: String,
+        expires_at: Timestamp,
+    },
+    #[error("cannot continue run {run_id}: {reason}")]
+    NotContinuable { run_id: String, reason: String },
+    #[error("cannot compute the run window: {0}")]
+    Window(#[from] WindowError),
+    #[error("state store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Runs the engine for one kind; borrows everything, so a function builds one per invocation.
+pub struct SyncRunner<'a, K: SyncKind> {
+    pub kind: &'a K,
+    pub store: &'a dyn StateStore,
+    pub personio: &'a dyn SidePort<K::Value>,
+    pub timetrack: &'a dyn SidePort<K::Value>,
+    pub settings: &'a IntegrationSettings,
+    pub clock: &'a dyn Clock,
+    pub scheduler: &'a dyn ContinuationScheduler,
+    pub config: RunnerConfig,
+}
+
+/// Window, direction, dry-run flag and continuation index of a run, once resolved.
+struct Scope {
+    window: DateWindow,
+    direction: Direction,
+    dry_run: bool,
+    sequence: u32,
+}
+
+/// A run-level failure: the run record gets status `Failed` with this message.
+struct RunFailure(String);
+
+impl<'a, K: SyncKind> SyncRunner<'a, K> {
+    /// Runs the request. `Err` only when no run could be started (already running, bad continuation,
+    /// store unavailable at start); a run that started always returns its record, `Failed` included.
+    pub async fn run(&self, request: RunRequest) -> Result<RunRecord, EngineError> {
+        let started_at = self.clock.now();
+        let run_id = new_run_id(started_at);
+        let scope = self.scope(&request, started_at).await?;
+
+        let lease = self
+            .store
+            .acquire_lease(
+                &request.integration_id,
+                request.workflow,
+                &run_id,
+                started_at,
+                self.config.lease_ttl,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::LeaseHeld {
+                    integration_id,
+                    workflow,
+                    holder,
+                    expires_at,
+                } => EngineError::AlreadyRunning {
+                    integration_id,
+                    workflow,
+                    holder,
+                    expires_at,
+                },
+                other => EngineError::Store(other),
+            })?;
+
+        let mut record = RunRecord {
+            run_id: run_id.clone(),
+            integration_id: request.integration_id.clone(),
+            workflow: request.workflow,
+            trigger: request.trigger,
+            window: scope.window,
+            direction: scope.direction,
+            dry_run: scope.dry_run,
+            status: RunStatus::Running,
+            started_at,
+            finished_at: None,
+            duration_ms: None,
+            counts: Default::default(),
+            conflicts: Vec::new(),
+            failures: Vec::new(),
+            skipped: Vec::new(),
+            plan: None,
+            continuation: None,
+            continues_run_id: request.continues_run_id.clone(),
+            error: None,
+        };
+        if let Err(e) = self.store.put_run(&record).await {
+            self.release(&lease).await;
+            return Err(e.into());
+        }
+        tracing::info!(
+            run_id = %run_id, integration_id = %request.integration_id, workflow = %request.workflow,
+            window = %scope.window, direction = scope.direction.as_str(), dry_run = scope.dry_run,
+            "sync run started"
+        );
+
+        match self.sync(&request, &scope, &run_id).await {
+            Ok((report, plan_json)) => {
+                record.counts = report.counts;
+                record.conflicts = report.conflicts;
+                record.failures = report.failures;
+                record.skipped = report.skipped;
+                record.status = if let Some(message) = report.aborted {
+                    record.error = Some(message);
+                    RunStatus::Failed
+                } else if report.stopped_at_deadline {
+                    record.continuation = Some(Continuation {
+                        window: scope.window,
+                        direction: scope.direction,
+                        dry_run: scope.dry_run,
+                        sequence: scope.sequence + 1,
+                    });
+                    record.plan = Some(json!({ "deferred": report.deferred }));
+                    RunStatus::Continued
+                } else if record.failures.is_empty() {
+                    RunStatus::Succeeded
+                } else {
+                    RunStatus::CompletedWithFailures
+                };
+                if scope.dry_run {
+                    record.plan = plan_json;
+                }
+            }
+            Err(RunFailure(message)) => {
+                record.status = RunStatus::Failed;
+                record.error = Some(message);
+            }
+        }
+
+        let finished_at = self.clock.now();
+        record.finished_at = Some(finished_at);
+        record.duration_ms = Some(
+            u64::try_from(finished_at.as_millisecond() - started_at.as_millisecond()).unwrap_or(0),
+        );
+        let put = self.store.put_run(&record).await;
+        if put.is_ok() && record.status.moves_watermark() && !scope.dry_run {
+            let watermark = Watermark {
+                last_success_at: started_at,
+                run_id: run_id.clone(),
+            };
+            if let Err(e) = self
+                .store
+                .put_watermark(&request.integration_id, request.workflow, &watermark)
+                .await
+            {
+                tracing::warn!(run_id = %run_id, error = %e, "watermark not moved");
+            }
+        }
+        self.release(&lease).await;
+        put?;
+
+        if let Some(continuation) = &record.continuation {
+            if let Err(e) = self
+                .scheduler
+                .schedule(
+                    &request.integration_id,
+                    request.workflow,
+                    &run_id,
+                    continuation,
+                )
+                .await
+            {
+                record.error = Some(e.to_string());
+                self.store.put_run(&record).await?;
+            }
+        }
+        tracing::info!(
+            run_id = %run_id, status = ?record.status, failures = record.failures.len(),
+            conflicts = record.conflicts.len(), "sync run finished"
+        );
+        Ok(record)
+    }
+
+    async fn release(&self, lease: &crate::store::Lease) {
+        if let Err(e) = self.store.release_lease(lease).await {
+            tracing::warn!(holder = %lease.holder, error = %e, "lease not released; it expires by itself");
+        }
+    }
+
+    async fn scope(&self, request: &RunRequest, now: Timestamp) -> Result<Scope, EngineError> {
+        if let Some(previous_id) = &request.continues_run_id {
+            let not = |reason: &str| EngineError::NotContinuable {
+                run_id: previous_id.clone(),
+                reason: reason.to_string(),
+            };
+            let previous = self
+                .store
+                .get_run(&request.integration_id, previous_id)
+                .await?
+                .ok_or_else(|| not("no such run"))?;
+            if previous.workflow != request.workflow {
+                return Err(not("it is a run of another workflow"));
+            }
+            let c = previous
+                .continuation
+                .ok_or_else(|| not("it did not stop for a continuation"))?;
+            if c.sequence > self.config.max_continuations {
+                return Err(not("too many continuations in a row"));
+            }
+            return Ok(Scope {
+                window: c.window,
+                direction: c.direction,
+                dry_run: c.dry_run,
+                sequence: c.sequence,
+            });
+        }
+        let window = match request.window {
+            Some(w) => w,
+            None => {
+                let watermark = self
+                    .store
+                    .get_watermark(&request.integration_id, request.workflow)
+                    .await?;
+                scheduled_window(
+                    window_setting(self.settings, request.workflow),
+                    &self.settings.time_zone,
+                    now,
+                    watermark.as_ref(),
+                )?
+            }
+        };
+        Ok(Scope {
+            window,
+            direction: request.direction,
+            dry_run: request.dry_run,
+            sequence: 0,
+        })
+    }
+
+    fn port(&self, system: System) -> &'a dyn SidePort<K::Value> {
+        match system {
+            System::Personio => self.personio,
+            System::TimeTrack => self.timetrack,
+        }
+    }
+
+    /// List, confirm, plan, apply. Returns the apply report and (for dry runs) the plan as JSON.
+    async fn sync(
+        &self,
+        request: &RunRequest,
+        scope: &Scope,
+        run_id: &str,
+    ) -> Result<(ApplyReport, Option<serde_json::Value>), RunFailure> {
+        let (p, t) = futures::join!(
+            self.personio.list(&scope.window),
+            self.timetrack.list(&scope.window)
+        );
+        let p = p.map_err(|e| RunFailure(format!("listing personio: {e}")))?;
+        let t = t.map_err(|e| RunFailure(format!("listing timetrack: {e}")))?;
+        let mappings = self
+            .mappings(&request.integration_id, &scope.window, &p, &t)
+            .await
+            .map_err(|e| RunFailure(format!("loading mappings: {e}")))?;
+        let mut personio = SideState {
+            records: p.records,
+            rejected: p.rejected,
+            gone: BTreeSet::new(),
+        };
+        let mut timetrack = SideState {
+            records: t.records,
+            rejected: t.rejected,
+            gone: BTreeSet::new(),
+        };
+        self.confirm_missing(&scope.window, &mappings, &mut personio, &mut timetrack)
+            .await?;
+
+        let plan = plan(
+            self.kind,
+            scope.direction,
+            &scope.window,
+            &personio,
+            &timetrack,
+            &mappings,
+        );
+        if scope.dry_run {
+            let json = plan.to_json();
+            return Ok((report_plan(&plan), Some(json)));
+        }
+        let margin =
+            SignedDuration::try_from(self.config.deadline_margin).unwrap_or(SignedDuration::ZERO);
+        let applier = Applier {
+            kind: self.kind,
+            store: self.store,
+            personio: self.personio,
+            timetrack: self.timetrack,
+            clock: self.clock,
+            integration_id: &request.integration_id,
+            run_id,
+            concurrency: self.settings.sync.concurrency,
+            max_failures_before_parking: self.settings.sync.max_failures_before_parking,
+            stop_at: request
+                .deadline
+                .map(|d| d.saturating_sub(margin).unwrap_or(d)),
+        };
+        Ok((applier.apply(plan).await, None))
+    }
+
+    /// The mappings of the window, plus those of listed records anchored elsewhere (a record moved
+    /// into the window must keep its mapping, or it would be created a second time).
+    async fn mappings<V>(
+        &self,
+        integration_id: &IntegrationId,
+        window: &DateWindow,
+        p: &Listing<V>,
+        t: &Listing<V>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        let kind = self.kind.kind();
+        let mut mappings = self
+            .store
+            .list_mappings(integration_id, kind, Some(window))
+            .await?;
+        let known: HashSet<(System, &str)> = mappings
+            .iter()
+            .flat_map(|m| {
+                [
+                    m.personio_id.as_deref().map(|id| (System::Personio, id)),
+                    m.timetrack_id.as_deref().map(|id| (System::TimeTrack, id)),
+                ]
+            })
+            .flatten()
+            .collect();
+        let unmatched: HashSet<(System, String)> = p
+            .records
+            .iter()
+            .map(|r| (System::Personio, r.id.as_str()))
+            .chain(t.records.iter().map(|r| (System::TimeTrack, r.id.as_str())))
+            .filter(|k| !known.contains(k))
+            .map(|(s, id)| (s, id.to_string()))
+            .collect();
+        if unmatched.is_empty() {
+            return Ok(mappings);
+        }
+        let loaded: HashSet<String> = mappings.iter().map(|m| m.mapping_id.clone()).collect();
+        let extra: Vec<Mapping> = self
+            .store
+            .list_mappings(integration_id, kind, None)
+            .await?
+            .into_iter()
+            .filter(|m| !loaded.contains(&m.mapping_id))
+            .filter(|m| {
+                m.personio_id
+                    .as_ref()
+                    .is_some_and(|id| unmatched.contains(&(System::Personio, id.clone())))
+                    || m.timetrack_id
+                        .as_ref()
+                        .is_some_and(|id| unmatched.contains(&(System::TimeTrack, id.clone())))
+            })
+            .collect();
+        mappings.extend(extra);
+        Ok(mappings)
+    }
+
+    /// Get-by-id for every mapped record missing from its listing: found → present with the fetched
+    /// value; `None` → confirmed gone; an error → left unconfirmed (the planner skips the mapping).
+    async fn confirm_missing(
+        &self,
+        window: &DateWindow,
+        mappings: &[Mapping],
+        personio: &mut SideState<K::Value>,
+        timetrack: &mut SideState<K::Value>,
+    ) -> Result<(), RunFailure> {
+        let missing: Vec<(System, String)> = {
+            let listed: HashSet<(System, &str)> = personio
+                .records
+                .iter()
+                .map(|r| (System::Personio, r.id.as_str()))
+                .chain(
+                    personio
+                        .rejected
+                        .iter()
+                        .filter_map(|r| r.id.as_deref())
+                        .map(|id| (System::Personio, id)),
+                )
+                .chain(
+                    timetrack
+                        .records
+                        .iter()
+                        .map(|r| (System::TimeTrack, r.id.as_str())),
+                )
+                .chain(
+                    timetrack
+                        .rejected
+                        .iter()
+                        .filter_map(|r| r.id.as_deref())
+                        .map(|id| (System::TimeTrack, id)),
+                )
+                .collect();
+            let mut missing = Vec::new();
+            for m in considered_mappings(mappings, window, &listed) {
+                if m.parked.is_some() {
+                    continue;
+                }
+                for (system, id) in [
+                    (System::Personio, &m.personio_id),
+                    (System::TimeTrack, &m.timetrack_id),
+                ] {
+                    if let Some(id) = id {
+                        if !listed.contains(&(system, id.as_str())) {
+                            missing.push((system, id.clone()));
+                        }
+                    }
+                }
+            }
+            missing
+        };
+        let results: Vec<_> = stream::iter(missing)
+            .map(|(system, id)| async move {
+                let result = self.port(system).get(&id).await;
+                (system, id, result)
+            })
+            .buffer_unordered(self.settings.sync.concurrency.max(1))
+            .collect()
+            .await;
+        for (system, id, result) in results {
+            let side = match system {
+                System::Personio => &mut *personio,
+                System::TimeTrack => &mut *timetrack,
+            };
+            match result {
+                Ok(Some(record)) => side.records.push(record),
+                Ok(None) => {
+                    side.gone.insert(id);
+                }
+                Err(e) if e.class == PortErrorClass::Fatal => {
+                    return Err(RunFailure(format!("get {system} {id}: {e}")));
+                }
+                Err(e) if e.class == PortErrorClass::NotFound => {
+                    side.gone.insert(id);
+                }
+                Err(e) => {
+                    tracing::warn!(system = %system, id = %id, error = %e, "could not confirm a missing record");
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,607 @@
+//! Tests of apply and the runner against `MemoryStore` and the fake ports: failures and parking, dry
+//! runs, leases, continuations, and the properties of design.md §3 as proptest properties.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::civil::{date, Date};
+use jiff::SignedDuration;
+use proptest::prelude::*;
+
+use super::clock::ManualClock;
+use super::port::PortErrorClass;
+use super::runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
+use super::scheduler::RecordingScheduler;
+use super::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue, FakeWrite};
+use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
+use crate::runs::{RunRecord, RunStatus};
+use crate::settings::IntegrationSettings;
+use crate::store::memory::MemoryStore;
+use crate::store::StateStore;
+
+const P: System = System::Personio;
+const T: System = System::TimeTrack;
+
+fn window() -> DateWindow {
+    DateWindow::new(date(2026, 3, 1), date(2026, 3, 31)).unwrap()
+}
+/// Days a record can belong to: two in the window, two outside it.
+const DAYS: [(i16, i8, i8); 4] = [(2026, 3, 5), (2026, 3, 20), (2026, 2, 10), (2026, 4, 15)];
+fn day(i: usize) -> Date {
+    let (y, m, d) = DAYS[i % DAYS.len()];
+    date(y, m, d)
+}
+fn integration() -> IntegrationId {
+    IntegrationId::new("acme").unwrap()
+}
+
+struct Harness {
+    store: MemoryStore,
+    crash: Arc<CrashSwitch>,
+    p: FakePort,
+    t: FakePort,
+    kind: FakeKind,
+    settings: IntegrationSettings,
+    clock: ManualClock,
+    scheduler: RecordingScheduler,
+    config: RunnerConfig,
+}
+
+impl Harness {
+    fn new(master: System) -> Self {
+        let crash = CrashSwitch::new();
+        let settings: IntegrationSettings = serde_json::from_value(serde_json::json!({
+            "time_zone": "Europe/Berlin",
+            "sync": {"max_failures_before_parking": 3, "concurrency": 3},
+        }))
+        .unwrap();
+        Self {
+            store: MemoryStore::new(),
+            p: FakePort::new(P, crash.clone()),
+            t: FakePort::new(T, crash.clone()).with_update_recreates(),
+            crash,
+            kind: FakeKind { master },
+            settings,
+            clock: ManualClock::new("2026-03-31T10:00:00Z".parse().unwrap()),
+            scheduler: RecordingScheduler::new(),
+            config: RunnerConfig::default(),
+        }
+    }
+
+    fn runner(&self) -> SyncRunner<'_, FakeKind> {
+        SyncRunner {
+            kind: &self.kind,
+            store: &self.store,
+            personio: &self.p,
+            timetrack: &self.t,
+            settings: &self.settings,
+            clock: &self.clock,
+            scheduler: &self.scheduler,
+            config: self.config,
+        }
+    }
+
+    fn request(&self, direction: Direction, dry_run: bool) -> RunRequest {
+        RunRequest {
+            integration_id: integration(),
+            workflow: Workflow::TimeEntries,
+            trigger: Trigger::Manual,
+            window: Some(window()),
+            direction,
+            dry_run,
+            continues_run_id: None,
+            deadline: None,
+        }
+    }
+
+    async fn run(&self, direction: Direction) -> RunRecord {
+        self.clock.advance(SignedDuration::from_mins(1));
+        self.runner()
+            .run(self.request(direction, false))
+            .await
+            .unwrap()
+    }
+
+    /// A dry run's plan: the actions a re-plan would take now.
+    async fn replan(&self) -> Vec<serde_json::Value> {
+        self.clock.advance(SignedDuration::from_mins(1));
+        let record = self
+            .runner()
+            .run(self.request(Direction::Both, true))
+            .await
+            .unwrap();
+        record.plan.unwrap()["actions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// In-window records of a side by natural key; panics (fails the test) on a duplicate key.
+fn by_key(port: &FakePort) -> BTreeMap<String, FakeValue> {
+    let mut out = BTreeMap::new();
+    for (id, v) in port.records() {
+        if window().contains(v.day) {
+            assert!(
+                out.insert(v.key.clone(), v.clone()).is_none(),
+                "duplicate record for key {} ({id})",
+                v.key
+            );
+        }
+    }
+    out
+}
+fn outside(port: &FakePort) -> BTreeMap<String, FakeValue> {
+    port.records()
+        .into_iter()
+        .filter(|(_, v)| !window().contains(v.day))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Examples
+
+#[test]
+fn engine_first_sync_of_identical_systems_writes_nothing_and_moves_the_watermark() {
+    block_on(async {
+        let h = Harness::new(P);
+        for i in 0..4 {
+            let v = FakeValue::new(format!("k{i}"), day(i), "same");
+            h.p.insert(v.clone());
+            h.t.insert(v);
+        }
+        let record = h.run(Direction::Both).await;
+        assert_eq!(record.status, RunStatus::Succeeded);
+        assert!(h.p.writes().is_empty() && h.t.writes().is_empty());
+        // The two in-window twins were adopted; the two outside the window were not even looked at.
+        assert_eq!(record.counts["mappings"]["adopt"], 2);
+        assert_eq!(h.store.mappings_snapshot().len(), 2);
+        let wm = h
+            .store
+            .get_watermark(&integration(), Workflow::TimeEntries)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(wm.run_id, record.run_id);
+        // The lease is free again.
+        assert_eq!(h.run(Direction::Both).await.status, RunStatus::Succeeded);
+    });
+}
+
+#[test]
+fn engine_two_way_run_creates_updates_deletes_and_records_conflicts() {
+    block_on(async {
+        let h = Harness::new(T);
+        let p1 = h.p.insert(FakeValue::new("a", day(0), "1"));
+        let t2 = h.t.insert(FakeValue::new("b", day(1), "1"));
+        let p3 = h.p.insert(FakeValue::new("c", day(0), "1"));
+        let first = h.run(Direction::Both).await;
+        assert_eq!(first.counts["timetrack"]["create"], 2);
+        assert_eq!(first.counts["personio"]["create"], 1);
+
+        h.p.set(&p1, FakeValue::new("a", day(0), "2")); // changed / unchanged
+        h.t.remove(&t2); // unchanged / deleted
+        let t3 =
+            h.t.records()
+                .into_iter()
+                .find(|(_, v)| v.key == "c")
+                .unwrap()
+                .0;
+        h.p.set(&p3, FakeValue::new("c", day(0), "p-edit")); // changed / changed
+        h.t.set(&t3, FakeValue::new("c", day(0), "t-edit"));
+        let second = h.run(Direction::Both).await;
+        assert_eq!(second.status, RunStatus::Succeeded, "{second:?}");
+        assert_eq!(second.counts["timetrack"]["update"], 1);
+        assert_eq!(second.counts["personio"]["delete"], 1);
+        assert_eq!(second.counts["personio"]["update"], 1);
+        assert_eq!(second.conflicts.len(), 1);
+        let c = &second.conflicts[0];
+        assert_eq!((c.winner, c.resolution.as_str()), (T, "update"));
+        assert_eq!(c.personio.as_ref().unwrap()["payload"], "p-edit");
+        assert_eq!(c.timetrack.as_ref().unwrap()["payload"], "t-edit");
+        assert_eq!(by_key(&h.p), by_key(&h.t));
+        assert!(h.replan().await.is_empty());
+    });
+}
+
+#[test]
+fn engine_dry_run_writes_nothing_anywhere_and_reports_the_plan() {
+    block_on(async {
+        let h = Harness::new(P);
+        h.p.insert(FakeValue::new("a", day(0), "1"));
+        h.t.insert(FakeValue::new("b", day(1), "1"));
+        let record = h
+            .runner()
+            .run(h.request(Direction::Both, true))
+            .await
+            .unwrap();
+        assert!(record.dry_run);
+        assert_eq!(record.status, RunStatus::Succeeded);
+        assert!(h.p.writes().is_empty() && h.t.writes().is_empty());
+        assert!(h.store.mappings_snapshot().is_empty(), "no intents either");
+        let plan = record.plan.unwrap();
+        assert_eq!(plan["actions"].as_array().unwrap().len(), 2);
+        assert_eq!(record.counts["timetrack"]["create"], 1);
+        assert!(h
+            .store
+            .get_watermark(&integration(), Workflow::TimeEntries)
+            .await
+            .unwrap()
+            .is_none());
+    });
+}
+
+#[test]
+fn engine_failures_are_isolated_counted_and_park_the_record() {
+    block_on(async {
+        let h = Harness::new(P);
+        h.p.insert(FakeValue::new("bad", day(0), "1"));
+        h.p.insert(FakeValue::new("good", day(0), "1"));
+        h.t.fail_key("bad", PortErrorClass::Invalid);
+        for attempt in 1..=3u32 {
+            let r = h.run(Direction::Both).await;
+            assert_eq!(r.status, RunStatus::CompletedWithFailures);
+            assert_eq!(r.failures.len(), 1);
+            assert_eq!(r.failures[0].action, "create");
+            assert!(r.failures[0].error.contains("injected failure for bad"));
+            let m = h
+                .store
+                .mappings_snapshot()
+                .into_iter()
+                .find(|m| m.timetrack_id.is_none())
+                .unwrap();
+            assert_eq!(m.failures, attempt);
+            assert_eq!(m.parked.is_some(), attempt == 3);
+        }
+        // Parked: skipped with a visible reason, not retried; the good record synced on the first run.
+        let r = h.run(Direction::Both).await;
+        assert_eq!(r.status, RunStatus::Succeeded);
+        assert!(r.skipped[0]
+            .reason
+            .starts_with("parked: 3 consecutive failures"));
+        assert_eq!(h.t.records().len(), 1);
+    });
+}
+
+#[test]
+fn engine_refused_write_parks_at_once_and_is_reported_as_a_conflict() {
+    block_on(async {
+        let h = Harness::new(P);
+        let id = h.p.insert(FakeValue::new("locked", day(0), "1"));
+        h.run(Direction::Both).await;
+        h.p.set(&id, FakeValue::new("locked", day(0), "2"));
+        h.t.fail_key("locked", PortErrorClass::Refused);
+        let r = h.run(Direction::Both).await;
+        assert_eq!(r.status, RunStatus::CompletedWithFailures);
+        assert_eq!(r.conflicts.len(), 1);
+        assert_eq!(r.conflicts[0].resolution, "parked");
+        assert!(h.store.mappings_snapshot()[0].parked.is_some());
+    });
+}
+
+#[test]
+fn engine_fatal_error_aborts_the_run_and_keeps_the_watermark() {
+    block_on(async {
+        let h = Harness::new(P);
+        for i in 0..5 {
+            h.p.insert(FakeValue::new(format!("k{i}"), day(0), "1"));
+        }
+        h.t.fail_key("k0", PortErrorClass::Fatal);
+        let r = h.run(Direction::Both).await;
+        assert_eq!(r.status, RunStatus::Failed);
+        assert!(r.error.unwrap().contains("injected failure"));
+        assert!(h
+            .store
+            .get_watermark(&integration(), Workflow::TimeEntries)
+            .await
+            .unwrap()
+            .is_none());
+        h.t.heal_key("k0");
+        assert_eq!(h.run(Direction::Both).await.status, RunStatus::Succeeded);
+        assert_eq!(by_key(&h.p), by_key(&h.t));
+    });
+}
+
+#[test]
+fn engine_one_way_run_leaves_the_other_direction_for_later() {
+    block_on(async {
+        let h = Harness::new(P);
+        h.p.insert(FakeValue::new("from-p", day(0), "1"));
+        h.t.insert(FakeValue::new("from-t", day(0), "1"));
+        let r = h.run(Direction::ToPersonio).await;
+        assert_eq!(r.counts["personio"]["create"], 1);
+        assert_eq!(r.skipped.len(), 1);
+        assert!(r.skipped[0].reason.starts_with("direction"));
+        assert!(h.t.writes().is_empty());
+        let r = h.run(Direction::Both).await;
+        assert_eq!(r.counts["timetrack"]["create"], 1);
+        assert_eq!(by_key(&h.p), by_key(&h.t));
+    });
+}
+
+#[test]
+fn engine_second_run_is_told_already_running() {
+    block_on(async {
+        let h = Harness::new(P);
+        let now = h.clock.peek();
+        h.store
+            .acquire_lease(
+                &integration(),
+                Workflow::TimeEntries,
+                "other-run",
+                now,
+                std::time::Duration::from_secs(600),
+            )
+            .await
+            .unwrap();
+        let err = h
+            .runner()
+            .run(h.request(Direction::Both, false))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, EngineError::AlreadyRunning { ref holder, .. } if holder == "other-run"),
+            "{err:?}"
+        );
+    });
+}
+
+#[test]
+fn engine_tiny_deadline_continues_until_done_with_the_same_end_state() {
+    block_on(async {
+        let seed = |h: &Harness| {
+            for i in 0..12 {
+                h.p.insert(FakeValue::new(format!("p{i}"), day(i % 2), "1"));
+                h.t.insert(FakeValue::new(format!("t{i}"), day(i % 2), "1"));
+            }
+        };
+        let reference = Harness::new(P);
+        seed(&reference);
+        reference.run(Direction::Both).await;
+
+        let mut h = Harness::new(P);
+        h.config.deadline_margin = std::time::Duration::from_secs(30);
+        h.settings.sync.concurrency = 1;
+        seed(&h);
+        // Every clock read moves time by one second; each invocation gets 40 s, so the 30 s margin
+        // leaves room for a few writes only.
+        let clock = ManualClock::new(h.clock.peek()).with_step(SignedDuration::from_secs(1));
+        h.clock = clock;
+        let mut request = h.request(Direction::Both, false);
+        let mut runs = Vec::new();
+        loop {
+            request.deadline = Some(h.clock.peek() + SignedDuration::from_secs(40));
+            let record = h.runner().run(request.clone()).await.unwrap();
+            runs.push(record.status);
+            if record.status != RunStatus::Continued {
+                break;
+            }
+            let scheduled = h.scheduler.take();
+            assert_eq!(scheduled.len(), 1);
+            assert_eq!(scheduled[0].run_id, record.run_id);
+            assert_eq!(scheduled[0].continuation.window, window());
+            // No watermark while continuing.
+            assert!(h
+                .store
+                .get_watermark(&integration(), Workflow::TimeEntries)
+                .await
+                .unwrap()
+                .is_none());
+            request = RunRequest {
+                trigger: Trigger::Continuation,
+                window: None,
+                continues_run_id: Some(record.run_id.clone()),
+                ..request
+            };
+            assert!(runs.len() < 30, "no progress: {runs:?}");
+        }
+        assert!(runs.len() >= 3, "expected several continuations: {runs:?}");
+        assert_eq!(runs.last(), Some(&RunStatus::Succeeded));
+        assert_eq!(by_key(&h.p), by_key(&reference.p));
+        assert_eq!(by_key(&h.t), by_key(&reference.t));
+        assert_eq!(by_key(&h.p), by_key(&h.t));
+    });
+}
+
+#[test]
+fn engine_update_that_recreates_moves_the_mapping_to_the_new_id() {
+    block_on(async {
+        let h = Harness::new(P);
+        let id = h.p.insert(FakeValue::new("a", day(0), "1"));
+        h.run(Direction::Both).await;
+        h.p.set(&id, FakeValue::new("a", day(0), "2"));
+        h.run(Direction::Both).await;
+        let m = &h.store.mappings_snapshot()[0];
+        let t_ids: Vec<String> = h.t.records().into_keys().collect();
+        assert_eq!(m.timetrack_id.as_ref(), t_ids.first());
+        assert!(
+            matches!(h.t.writes().last(), Some(FakeWrite::Update { id, new_id, .. }) if id != new_id)
+        );
+        assert!(h.replan().await.is_empty());
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Properties
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Keep,
+    Edit(u8),
+    Delete,
+    Add(u8),
+}
+
+#[derive(Debug, Clone)]
+struct KeySpec {
+    day: usize,
+    p: Option<u8>,
+    t: Option<u8>,
+    p_later: Mutation,
+    t_later: Mutation,
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        3 => Just(Mutation::Keep),
+        2 => (0u8..3).prop_map(Mutation::Edit),
+        1 => Just(Mutation::Delete),
+        1 => (0u8..3).prop_map(Mutation::Add),
+    ]
+}
+
+fn key_spec() -> impl Strategy<Value = KeySpec> {
+    (
+        0usize..4,
+        proptest::option::of(0u8..3),
+        proptest::option::of(0u8..3),
+        mutation(),
+        mutation(),
+    )
+        .prop_map(|(day, p, t, p_later, t_later)| KeySpec {
+            day,
+            p,
+            t,
+            p_later,
+            t_later,
+        })
+}
+
+fn scenario() -> impl Strategy<Value = (Vec<KeySpec>, bool)> {
+    (proptest::collection::vec(key_spec(), 1..8), any::<bool>())
+}
+
+fn value(key: usize, spec: &KeySpec, payload: u8) -> FakeValue {
+    FakeValue::new(format!("k{key}"), day(spec.day), format!("v{payload}"))
+}
+
+fn seed(h: &Harness, specs: &[KeySpec]) {
+    for (i, s) in specs.iter().enumerate() {
+        if let Some(v) = s.p {
+            h.p.insert(value(i, s, v));
+        }
+        if let Some(v) = s.t {
+            h.t.insert(value(i, s, v));
+        }
+    }
+}
+
+/// Users edit both systems between runs (records outside the window are left alone).
+fn mutate(h: &Harness, specs: &[KeySpec]) {
+    for (i, s) in specs.iter().enumerate() {
+        for (port, m) in [(&h.p, &s.p_later), (&h.t, &s.t_later)] {
+            let current = port
+                .records()
+                .into_iter()
+                .find(|(_, v)| v.key == format!("k{i}") && window().contains(v.day));
+            match (m, current) {
+                (Mutation::Edit(x), Some((id, _))) => port.set(&id, value(i, s, *x + 10)),
+                (Mutation::Delete, Some((id, _))) => {
+                    port.remove(&id);
+                }
+                (Mutation::Add(x), None) if window().contains(day(s.day)) => {
+                    port.insert(value(i, s, *x + 20));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn master(p_wins: bool) -> System {
+    if p_wins {
+        P
+    } else {
+        T
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// After apply, re-planning yields no action; both sides agree inside the window; nothing outside
+    /// the window changes, across a first sync and a second sync after edits on both sides.
+    #[test]
+    fn engine_prop_converges_replans_to_nothing_and_leaves_outside_alone((specs, p_wins) in scenario()) {
+        block_on(async {
+            let h = Harness::new(master(p_wins));
+            seed(&h, &specs);
+            let (p_out, t_out) = (outside(&h.p), outside(&h.t));
+            let r1 = h.run(Direction::Both).await;
+            prop_assert_eq!(r1.status, RunStatus::Succeeded);
+            prop_assert!(h.replan().await.is_empty());
+            prop_assert_eq!(by_key(&h.p), by_key(&h.t));
+            mutate(&h, &specs);
+            let r2 = h.run(Direction::Both).await;
+            prop_assert_eq!(r2.status, RunStatus::Succeeded);
+            prop_assert!(h.replan().await.is_empty());
+            prop_assert_eq!(by_key(&h.p), by_key(&h.t));
+            prop_assert_eq!(outside(&h.p), p_out);
+            prop_assert_eq!(outside(&h.t), t_out);
+            Ok(())
+        })?;
+    }
+
+    /// Two systems that already hold the same data: the first sync writes nothing to either.
+    #[test]
+    fn engine_prop_identical_systems_first_sync_writes_nothing((specs, p_wins) in scenario()) {
+        block_on(async {
+            let h = Harness::new(master(p_wins));
+            for (i, s) in specs.iter().enumerate() {
+                let v = value(i, s, s.p.unwrap_or(0));
+                h.p.insert(v.clone());
+                h.t.insert(v);
+            }
+            let r = h.run(Direction::Both).await;
+            prop_assert_eq!(r.status, RunStatus::Succeeded);
+            prop_assert!(h.p.writes().is_empty());
+            prop_assert!(h.t.writes().is_empty());
+            prop_assert!(h.replan().await.is_empty());
+            Ok(())
+        })?;
+    }
+
+    /// A run that dies right after its k-th write (before the mapping update) and is re-run ends in
+    /// the same state as an uninterrupted run: nothing duplicated, nothing lost.
+    #[test]
+    fn engine_prop_crash_after_any_write_then_rerun_converges((specs, p_wins) in scenario(), k in 1usize..8) {
+        block_on(async {
+            let reference = Harness::new(master(p_wins));
+            let h = Harness::new(master(p_wins));
+            for x in [&reference, &h] {
+                seed(x, &specs);
+                x.run(Direction::Both).await;
+                mutate(x, &specs);
+            }
+            reference.run(Direction::Both).await;
+
+            h.crash.arm(Some(k));
+            let crashed = h.run(Direction::Both).await;
+            let died = h.crash.writes() >= k;
+            prop_assert_eq!(crashed.status == RunStatus::Failed, died);
+            h.crash.arm(None);
+            let rerun = h.run(Direction::Both).await;
+            prop_assert_eq!(rerun.status, RunStatus::Succeeded);
+            prop_assert!(h.replan().await.is_empty());
+            // by_key also asserts there is no duplicate natural key on either side.
+            prop_assert_eq!(by_key(&h.p), by_key(&reference.p));
+            prop_assert_eq!(by_key(&h.t), by_key(&reference.t));
+            prop_assert_eq!(by_key(&h.p), by_key(&h.t));
+            Ok(())
+        })?;
+    }
+}
+
+/// Compile-time check: a run can be awaited inside `Send` futures (Lambda handlers, async_trait).
+#[allow(dead_code)]
+fn run_future_is_send(runner: &SyncRunner<'_, FakeKind>, request: RunRequest) {
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&runner.run(request));
+}

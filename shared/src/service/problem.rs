@@ -1,0 +1,124 @@
+//! RFC 9457 problem details: every HTTP error the product answers is `application/problem+json` with a
+//! stable `type`, a human `title` and a `detail` — never a bare 500, never a secret.
+use serde::{Deserialize, Serialize};
+
+pub const CONTENT_TYPE: &str = "application/problem+json";
+
+/// One problem answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem (clients branch on it).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Field-level problems (invalid settings or request bodies list every one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+fn type_uri(slug: &str) -> String {
+    format!("urn:personio-timetrack-sync:problem:{slug}")
+}
+
+impl Problem {
+    pub fn new(status: u16, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_uri: type_uri(slug),
+            title: title.to_string(),
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+    pub fn with_errors(mut self, errors: Vec<FieldProblem>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(400, "bad-request", "Bad request", detail)
+    }
+    pub fn invalid_body(detail: impl Into<String>) -> Self {
+        Self::new(400, "invalid-body", "Invalid request body", detail)
+    }
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(415, "unsupported-media-type", "Unsupported media type", detail)
+    }
+    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+        Self::new(413, "payload-too-large", "Payload too large", detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, "not-found", "Not found", detail)
+    }
+    pub fn unknown_integration(integration_id: &str) -> Self {
+        Self::new(
+            404,
+            "unknown-integration",
+            "Unknown integration",
+            format!("integration {integration_id:?} has no settings; PUT its settings first"),
+        )
+    }
+    pub fn unknown_workflow(workflow: &str) -> Self {
+        Self::new(
+            404,
+            "unknown-workflow",
+            "Unknown workflow",
+            format!("unknown workflow {workflow:?}: expected employees, time-entries or absences"),
+        )
+    }
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Self::new(405, "method-not-allowed", "Method not allowed", detail)
+    }
+    pub fn already_running(detail: impl Into<String>) -> Self {
+        Self::new(409, "already-running", "Already running", detail)
+    }
+    pub fn invalid_settings(detail: impl Into<String>, errors: Vec<FieldProblem>) -> Self {
+        Self::new(422, "invalid-settings", "Invalid settings", detail).with_errors(errors)
+    }
+    pub fn not_connected(detail: impl Into<String>) -> Self {
+        Self::new(422, "not-connected", "Integration not connected", detail)
+    }
+    pub fn upstream(detail: impl Into<String>) -> Self {
+        Self::new(502, "upstream-failure", "An external system failed", detail)
+    }
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(503, "unavailable", "Temporarily unavailable", detail)
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.title, self.status, self.detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_rfc9457_with_a_stable_type() {
+        let p = Problem::already_running("employees is already running");
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["type"], "urn:personio-timetrack-sync:problem:already-running");
+        assert_eq!(v["status"], 409);
+        assert!(v.get("errors").is_none(), "empty errors are omitted");
+        let with = Problem::invalid_settings(
+            "2 problems",
+            vec![FieldProblem {
+                field: "time_zone".into(),
+                message: "unknown time zone".into(),
+            }],
+        );
+        let v = serde_json::to_value(&with).unwrap();
+        assert_eq!(v["errors"][0]["field"], "time_zone");
+    }
+}

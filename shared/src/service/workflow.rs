@@ -1,0 +1,381 @@
+//! One workflow function's service: from an invocation to an engine run and back to an answer.
+//!
+//! A workflow plugs in through [`WorkflowBinding`]: given the integration's settings and its two
+//! clients, it returns its [`SyncKind`] and the two [`SidePort`]s. Everything else — settings and
+//! credentials loading, request validation, the HTTP API budget, mapping engine errors to problem
+//! answers — is the same for the three workflows and lives here once.
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{json, Value};
+use tracing::{error, info, warn};
+
+use super::context::ServiceContext;
+use super::lambda_event::{http_response, HttpRequest, InvocationEvent, MAX_BODY_BYTES};
+use super::manual_sync::{ExplicitSelection, ManualSync};
+use super::problem::{self, FieldProblem, Problem};
+use crate::connectors::personio::PersonioClient;
+use crate::connectors::timetrack::TimeTrackClient;
+use crate::credentials::CredentialsError;
+use crate::domain::{Direction, IntegrationId, Trigger, Workflow};
+use crate::engine::{EngineError, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner};
+use crate::runs::{RunRecord, RunStatus};
+use crate::settings::IntegrationSettings;
+use crate::store::{StateStore, StoreError};
+
+/// How much of API Gateway's 30 s integration timeout a manual run may use before it answers 202 and
+/// carries on as a continuation.
+pub const HTTP_RUN_BUDGET: Duration = Duration::from_secs(25);
+
+/// What a workflow gets to build its kind and ports.
+pub struct BindInput<'a> {
+    pub integration_id: &'a IntegrationId,
+    pub settings: &'a IntegrationSettings,
+    pub personio: Arc<PersonioClient>,
+    pub timetrack: Arc<TimeTrackClient>,
+    pub store: Arc<dyn StateStore>,
+    /// Records named in a manual request (employees: ids to import/export now).
+    pub selection: &'a ExplicitSelection,
+    pub trigger: Trigger,
+}
+
+/// A workflow ready to run.
+pub struct BoundWorkflow<K: SyncKind> {
+    pub kind: K,
+    pub personio: Box<dyn SidePort<K::Value>>,
+    pub timetrack: Box<dyn SidePort<K::Value>>,
+}
+
+/// The one thing each workflow function provides.
+#[async_trait]
+pub trait WorkflowBinding: Send + Sync {
+    type Kind: SyncKind;
+
+    fn workflow(&self) -> Workflow;
+
+    /// The direction of scheduled runs (time entries in push mode: only to Personio).
+    fn scheduled_direction(&self, _settings: &IntegrationSettings) -> Direction {
+        Direction::Both
+    }
+
+    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<Self::Kind>, Problem>;
+}
+
+/// A run to start, before settings are known.
+#[derive(Debug, Clone)]
+pub struct RunOrder {
+    pub integration_id: IntegrationId,
+    pub trigger: Trigger,
+    /// `None` for scheduled runs and continuations.
+    pub manual: Option<ManualSync>,
+    pub continues_run_id: Option<String>,
+    pub deadline: Option<Timestamp>,
+}
+
+pub struct WorkflowService<B: WorkflowBinding> {
+    pub context: ServiceContext,
+    pub binding: B,
+    pub runner: RunnerConfig,
+}
+
+impl<B: WorkflowBinding> WorkflowService<B> {
+    pub fn new(context: ServiceContext, binding: B) -> Self {
+        Self {
+            context,
+            binding,
+            runner: RunnerConfig::default(),
+        }
+    }
+
+    /// Handles one Lambda invocation. `deadline` is the invocation's deadline (Lambda context).
+    ///
+    /// HTTP requests always get an API Gateway response (problems included). Scheduled runs and
+    /// continuations return the run record; a run that failed as a whole returns `Err`, so that the
+    /// invocation counts as an error and the function's error alarm fires.
+    pub async fn handle(&self, event: Value, deadline: Option<Timestamp>) -> Result<Value, String> {
+        let event = match InvocationEvent::classify(event) {
+            Ok(e) => e,
+            Err(e) => {
+                warn!(error = %e, "rejected invocation event");
+                return Err(e.to_string());
+            }
+        };
+        match event {
+            InvocationEvent::Http(request) => Ok(self.handle_http(request, deadline).await),
+            InvocationEvent::Scheduled { integration_id } => {
+                self.handle_background(RunOrder {
+                    integration_id,
+                    trigger: Trigger::Schedule,
+                    manual: None,
+                    continues_run_id: None,
+                    deadline,
+                })
+                .await
+            }
+            InvocationEvent::Continuation {
+                integration_id,
+                run_id,
+            } => {
+                self.handle_background(RunOrder {
+                    integration_id,
+                    trigger: Trigger::Continuation,
+                    manual: None,
+                    continues_run_id: Some(run_id),
+                    deadline,
+                })
+                .await
+            }
+        }
+    }
+
+    async fn handle_background(&self, order: RunOrder) -> Result<Value, String> {
+        match self.run(order).await {
+            Ok(run) => {
+                let value = serde_json::to_value(&run).map_err(|e| e.to_string())?;
+                if run.status == RunStatus::Failed {
+                    error!(run_id = %run.run_id, error = ?run.error, "run failed");
+                    Err(format!(
+                        "run {} failed: {}",
+                        run.run_id,
+                        run.error.unwrap_or_default()
+                    ))
+                } else {
+                    Ok(value)
+                }
+            }
+            Err(p) => {
+                error!(status = p.status, detail = %p.detail, "run not started");
+                Err(p.to_string())
+            }
+        }
+    }
+
+    /// `POST /integrations/{integration_id}/sync/{workflow}` served by this workflow's function.
+    pub async fn handle_http(&self, request: HttpRequest, deadline: Option<Timestamp>) -> Value {
+        match self.manual_sync(request, deadline).await {
+            Ok((status, body)) => http_response(status, "application/json", &body),
+            Err(p) => http_response(p.status, problem::CONTENT_TYPE, &json!(p)),
+        }
+    }
+
+    async fn manual_sync(
+        &self,
+        request: HttpRequest,
+        deadline: Option<Timestamp>,
+    ) -> Result<(u16, Value), Problem> {
+        if request.method != "POST" {
+            return Err(Problem::method_not_allowed(format!(
+                "{} is not allowed here; use POST",
+                request.method
+            )));
+        }
+        let workflow = self.binding.workflow();
+        if let Some(w) = request.path_parameters.get("workflow") {
+            if w != workflow.as_str() {
+                return Err(Problem::unknown_workflow(w));
+            }
+        }
+        let raw_id = request
+            .path_parameters
+            .get("integration_id")
+            .ok_or_else(|| Problem::bad_request("the path has no integration id"))?;
+        let integration_id = IntegrationId::new(raw_id.clone())
+            .map_err(|_| Problem::unknown_integration(raw_id))?;
+        if let Some(body) = &request.body {
+            if body.len() > MAX_BODY_BYTES {
+                return Err(Problem::payload_too_large(format!(
+                    "the body has {} bytes; at most {MAX_BODY_BYTES} are accepted",
+                    body.len()
+                )));
+            }
+            let has_content = !body.trim().is_empty();
+            let json = request
+                .header("content-type")
+                .map(|ct| ct.trim().to_ascii_lowercase().starts_with("application/json"))
+                .unwrap_or(false);
+            if has_content && !json {
+                return Err(Problem::unsupported_media_type(
+                    "send the body as application/json",
+                ));
+            }
+        }
+        let settings = self.settings(&integration_id).await?;
+        let today = today_in(&settings, self.context.clock.now())?;
+        let manual = ManualSync::parse(
+            request.body.as_deref(),
+            today,
+            settings.windows.max_manual_days,
+        )?;
+        let now = self.context.clock.now();
+        let budget = now
+            .checked_add(SignedDuration::try_from(HTTP_RUN_BUDGET).unwrap_or(SignedDuration::ZERO))
+            .unwrap_or(now);
+        let deadline = Some(match deadline {
+            Some(d) if d < budget => d,
+            _ => budget,
+        });
+        let run = self
+            .run(RunOrder {
+                integration_id: integration_id.clone(),
+                trigger: Trigger::Manual,
+                manual: Some(manual),
+                continues_run_id: None,
+                deadline,
+            })
+            .await?;
+        if run.status == RunStatus::Continued {
+            Ok((
+                202,
+                json!({
+                    "run_id": run.run_id,
+                    "status": "continued",
+                    "detail": "the run did not finish within the API budget and continues in the background",
+                    "href": format!("/integrations/{integration_id}/runs/{}", run.run_id),
+                }),
+            ))
+        } else {
+            Ok((
+                200,
+                serde_json::to_value(&run).map_err(|e| Problem::unavailable(e.to_string()))?,
+            ))
+        }
+    }
+
+    async fn settings(&self, id: &IntegrationId) -> Result<IntegrationSettings, Problem> {
+        let settings = self
+            .context
+            .store
+            .get_settings(id)
+            .await
+            .map_err(store_problem)?
+            .ok_or_else(|| Problem::unknown_integration(id.as_str()))?;
+        if let Err(problems) = settings.validate() {
+            let errors: Vec<FieldProblem> = problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: p.field,
+                    message: p.message,
+                })
+                .collect();
+            return Err(Problem::invalid_settings(
+                format!(
+                    "the stored settings of {id} have {} problem(s); fix them with PUT /integrations/{id}/settings",
+                    errors.len()
+                ),
+                errors,
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// Runs one order to its run record (used by the handlers, the API function and the tests).
+    pub async fn run(&self, order: RunOrder) -> Result<RunRecord, Problem> {
+        let workflow = self.binding.workflow();
+        let settings = self.settings(&order.integration_id).await?;
+        let credentials = self
+            .context
+            .credentials
+            .credentials(&order.integration_id)
+            .await
+            .map_err(credentials_problem)?;
+        let personio = self
+            .context
+            .clients
+            .personio(&credentials)
+            .map_err(|e| Problem::not_connected(format!("Personio client: {e}")))?;
+        let timetrack = self
+            .context
+            .clients
+            .timetrack(&credentials)
+            .map_err(|e| Problem::not_connected(format!("TimeTrack client: {e}")))?;
+        let (direction, dry_run, window, selection) = match &order.manual {
+            Some(m) => (m.direction, m.dry_run, m.window, m.selection.clone()),
+            None => (
+                self.binding.scheduled_direction(&settings),
+                false,
+                None,
+                ExplicitSelection::default(),
+            ),
+        };
+        let bound = self
+            .binding
+            .bind(BindInput {
+                integration_id: &order.integration_id,
+                settings: &settings,
+                personio: Arc::new(personio),
+                timetrack: Arc::new(timetrack),
+                store: self.context.store.clone(),
+                selection: &selection,
+                trigger: order.trigger,
+            })
+            .await?;
+        let runner = SyncRunner {
+            kind: &bound.kind,
+            store: self.context.store.as_ref(),
+            personio: bound.personio.as_ref(),
+            timetrack: bound.timetrack.as_ref(),
+            settings: &settings,
+            clock: self.context.clock.as_ref(),
+            scheduler: self.context.scheduler.as_ref(),
+            config: self.runner,
+        };
+        let request = RunRequest {
+            integration_id: order.integration_id.clone(),
+            workflow,
+            trigger: order.trigger,
+            window,
+            direction,
+            dry_run,
+            continues_run_id: order.continues_run_id.clone(),
+            deadline: order.deadline,
+        };
+        let run = runner.run(request).await.map_err(engine_problem)?;
+        info!(
+            integration_id = %order.integration_id,
+            workflow = %workflow,
+            run_id = %run.run_id,
+            status = ?run.status,
+            "run finished"
+        );
+        Ok(run)
+    }
+}
+
+/// The integration's local date at `now`.
+pub fn today_in(
+    settings: &IntegrationSettings,
+    now: Timestamp,
+) -> Result<jiff::civil::Date, Problem> {
+    let tz = jiff::tz::TimeZone::get(&settings.time_zone).map_err(|e| {
+        Problem::invalid_settings(
+            format!("unknown time zone {:?}: {e}", settings.time_zone),
+            Vec::new(),
+        )
+    })?;
+    Ok(now.to_zoned(tz).date())
+}
+
+fn store_problem(e: StoreError) -> Problem {
+    Problem::unavailable(format!("the state store failed: {e}"))
+}
+
+fn credentials_problem(e: CredentialsError) -> Problem {
+    match e {
+        CredentialsError::NotFound { .. } => Problem::not_connected(format!(
+            "{e}; store them with PUT /integrations/{{id}}/credentials"
+        )),
+        CredentialsError::Invalid { .. } => Problem::not_connected(e.to_string()),
+        other => Problem::unavailable(other.to_string()),
+    }
+}
+
+fn engine_problem(e: EngineError) -> Problem {
+    match e {
+        EngineError::AlreadyRunning { .. } => Problem::already_running(e.to_string()),
+        EngineError::NotContinuable { .. } => Problem::bad_request(e.to_string()),
+        EngineError::Window(_) => Problem::invalid_settings(e.to_string(), Vec::new()),
+        EngineError::Store(inner) => store_problem(inner),
+    }
+}

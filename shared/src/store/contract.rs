@@ -1,0 +1,543 @@
+//! The behaviour every [`StateStore`] adapter must show, written once and run against each adapter
+//! (`MemoryStore` in a unit test, `DynamoStore` against moto in an integration test), so that the engine's
+//! unit tests on the memory store say something true about production.
+//!
+//! Each check uses its own integration id, so the suite can run against a store that already holds data
+//! (only the ids starting with `contract-` are touched). Failures panic with a message naming the rule.
+use std::time::Duration;
+
+use jiff::civil::{date, Date};
+use jiff::Timestamp;
+
+use super::{Lease, Mapping, PendingIntent, StateStore, StoreError, Watermark};
+use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
+use crate::runs::{RunRecord, RunStatus};
+use crate::settings::{AbsenceTypeMapping, IntegrationSettings};
+
+/// Runs every contract check against `store`.
+pub async fn store_contract_suite(store: &dyn StateStore) {
+    settings_round_trip(store).await;
+    mapping_versions_are_conditional(store).await;
+    mappings_filter_by_window_and_kind(store).await;
+    watermarks_are_per_workflow(store).await;
+    runs_are_found_by_id_and_listed_newest_first(store).await;
+    run_paging_with_workflow_filter(store).await;
+    leases_exclude_take_over_and_release(store).await;
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().expect("contract timestamps are valid literals")
+}
+
+fn iid(name: &str) -> IntegrationId {
+    IntegrationId::new(format!("contract-{name}")).expect("contract ids are valid")
+}
+
+/// A mapping with every optional field filled when `anchor` is set, so round trips are checked fully.
+pub fn sample_mapping(
+    integration_id: &IntegrationId,
+    kind: EntityKind,
+    mapping_id: &str,
+    anchor: Option<Date>,
+) -> Mapping {
+    Mapping {
+        integration_id: integration_id.clone(),
+        kind,
+        mapping_id: mapping_id.to_string(),
+        personio_id: Some(format!("p-{mapping_id}")),
+        timetrack_id: anchor.map(|_| format!("t-{mapping_id}")),
+        fingerprint: anchor.map(|_| "f00d".to_string()),
+        anchor_date: anchor,
+        intent: anchor.map(|_| PendingIntent {
+            target: System::TimeTrack,
+            natural_key: "anna.müller@example.com|2026-03-29".to_string(),
+            fingerprint: "beef".to_string(),
+            run_id: "run-0".to_string(),
+            created_at: ts("2026-03-29T01:30:00.123456789Z"),
+        }),
+        failures: 0,
+        last_error: None,
+        parked: None,
+        updated_at: ts("2026-03-29T02:00:00.5Z"),
+        version: 1,
+    }
+}
+
+/// A run record of `workflow` that started at `started_at`.
+pub fn sample_run(
+    integration_id: &IntegrationId,
+    run_id: &str,
+    workflow: Workflow,
+    started_at: Timestamp,
+) -> RunRecord {
+    RunRecord {
+        run_id: run_id.to_string(),
+        integration_id: integration_id.clone(),
+        workflow,
+        trigger: Trigger::Schedule,
+        window: DateWindow::new(date(2026, 3, 1), date(2026, 3, 31))
+            .expect("literal window is ordered"),
+        direction: Direction::Both,
+        dry_run: false,
+        status: RunStatus::Running,
+        started_at,
+        finished_at: None,
+        duration_ms: None,
+        counts: Default::default(),
+        conflicts: Vec::new(),
+        failures: Vec::new(),
+        skipped: Vec::new(),
+        plan: None,
+        continuation: None,
+        continues_run_id: None,
+        error: None,
+    }
+}
+
+async fn settings_round_trip(store: &dyn StateStore) {
+    let id = iid("settings");
+    assert_eq!(
+        store.get_settings(&id).await.expect("get_settings"),
+        None,
+        "unknown integration has no settings"
+    );
+    let mut settings = IntegrationSettings::example();
+    store
+        .put_settings(&id, &settings)
+        .await
+        .expect("put_settings");
+    assert_eq!(
+        store.get_settings(&id).await.expect("get"),
+        Some(settings.clone())
+    );
+
+    settings.time_zone = "Europe/Vienna".to_string();
+    settings.absences.type_mappings.push(AbsenceTypeMapping {
+        timetrack_type_id: 7,
+        personio_type_id: "urlaub".to_string(),
+        master: System::Personio,
+        half_day_timetrack_type_id: Some(8),
+    });
+    store.put_settings(&id, &settings).await.expect("overwrite");
+    assert_eq!(
+        store.get_settings(&id).await.expect("get"),
+        Some(settings),
+        "put_settings replaces the document"
+    );
+    assert_eq!(
+        store
+            .get_settings(&iid("settings-other"))
+            .await
+            .expect("get"),
+        None,
+        "settings are per integration"
+    );
+}
+
+async fn mapping_versions_are_conditional(store: &dyn StateStore) {
+    let id = iid("versions");
+    let kind = EntityKind::Absence;
+    let v1 = sample_mapping(&id, kind, "m-1", Some(date(2026, 3, 29)));
+    store
+        .put_mapping(&v1)
+        .await
+        .expect("version 1 of a new mapping");
+    assert_conflict(
+        store.put_mapping(&v1).await,
+        "second version 1 of the same mapping",
+    );
+
+    let mut v0 = v1.clone();
+    v0.mapping_id = "m-zero".to_string();
+    v0.version = 0;
+    assert_conflict(store.put_mapping(&v0).await, "version 0 is never valid");
+
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    v2.timetrack_id = Some("t-new".to_string());
+    v2.intent = None;
+    v2.failures = 3;
+    v2.last_error = Some("TimeTrack answered 422: end before start".to_string());
+    v2.parked = Some("too many failures".to_string());
+    store
+        .put_mapping(&v2)
+        .await
+        .expect("version 2 after version 1");
+    assert_conflict(store.put_mapping(&v2).await, "stale writer of version 2");
+
+    let mut v4 = v2.clone();
+    v4.version = 4;
+    assert_conflict(store.put_mapping(&v4).await, "skipping a version");
+
+    let mut fresh_v2 = sample_mapping(&id, kind, "m-never-written", None);
+    fresh_v2.version = 2;
+    assert_conflict(
+        store.put_mapping(&fresh_v2).await,
+        "version 2 of a missing mapping",
+    );
+
+    let listed = store.list_mappings(&id, kind, None).await.expect("list");
+    assert_eq!(
+        listed,
+        vec![v2.clone()],
+        "every field round-trips; failed writes left nothing"
+    );
+
+    assert_conflict(
+        store.delete_mapping(&id, kind, "m-1", 1).await,
+        "delete with a stale version",
+    );
+    assert_conflict(
+        store.delete_mapping(&id, kind, "m-missing", 1).await,
+        "delete of a missing mapping",
+    );
+    store
+        .delete_mapping(&id, kind, "m-1", 2)
+        .await
+        .expect("delete with the current version");
+    assert!(store
+        .list_mappings(&id, kind, None)
+        .await
+        .expect("list")
+        .is_empty());
+    store
+        .put_mapping(&v1)
+        .await
+        .expect("after a delete the id starts again at version 1");
+}
+
+async fn mappings_filter_by_window_and_kind(store: &dyn StateStore) {
+    let id = iid("window");
+    let kind = EntityKind::TimeEntry;
+    let before = sample_mapping(&id, kind, "before", Some(date(2026, 2, 28)));
+    let first = sample_mapping(&id, kind, "first", Some(date(2026, 3, 1)));
+    let last = sample_mapping(&id, kind, "last", Some(date(2026, 3, 31)));
+    let after = sample_mapping(&id, kind, "after", Some(date(2026, 4, 1)));
+    let undated = sample_mapping(&id, kind, "undated", None);
+    let other_kind = sample_mapping(
+        &id,
+        EntityKind::Absence,
+        "other-kind",
+        Some(date(2026, 3, 5)),
+    );
+    let other_integration = sample_mapping(
+        &iid("window-other"),
+        kind,
+        "other-int",
+        Some(date(2026, 3, 5)),
+    );
+    for m in [
+        &before,
+        &first,
+        &last,
+        &after,
+        &undated,
+        &other_kind,
+        &other_integration,
+    ] {
+        store.put_mapping(m).await.expect("put");
+    }
+    let window = DateWindow::new(date(2026, 3, 1), date(2026, 3, 31)).expect("ordered");
+    let mut ids: Vec<String> = store
+        .list_mappings(&id, kind, Some(&window))
+        .await
+        .expect("list window")
+        .into_iter()
+        .map(|m| m.mapping_id)
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["first", "last", "undated"],
+        "window is inclusive; undated always listed"
+    );
+
+    let mut all: Vec<String> = store
+        .list_mappings(&id, kind, None)
+        .await
+        .expect("list all")
+        .into_iter()
+        .map(|m| m.mapping_id)
+        .collect();
+    all.sort();
+    assert_eq!(all, ["after", "before", "first", "last", "undated"]);
+}
+
+async fn watermarks_are_per_workflow(store: &dyn StateStore) {
+    let id = iid("watermarks");
+    assert_eq!(
+        store
+            .get_watermark(&id, Workflow::Absences)
+            .await
+            .expect("get"),
+        None
+    );
+    let w1 = Watermark {
+        last_success_at: ts("2026-03-29T03:00:00.000001Z"),
+        run_id: "r1".to_string(),
+    };
+    store
+        .put_watermark(&id, Workflow::Absences, &w1)
+        .await
+        .expect("put");
+    assert_eq!(
+        store
+            .get_watermark(&id, Workflow::Absences)
+            .await
+            .expect("get"),
+        Some(w1)
+    );
+    assert_eq!(
+        store
+            .get_watermark(&id, Workflow::TimeEntries)
+            .await
+            .expect("get"),
+        None,
+        "watermarks are per workflow"
+    );
+    let w2 = Watermark {
+        last_success_at: ts("2026-03-30T03:00:00Z"),
+        run_id: "r2".to_string(),
+    };
+    store
+        .put_watermark(&id, Workflow::Absences, &w2)
+        .await
+        .expect("overwrite");
+    assert_eq!(
+        store
+            .get_watermark(&id, Workflow::Absences)
+            .await
+            .expect("get"),
+        Some(w2)
+    );
+}
+
+async fn runs_are_found_by_id_and_listed_newest_first(store: &dyn StateStore) {
+    let id = iid("runs");
+    let old = sample_run(&id, "r-old", Workflow::Absences, ts("2026-03-01T10:00:00Z"));
+    let mid = sample_run(
+        &id,
+        "r-mid",
+        Workflow::Absences,
+        ts("2026-03-01T10:00:00.5Z"),
+    );
+    let new = sample_run(&id, "r-new", Workflow::Absences, ts("2026-03-02T09:00:00Z"));
+    // Written out of order on purpose: the order comes from started_at, not from insertion.
+    for run in [&mid, &new, &old] {
+        store.put_run(run).await.expect("put_run");
+    }
+    let elsewhere = sample_run(
+        &iid("runs-other"),
+        "r-x",
+        Workflow::Absences,
+        ts("2026-03-05T00:00:00Z"),
+    );
+    store.put_run(&elsewhere).await.expect("put_run");
+
+    assert_eq!(
+        store.get_run(&id, "r-mid").await.expect("get"),
+        Some(mid.clone())
+    );
+    assert_eq!(store.get_run(&id, "r-unknown").await.expect("get"), None);
+    assert_eq!(
+        store.get_run(&id, "r-x").await.expect("get"),
+        None,
+        "runs are per integration"
+    );
+
+    let mut finished = mid.clone();
+    finished.status = RunStatus::Succeeded;
+    finished.finished_at = Some(ts("2026-03-01T10:05:00Z"));
+    finished.duration_ms = Some(300_000);
+    finished
+        .counts
+        .entry("timetrack".to_string())
+        .or_default()
+        .insert("create".to_string(), 3);
+    store.put_run(&finished).await.expect("replace run");
+    assert_eq!(
+        store.get_run(&id, "r-mid").await.expect("get"),
+        Some(finished.clone())
+    );
+
+    let page = store.list_runs(&id, None, 10, None).await.expect("list");
+    assert_eq!(
+        page.runs,
+        vec![new, finished, old],
+        "newest first, replaced run not duplicated"
+    );
+    assert_eq!(page.next_cursor, None, "everything fit on one page");
+}
+
+async fn run_paging_with_workflow_filter(store: &dyn StateStore) {
+    let id = iid("paging");
+    let base = ts("2026-01-01T00:00:00Z");
+    let mut absence_ids = Vec::new();
+    for i in 0..7i64 {
+        let workflow = if i % 3 == 1 {
+            Workflow::TimeEntries
+        } else {
+            Workflow::Absences
+        };
+        let started = base
+            .checked_add(jiff::SignedDuration::from_mins(i * 7))
+            .expect("small offsets");
+        let run = sample_run(&id, &format!("run-{i}"), workflow, started);
+        store.put_run(&run).await.expect("put_run");
+        if workflow == Workflow::Absences {
+            absence_ids.push(run.run_id);
+        }
+    }
+    absence_ids.reverse();
+
+    // All runs, pages of 3: 3 + 3 + 1.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .list_runs(&id, None, 3, cursor.as_deref())
+            .await
+            .expect("list page");
+        pages += 1;
+        assert!(page.runs.len() <= 3, "a page never exceeds its limit");
+        seen.extend(page.runs.into_iter().map(|r| r.run_id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+        assert!(pages < 10, "paging must terminate");
+    }
+    let expected: Vec<String> = (0..7).rev().map(|i| format!("run-{i}")).collect();
+    assert_eq!(
+        seen, expected,
+        "pages continue exactly where the last one ended"
+    );
+    assert_eq!(pages, 3);
+
+    // Only absences, pages of 2: the filter applies before the limit.
+    let first = store
+        .list_runs(&id, Some(Workflow::Absences), 2, None)
+        .await
+        .expect("filtered page");
+    let ids: Vec<&str> = first.runs.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, [absence_ids[0].as_str(), absence_ids[1].as_str()]);
+    let cursor = first.next_cursor.expect("more absences follow");
+    let second = store
+        .list_runs(&id, Some(Workflow::Absences), 10, Some(&cursor))
+        .await
+        .expect("filtered second page");
+    let ids: Vec<String> = second.runs.iter().map(|r| r.run_id.clone()).collect();
+    assert_eq!(ids, absence_ids[2..].to_vec());
+    assert_eq!(second.next_cursor, None);
+
+    assert!(
+        matches!(
+            store.list_runs(&id, None, 3, Some("not a cursor")).await,
+            Err(StoreError::Corrupt { .. })
+        ),
+        "a cursor this store did not issue is rejected"
+    );
+}
+
+async fn leases_exclude_take_over_and_release(store: &dyn StateStore) {
+    let id = iid("leases");
+    let wf = Workflow::TimeEntries;
+    let ttl = Duration::from_secs(60);
+    let t0 = ts("2026-03-29T01:00:00Z");
+
+    let a = store
+        .acquire_lease(&id, wf, "run-a", t0, ttl)
+        .await
+        .expect("free lease");
+    assert_eq!(a.holder, "run-a");
+    assert_eq!(a.expires_at, ts("2026-03-29T01:01:00Z"));
+
+    match store
+        .acquire_lease(&id, wf, "run-b", ts("2026-03-29T01:00:30Z"), ttl)
+        .await
+    {
+        Err(StoreError::LeaseHeld {
+            holder,
+            expires_at,
+            workflow,
+            integration_id,
+        }) => {
+            assert_eq!(holder, "run-a");
+            assert_eq!(expires_at, a.expires_at);
+            assert_eq!(workflow, wf);
+            assert_eq!(integration_id, id);
+        }
+        other => panic!("a live lease must exclude others, got {other:?}"),
+    }
+    // Held through its expiry instant.
+    assert!(matches!(
+        store
+            .acquire_lease(&id, wf, "run-b", a.expires_at, ttl)
+            .await,
+        Err(StoreError::LeaseHeld { .. })
+    ));
+    // Other workflows and integrations are independent.
+    store
+        .acquire_lease(&id, Workflow::Absences, "run-b", t0, ttl)
+        .await
+        .expect("another workflow's lease is free");
+    store
+        .acquire_lease(&iid("leases-other"), wf, "run-b", t0, ttl)
+        .await
+        .expect("another integration's lease is free");
+
+    // Re-acquire by the holder extends.
+    let a2 = store
+        .acquire_lease(&id, wf, "run-a", ts("2026-03-29T01:00:40Z"), ttl)
+        .await
+        .expect("holder may re-acquire");
+    assert_eq!(a2.expires_at, ts("2026-03-29T01:01:40Z"));
+    let a3 = store
+        .renew_lease(&a2, ts("2026-03-29T01:01:00Z"), Duration::from_secs(120))
+        .await
+        .expect("holder renews");
+    assert_eq!(a3.expires_at, ts("2026-03-29T01:03:00Z"));
+    assert_eq!(a3.holder, "run-a");
+
+    // After expiry another run takes over; the old holder has lost it.
+    let after_expiry = ts("2026-03-29T01:03:00.001Z");
+    let b = store
+        .acquire_lease(&id, wf, "run-b", after_expiry, ttl)
+        .await
+        .expect("expired lease is taken over");
+    assert_eq!(b.holder, "run-b");
+    assert!(matches!(
+        store.renew_lease(&a3, after_expiry, ttl).await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    // Releasing a lost lease does nothing to the new holder's lease.
+    store
+        .release_lease(&a3)
+        .await
+        .expect("release of a lost lease is a no-op");
+    match store
+        .acquire_lease(&id, wf, "run-c", after_expiry, ttl)
+        .await
+    {
+        Err(StoreError::LeaseHeld { holder, .. }) => assert_eq!(holder, "run-b"),
+        other => panic!("run-b still holds the lease, got {other:?}"),
+    }
+    store.release_lease(&b).await.expect("holder releases");
+    assert!(matches!(
+        store.renew_lease(&b, after_expiry, ttl).await,
+        Err(StoreError::LeaseLost { .. })
+    ));
+    let c: Lease = store
+        .acquire_lease(&id, wf, "run-c", after_expiry, ttl)
+        .await
+        .expect("released lease is free");
+    assert_eq!(c.holder, "run-c");
+}
+
+fn assert_conflict(result: Result<(), StoreError>, rule: &str) {
+    match result {
+        Err(StoreError::Conflict { .. }) => {}
+        other => panic!("{rule}: expected Conflict, got {other:?}"),
+    }
+}

@@ -1,0 +1,39 @@
+//! The absences workflow, pure part: the canonical absence, the type mapping, and the translation between
+//! each system's absence view, the canonical form, and the fields written back.
+//!
+//! - [`canonical`]: [`canonical::Absence`], its status, natural key and anchor date, and why a record
+//!   cannot be synced ([`canonical::NotSyncable`]).
+//! - [`type_map`]: the configured TimeTrack ⇄ Personio type pairs, each with its master system.
+//! - [`personio`]: Personio absence period view → canonical, canonical → Personio write fields.
+//! - [`timetrack`]: TimeTrack absence view → canonical, canonical → TimeTrack write fields, and what a
+//!   change costs in TimeTrack (status in place, anything else delete + re-create).
+//!
+//! The glue to the engine and the service (I/O at the edge):
+//! - [`kind`]: [`kind::AbsenceKind`], the engine's view (natural key, anchor date, master per mapping).
+//! - [`wire`]: the clients' wire types ⇄ the views and write fields above.
+//! - [`ports`]: the Personio and TimeTrack side ports (what each API can and cannot express).
+//! - [`binding`]: [`binding::AbsencesBinding`], what `functions/absences` serves.
+//!
+//! Half-day rule (both directions, round-trip tested):
+//! - Personio expresses half days with the boundary types: `starts_from.type = SECOND_HALF` (the first day
+//!   counts only from midday) and `ends_at.type = FIRST_HALF` (the last day ends at midday). `null`, and
+//!   also `FIRST_HALF` on the start / `SECOND_HALF` on the end, are full boundary days (the reference
+//!   records both encodings).
+//! - TimeTrack has no half-day field; a mapping's `half_day_timetrack_type_id` marks a half-day absence,
+//!   and such an absence is one day long.
+//! - A *single-day* half absence is canonically "the last day ends at midday" (`ends_midday`), whichever
+//!   half Personio recorded: TimeTrack cannot say which half, so which half is not compared (otherwise a
+//!   Personio afternoon off would differ forever from its TimeTrack twin). Written to Personio it becomes
+//!   `ends_at.type = FIRST_HALF` (morning off).
+//! - A *multi-day* absence with a half boundary (e.g. Monday to Friday noon) cannot be represented as one
+//!   TimeTrack absence: it is synced TimeTrack-wards as not representable ([`canonical::NotSyncable`])
+//!   and reported, rather than silently rounded to full days or split into several TimeTrack records
+//!   (which one mapping could not follow).
+pub mod binding;
+pub mod canonical;
+pub mod kind;
+pub mod personio;
+pub mod ports;
+pub mod timetrack;
+pub mod type_map;
+pub mod wire;

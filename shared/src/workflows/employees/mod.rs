@@ -1,0 +1,31 @@
+//! The employees workflow, pure part: who is who on both sides, and what an employee looks like in a
+//! form both systems can be compared in.
+//!
+//! - [`view`]: the wire-independent views of a Personio person and a TimeTrack user that adapters fill in.
+//! - [`canonical`]: the canonical [`canonical::Employee`] value (what a mapping fingerprints) and how each
+//!   side's view becomes one, including the leaver policy.
+//! - [`linking`]: pairing Personio persons with TimeTrack users by e-mail, then personal number; ambiguous
+//!   matches are reported, never guessed.
+//! - [`selection`]: which Personio persons the integration imports.
+//! - [`username`] and [`password`]: what a new TimeTrack user is created with.
+//! - [`writes`]: the plain field sets written to each side (new TimeTrack user, new Personio person).
+//!
+//! Decisions (recorded here because the planner and the docs rely on them):
+//! - The natural key of an employee is the normalised e-mail (trimmed, lowercase). A person without an
+//!   e-mail cannot be synced ([`canonical::NotSyncable::MissingEmail`]) but can still be linked by
+//!   personal number for the setup screen.
+//! - The personal number is kept beside the canonical value, not in it: it links records, but it is not
+//!   a field the product keeps in sync (the brief's synced fields are first name, last name, status).
+//! - The selection decides who is *imported* (created in TimeTrack, auto-added). Persons already linked are
+//!   kept in sync whether or not they still match it, so that a leaver who dropped out of an
+//!   "all active" selection is still deactivated.
+pub mod binding;
+pub mod canonical;
+pub mod kind;
+pub mod linking;
+pub mod password;
+pub mod ports;
+pub mod selection;
+pub mod username;
+pub mod view;
+pub mod writes;

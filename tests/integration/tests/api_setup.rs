@@ -1,0 +1,324 @@
+//! Setup through the API router: settings (validated, every problem listed), credentials stored in
+//! Secrets Manager and checked against both simulators, the employee candidates with link status, and
+//! the absence types of both sides.
+mod api_support;
+
+use api_support::{good_credentials_json, Harness};
+use serde_json::{json, Value};
+use shared::credentials::CredentialsSource;
+use shared::domain::IntegrationId;
+use shared::settings::IntegrationSettings;
+use simulators::TimeTrackConfig;
+
+fn fresh_id() -> IntegrationId {
+    IntegrationId::new(integration_tests::unique("setup")).expect("id")
+}
+
+#[tokio::test]
+async fn settings_are_stored_read_back_and_validated() {
+    let h = Harness::start().await;
+    let id = fresh_id();
+    let path = format!("/integrations/{id}/settings");
+    h.call("GET", &path, None)
+        .await
+        .assert_problem(404, "unknown-integration");
+
+    let mut settings = serde_json::to_value(IntegrationSettings::example()).expect("json");
+    settings["time_zone"] = json!("America/New_York");
+    let put = h.call("PUT", &path, Some(settings.clone())).await;
+    put.assert_ok();
+    let got = h.call("GET", &path, None).await;
+    got.assert_ok();
+    assert_eq!(got.json, settings);
+
+    let mut invalid = settings.clone();
+    invalid["time_zone"] = json!("Mars/Olympus_Mons");
+    invalid["sync"]["concurrency"] = json!(0);
+    let answer = h.call("PUT", &path, Some(invalid)).await;
+    answer.assert_problem(422, "invalid-settings");
+    let mut fields: Vec<&str> = answer.json["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["sync.concurrency", "time_zone"]);
+    let unchanged = h.call("GET", &path, None).await;
+    assert_eq!(unchanged.json, settings, "nothing invalid is stored");
+
+    let mut mistyped = settings.clone();
+    mistyped["windows"]["absences"]["lookback_days"] = json!("thirty");
+    let answer = h.call("PUT", &path, Some(mistyped)).await;
+    answer.assert_problem(422, "invalid-settings");
+    assert_eq!(
+        answer.json["errors"][0]["field"], "windows.absences.lookback_days",
+        "{}",
+        answer.text
+    );
+    h.raw("PUT", &path, Some(("application/json", "{\"time_zone\": ")))
+        .await
+        .assert_problem(400, "invalid-body");
+    h.raw("PUT", &path, Some(("text/plain", "time_zone=UTC")))
+        .await
+        .assert_problem(415, "unsupported-media-type");
+    h.raw("PUT", &path, None)
+        .await
+        .assert_problem(415, "unsupported-media-type");
+    h.call("DELETE", &path, None)
+        .await
+        .assert_problem(405, "method-not-allowed");
+}
+
+fn check(answer: &Value, side: &str) -> (bool, String) {
+    (
+        answer[side]["ok"].as_bool().expect("ok flag"),
+        answer[side]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn credentials_are_stored_and_both_sides_checked() {
+    let h = Harness::start().await;
+    let id = fresh_id();
+    let path = format!("/integrations/{id}/credentials");
+
+    let good = h.call("PUT", &path, Some(good_credentials_json())).await;
+    good.assert_ok();
+    assert_eq!(good.json["stored"], true);
+    assert_eq!(
+        check(&good.json, "personio"),
+        (true, String::new()),
+        "{}",
+        good.text
+    );
+    assert_eq!(
+        check(&good.json, "timetrack"),
+        (true, String::new()),
+        "{}",
+        good.text
+    );
+    let stored = h.credentials.credentials(&id).await.expect("stored");
+    assert_eq!(stored.timetrack_account, TimeTrackConfig::default().account);
+
+    let connect = h
+        .call("POST", &format!("/integrations/{id}/connect"), None)
+        .await;
+    connect.assert_ok();
+    assert_eq!(connect.json["personio"]["ok"], true);
+    assert_eq!(connect.json["timetrack"]["ok"], true);
+
+    // Wrong Personio secret: Personio's OAuth error comes back, TimeTrack still works.
+    let mut bad_personio = good_credentials_json();
+    bad_personio["personio_client_secret"] = json!("wrong-personio-s3cret");
+    let answer = h.call("PUT", &path, Some(bad_personio)).await;
+    answer.assert_ok();
+    let (ok, error) = check(&answer.json, "personio");
+    assert!(!ok, "{}", answer.text);
+    assert!(error.contains("unauthorized_client"), "the OAuth error: {error}");
+    assert_eq!(check(&answer.json, "timetrack").0, true, "{}", answer.text);
+    assert!(
+        !answer.text.contains("wrong-personio-s3cret"),
+        "secret echoed: {}",
+        answer.text
+    );
+    // Stored anyway (see the module docs of the handler); connect re-checks what is stored.
+    let connect = h
+        .call("POST", &format!("/integrations/{id}/connect"), None)
+        .await;
+    assert_eq!(connect.json["personio"]["ok"], false, "{}", connect.text);
+
+    // Wrong TimeTrack key.
+    let mut bad_timetrack = good_credentials_json();
+    bad_timetrack["timetrack_api_key"] = json!("wrong-tt-k3y");
+    let answer = h.call("PUT", &path, Some(bad_timetrack)).await;
+    answer.assert_ok();
+    assert_eq!(check(&answer.json, "personio").0, true, "{}", answer.text);
+    let (ok, error) = check(&answer.json, "timetrack");
+    assert!(!ok, "{}", answer.text);
+    assert!(!error.is_empty());
+    assert!(
+        !answer.text.contains("wrong-tt-k3y"),
+        "secret echoed: {}",
+        answer.text
+    );
+}
+
+#[tokio::test]
+async fn credentials_problems() {
+    let h = Harness::start().await;
+    let id = fresh_id();
+    let path = format!("/integrations/{id}/credentials");
+    let mut incomplete = good_credentials_json();
+    incomplete
+        .as_object_mut()
+        .expect("object")
+        .remove("timetrack_api_secret");
+    incomplete["personio_client_secret"] = json!("");
+    let answer = h.call("PUT", &path, Some(incomplete)).await;
+    answer.assert_problem(422, "invalid-credentials");
+    assert!(answer.json["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("timetrack_api_secret"));
+    h.raw(
+        "PUT",
+        &path,
+        Some(("application/x-www-form-urlencoded", "a=b")),
+    )
+    .await
+    .assert_problem(415, "unsupported-media-type");
+    h.call("POST", &format!("/integrations/{id}/connect"), None)
+        .await
+        .assert_problem(422, "not-connected");
+    assert!(
+        h.credentials.credentials(&id).await.is_err(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn candidates_carry_their_link_status() {
+    let h = Harness::start().await;
+    let answer = h
+        .call(
+            "GET",
+            &format!("/integrations/{}/employees/candidates", h.id),
+            None,
+        )
+        .await;
+    answer.assert_ok();
+    let candidates = answer.json["candidates"].as_array().expect("candidates");
+    let persons = h.personio.state().persons.len();
+    let users = h.timetrack.state().users.len();
+    let with_person = candidates
+        .iter()
+        .filter(|c| c["personio_id"].is_string())
+        .count();
+    let with_user = candidates
+        .iter()
+        .filter(|c| c["timetrack_id"].is_number())
+        .count();
+    assert_eq!(
+        with_person, persons,
+        "every person is listed once: {}",
+        answer.text
+    );
+    assert_eq!(
+        with_user, users,
+        "every user is listed once: {}",
+        answer.text
+    );
+    let statuses: Vec<&str> = candidates
+        .iter()
+        .filter_map(|c| c["status"].as_str())
+        .collect();
+    assert!(statuses.contains(&"linkable_by_email"), "{statuses:?}");
+    assert!(statuses.contains(&"unmatched"), "{statuses:?}");
+    for s in &statuses {
+        assert!(
+            [
+                "linked",
+                "linkable_by_email",
+                "linkable_by_personal_number",
+                "ambiguous",
+                "unmatched"
+            ]
+            .contains(s),
+            "{s}"
+        );
+    }
+    // A person linkable by e-mail carries both sides' summary.
+    let by_email = candidates
+        .iter()
+        .find(|c| c["status"] == "linkable_by_email")
+        .expect("one");
+    assert!(by_email["personio"]["last_name"].is_string(), "{by_email}");
+    assert!(by_email["timetrack"]["username"].is_string(), "{by_email}");
+
+    h.call("GET", "/integrations/nobody/employees/candidates", None)
+        .await
+        .assert_problem(404, "unknown-integration");
+}
+
+#[tokio::test]
+async fn candidates_and_absence_types_need_working_credentials() {
+    let h = Harness::start().await;
+    let mut wrong = good_credentials_json();
+    wrong["personio_client_secret"] = json!("nope");
+    h.call(
+        "PUT",
+        &format!("/integrations/{}/credentials", h.id),
+        Some(wrong),
+    )
+    .await
+    .assert_ok();
+    h.call(
+        "GET",
+        &format!("/integrations/{}/employees/candidates", h.id),
+        None,
+    )
+    .await
+    .assert_problem(422, "not-connected");
+    h.call(
+        "GET",
+        &format!("/integrations/{}/absence-types", h.id),
+        None,
+    )
+    .await
+    .assert_problem(422, "not-connected");
+}
+
+#[tokio::test]
+async fn upstream_failures_are_502() {
+    let h = Harness::start().await;
+    h.timetrack.inject(simulators::FaultRule::new(
+        "/",
+        simulators::Fault::Status(500),
+        100,
+    ));
+    let answer = h
+        .call(
+            "GET",
+            &format!("/integrations/{}/employees/candidates", h.id),
+            None,
+        )
+        .await;
+    answer.assert_problem(502, "upstream-failure");
+}
+
+#[tokio::test]
+async fn absence_types_of_both_sides() {
+    let h = Harness::start().await;
+    let answer = h
+        .call(
+            "GET",
+            &format!("/integrations/{}/absence-types", h.id),
+            None,
+        )
+        .await;
+    answer.assert_ok();
+    let personio = answer.json["personio"].as_array().expect("personio");
+    assert_eq!(
+        personio.len(),
+        h.personio.state().absence_types.len(),
+        "{}",
+        answer.text
+    );
+    assert!(personio.iter().all(|t| t["id"].is_string()));
+    let timetrack = answer.json["timetrack"].as_array().expect("timetrack");
+    assert!(
+        !timetrack.is_empty(),
+        "the seed company has absences: {}",
+        answer.text
+    );
+    let seen: u64 = timetrack.iter().filter_map(|t| t["seen"].as_u64()).sum();
+    assert!(seen > 0);
+    assert!(
+        timetrack.iter().all(|t| t["mapped"] == false),
+        "example settings map nothing"
+    );
+}

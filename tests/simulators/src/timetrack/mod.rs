@@ -1,0 +1,305 @@
+//! Simulator of TimeTrack API v2 "ext" (`timetrack-api.md`): key/secret header auth, users,
+//! attendances and absences with page_number/limit paging, soft deletes, the `errors[]` envelope and
+//! fault injection. Served both at `/api/v2/ext/...` and at `/<account>/api/v2/ext/...` (the latter
+//! answers 404 for any other account, like an unknown subdomain would).
+
+pub mod model;
+mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::json;
+
+use crate::faults::{lock, Fault, FaultQueue, FaultRule};
+use crate::seed::{Seed, TimeTrackSeed};
+use crate::server::{self, RequestLog, RequestLogEntry, ServerHandle};
+
+pub use state::TimeTrackState;
+
+/// The ext root below the host (and below `/<account>` in the templated form).
+pub const EXT_ROOT: &str = "/api/v2/ext";
+
+#[derive(Clone, Debug)]
+pub struct TimeTrackConfig {
+    pub account: String,
+    pub api_key: String,
+    pub api_secret: String,
+    /// Added to every request before it is answered.
+    pub latency: Option<Duration>,
+}
+
+impl Default for TimeTrackConfig {
+    fn default() -> Self {
+        TimeTrackConfig {
+            account: "acme".to_string(),
+            api_key: "tt-sim-key".to_string(),
+            api_secret: "tt-sim-secret".to_string(),
+            latency: None,
+        }
+    }
+}
+
+pub(crate) struct TimeTrackShared {
+    pub(crate) config: TimeTrackConfig,
+    pub(crate) state: Mutex<TimeTrackState>,
+    seed: Mutex<TimeTrackSeed>,
+    faults: FaultQueue,
+    log: RequestLog,
+}
+
+impl TimeTrackShared {
+    pub(crate) fn state(&self) -> MutexGuard<'_, TimeTrackState> {
+        lock(&self.state)
+    }
+}
+
+/// A running TimeTrack simulator; dropping it shuts the server down.
+pub struct TimeTrackSim {
+    shared: Arc<TimeTrackShared>,
+    server: ServerHandle,
+}
+
+impl TimeTrackSim {
+    pub async fn start(config: TimeTrackConfig, seed: &Seed) -> anyhow::Result<TimeTrackSim> {
+        TimeTrackSim::start_on(config, seed, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub async fn start_on(
+        config: TimeTrackConfig,
+        seed: &Seed,
+        addr: SocketAddr,
+    ) -> anyhow::Result<TimeTrackSim> {
+        let (listener, _) = server::bind(addr).await?;
+        let shared = Arc::new(TimeTrackShared {
+            config,
+            state: Mutex::new(TimeTrackState::from_seed(&seed.timetrack)),
+            seed: Mutex::new(seed.timetrack.clone()),
+            faults: FaultQueue::default(),
+            log: RequestLog::default(),
+        });
+        let router = routes::router()
+            .merge(control_routes())
+            .layer(axum::middleware::from_fn_with_state(shared.clone(), edge))
+            .with_state(shared.clone());
+        let server = server::spawn(listener, router)?;
+        Ok(TimeTrackSim { shared, server })
+    }
+
+    /// `http://127.0.0.1:PORT/api/v2/ext`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{EXT_ROOT}", self.server.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/{account}/api/v2/ext`, with `{account}` literally, for clients that
+    /// substitute the account like in `https://{account}.timetrackenterprise.com/api/v2/ext`.
+    pub fn base_url_template(&self) -> String {
+        format!("http://{}/{{account}}{EXT_ROOT}", self.server.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr
+    }
+
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared.faults.push(rule);
+    }
+
+    /// Every request answered so far (control API excluded), oldest first.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.shared.log.snapshot()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.log.clear();
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, TimeTrackState> {
+        self.shared.state()
+    }
+}
+
+/// The `errors[]` envelope TimeTrack answers errors with.
+pub(crate) fn error(status: u16, code: u32, title: &str, detail: &str) -> Response {
+    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body =
+        json!({ "errors": [{ "title": title, "status": status, "code": code, "detail": detail }] });
+    (
+        status_code,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Error codes the simulator uses (only 15020 is documented; the others are the simulator's own).
+pub(crate) mod codes {
+    pub const UNAUTHORIZED: u32 = 10_001;
+    pub const VALIDATION: u32 = 10_002;
+    pub const NOT_FOUND: u32 = 10_004;
+    pub const DUPLICATE: u32 = 10_009;
+    pub const NOT_UPDATABLE: u32 = 10_010;
+    pub const SERVER: u32 = 10_500;
+    /// Documented: "TimeEntry exist but it is deleted".
+    pub const TIME_ENTRY_DELETED: u32 = 15_020;
+    pub const ABSENCE_DELETED: u32 = 16_020;
+}
+
+fn fault_error(status: u16) -> Response {
+    let title = match status {
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        _ => "Error",
+    };
+    error(status, codes::SERVER, title, "Injected fault.")
+}
+
+/// Splits a request path into its ext-relative part, or an error for another account / a non-API path.
+fn api_path(path: &str, account: &str) -> Result<String, Response> {
+    if let Some(rest) = path.strip_prefix(EXT_ROOT) {
+        return Ok(rest.to_string());
+    }
+    let trimmed = path.trim_start_matches('/');
+    if let Some((first, rest)) = trimmed.split_once('/') {
+        if let Some(api) = format!("/{rest}").strip_prefix(EXT_ROOT) {
+            if first != account {
+                return Err(error(
+                    404,
+                    codes::NOT_FOUND,
+                    "Not Found",
+                    "Unknown account.",
+                ));
+            }
+            return Ok(api.to_string());
+        }
+    }
+    Ok(path.to_string())
+}
+
+fn authorized(headers: &HeaderMap, config: &TimeTrackConfig) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header("x-timetrack-api-key") == Some(config.api_key.as_str())
+        && header("x-timetrack-api-secret") == Some(config.api_secret.as_str())
+}
+
+/// Request log, account routing, faults, latency and the key/secret check (control API bypasses it).
+async fn edge(State(sim): State<Arc<TimeTrackShared>>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    if path.starts_with("/_sim/") {
+        return next.run(request).await;
+    }
+    let query = request.uri().query().map(str::to_string);
+    let connection = server::connection_of(&request);
+    let relative = api_path(&path, &sim.config.account);
+    let api = relative
+        .as_ref()
+        .map_or_else(|_| path.clone(), Clone::clone);
+    let response = async {
+        if let Some(latency) = sim.config.latency {
+            tokio::time::sleep(latency).await;
+        }
+        match sim.faults.take(&method, &api) {
+            Some(Fault::Status(code)) => return fault_error(code),
+            Some(Fault::Hang(duration)) => tokio::time::sleep(duration).await,
+            Some(Fault::DropConnection) => {
+                if let Some(connection) = &connection {
+                    connection.kill();
+                }
+                return fault_error(500);
+            }
+            None => {}
+        }
+        if let Err(response) = relative {
+            return response;
+        }
+        if !authorized(request.headers(), &sim.config) {
+            return error(
+                401,
+                codes::UNAUTHORIZED,
+                "Unauthorized",
+                "Missing or invalid X-TimeTrack-Api-Key / X-TimeTrack-Api-Secret.",
+            );
+        }
+        next.run(request).await
+    }
+    .await;
+    let dropped = connection.is_some_and(|c| c.is_killed());
+    sim.log.record(RequestLogEntry {
+        method,
+        path,
+        api_path: api,
+        query,
+        status: if dropped {
+            0
+        } else {
+            response.status().as_u16()
+        },
+    });
+    response
+}
+
+fn control_routes() -> Router<Arc<TimeTrackShared>> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/_sim/state", get(control_state))
+        .route("/_sim/requests", get(control_requests))
+        .route("/_sim/faults", post(control_fault))
+        .route("/_sim/reset", post(control_reset))
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn control_state(State(sim): State<Arc<TimeTrackShared>>) -> Response {
+    let seed = sim.state().to_seed();
+    json_response(StatusCode::OK, &json!({ "timetrack": seed }))
+}
+
+async fn control_requests(State(sim): State<Arc<TimeTrackShared>>) -> Response {
+    json_response(StatusCode::OK, &json!(sim.log.snapshot()))
+}
+
+async fn control_fault(
+    State(sim): State<Arc<TimeTrackShared>>,
+    body: axum::body::Bytes,
+) -> Response {
+    match serde_json::from_slice::<FaultRule>(&body) {
+        Ok(rule) => {
+            sim.faults.push(rule);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => error(
+            400,
+            codes::VALIDATION,
+            "Bad Request",
+            &format!("Invalid fault rule: {e}"),
+        ),
+    }
+}
+
+async fn control_reset(State(sim): State<Arc<TimeTrackShared>>) -> Response {
+    let seed = lock(&sim.seed).clone();
+    *sim.state() = TimeTrackState::from_seed(&seed);
+    sim.faults.clear();
+    sim.log.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
