@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only simulators clean
+.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only simulators clean build deploy demo sam lint-sam
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,3 +41,37 @@ simulators: ## serve both simulators with the seed company (Ctrl-C to stop)
 clean:
 	$(CARGO) clean
 	rm -rf $(VENV) .run
+
+# ---------------------------------------------------------------- build, deploy, demo
+# The four Lambda functions (binary names = function folder names = target/lambda/<name>/).
+FUNCTIONS := employees time-entries absences api
+# SAM CLI lives in its own virtualenv inside .venv, so that its dependencies (boto3, cfn-lint, ...) never
+# move the pinned tools of `make setup`.
+SAM_VERSION := 1.170.0
+SAM_VENV := $(VENV)/sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_ENV ?= default
+LAMBDA_PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+build: setup ## release arm64 bootstraps of the functions: target/lambda/<name>/bootstrap (cargo lambda + zig)
+	@missing=""; bins=""; for f in $(FUNCTIONS); do \
+	  if [ -f functions/$$f/Cargo.toml ]; then bins="$$bins --bin $$f"; else missing="$$missing $$f"; fi; done; \
+	[ -z "$$missing" ] || echo "build: not in the workspace yet:$$missing (make deploy needs all four)"; \
+	set -x; PATH="$(LAMBDA_PATH)" $(CARGO) lambda build --release --arm64 $$bins
+	@ls -l $(foreach f,$(FUNCTIONS),target/lambda/$(f)/bootstrap) 2>/dev/null || true
+
+sam: setup ## install the pinned SAM CLI (aws-sam-cli) on demand
+	@[ "$$($(SAM) --version 2>/dev/null)" = "SAM CLI, version $(SAM_VERSION)" ] || { \
+	  echo "sam: installing aws-sam-cli==$(SAM_VERSION) into $(SAM_VENV)"; \
+	  python3 -m venv $(SAM_VENV) && \
+	  $(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION); }
+
+deploy: build sam ## build, then sam deploy with infra/samconfig.toml (needs AWS credentials; SAM_ENV=default)
+	@for f in $(FUNCTIONS); do [ -f target/lambda/$$f/bootstrap ] || { echo "deploy: target/lambda/$$f/bootstrap is missing" >&2; exit 1; }; done
+	$(SAM) deploy --template-file infra/template.yaml --config-file samconfig.toml --config-env $(SAM_ENV) $(SAM_DEPLOY_ARGS)
+
+lint-sam: sam ## sam validate --lint on the template (offline)
+	$(SAM) validate --lint --template-file infra/template.yaml --config-file samconfig.toml --config-env $(SAM_ENV)
+
+demo: ## the one-command demo: real function binaries under cargo lambda watch, moto and the simulators
+	scripts/demo.sh

@@ -199,14 +199,22 @@ pub struct WindowSetting {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonioBehaviour {
-    /// Send `skip_approval=true` on attendance and absence writes.
+    /// Absences: send `skip_approval=true` so that an absence approved in TimeTrack arrives approved in
+    /// Personio (without it, Personio's own approval workflow decides).
     pub skip_approval: bool,
+    /// Attendances: send `skip_approval=true` on attendance writes. Off by default: Personio refuses
+    /// edits of approved (CONFIRMED) attendance periods, so periods written pre-approved could never be
+    /// corrected by a later TimeTrack edit. Written as PENDING, they follow TimeTrack until HR approves
+    /// them; after that a TimeTrack edit is parked as a visible conflict.
+    #[serde(default)]
+    pub attendance_skip_approval: bool,
 }
 
 impl Default for PersonioBehaviour {
     fn default() -> Self {
         Self {
             skip_approval: true,
+            attendance_skip_approval: false,
         }
     }
 }

@@ -396,6 +396,17 @@ mod tests {
     }
 
     #[test]
+    fn only_periods_touching_the_second_pass_of_a_fold_fail_to_read_back() {
+        let z = berlin();
+        // Ordinary, spring-forward-spanning and first-pass periods read back exactly.
+        assert!(z.period_reads_back(utc("2026-07-01T07:00:00Z"), utc("2026-07-01T15:00:00Z")));
+        assert!(z.period_reads_back(utc("2026-03-29T00:00:00Z"), utc("2026-03-29T02:00:00Z")));
+        assert!(z.period_reads_back(utc("2026-10-24T23:00:00Z"), utc("2026-10-25T00:30:00Z")));
+        // Start at 02:30 CET (second pass) reads back as 02:30 CEST.
+        assert!(!z.period_reads_back(utc("2026-10-25T01:30:00Z"), utc("2026-10-25T03:00:00Z")));
+    }
+
+    #[test]
     fn timetrack_digits_follow_the_timestamp_mode() {
         let z = berlin();
         let digits = date(2026, 3, 2).at(9, 0, 0, 0);

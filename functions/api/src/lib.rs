@@ -43,6 +43,10 @@ pub struct ApiState {
     pub clock: Arc<dyn Clock>,
     /// The workflows whose manual sync this server runs in-process.
     pub workflows: Arc<BTreeMap<Workflow, Arc<dyn ManualSyncHandler>>>,
+    /// The invocation deadline granted to a dispatched manual sync, counted from the request (`None`:
+    /// only the Lambda invocation's own deadline, if any, and the workflow service's API budget).
+    /// The runner stops starting writes a safety margin before that deadline and answers 202.
+    pub sync_time_limit: Option<std::time::Duration>,
 }
 
 impl ApiState {
@@ -55,6 +59,7 @@ impl ApiState {
             clients: context.clients.clone(),
             clock: context.clock.clone(),
             workflows: Arc::new(BTreeMap::new()),
+            sync_time_limit: None,
         }
     }
 
@@ -98,3 +103,6 @@ pub fn router(state: ApiState) -> Router {
         .layer(axum::middleware::from_fn(problem::ensure_problem))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests;

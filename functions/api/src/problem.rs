@@ -107,10 +107,13 @@ pub fn from_bytes_rejection(r: BytesRejection) -> ApiProblem {
 }
 
 pub fn from_path_rejection(r: PathRejection) -> ApiProblem {
-    ApiProblem(Problem::bad_request(format!(
-        "invalid path parameters: {}",
-        r.body_text()
-    )))
+    // Every path parameter is an identifier; one that cannot even be decoded is an invalid id.
+    ApiProblem(Problem::new(
+        400,
+        "invalid-id",
+        "Invalid identifier",
+        format!("invalid path parameters: {}", r.body_text()),
+    ))
 }
 
 pub fn from_query_rejection(r: QueryRejection) -> ApiProblem {

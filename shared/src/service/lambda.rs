@@ -27,9 +27,44 @@ pub fn init_tracing() {
 
 /// The invocation's deadline from the Lambda context (milliseconds since the epoch).
 pub fn deadline_of(context: &lambda_runtime::Context) -> Option<Timestamp> {
-    i64::try_from(context.deadline)
-        .ok()
-        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    deadline_from_millis(context.deadline, Timestamp::now())
+}
+
+/// Below this, a `Lambda-Runtime-Deadline-Ms` value cannot be an epoch time (it would be before
+/// 2001-09-09): it is a duration.
+const EPOCH_MILLIS_FLOOR: i64 = 1_000_000_000_000;
+
+/// Lambda sends the deadline as epoch milliseconds. The local emulator (`cargo lambda watch` 1.9, used
+/// by `make demo`) sends the *timeout* instead (`600000`), which read as an epoch time lies in 1970 and
+/// would make every run stop at once and defer all its work to a continuation. Such a value is read as
+/// the duration it is, counted from `now`.
+pub fn deadline_from_millis(ms: u64, now: Timestamp) -> Option<Timestamp> {
+    let ms = i64::try_from(ms).ok()?;
+    if ms < EPOCH_MILLIS_FLOOR {
+        return now.checked_add(jiff::SignedDuration::from_millis(ms)).ok();
+    }
+    Timestamp::from_millisecond(ms).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_epoch_deadline_is_taken_as_is_and_a_small_one_as_a_duration() {
+        let now: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+        let epoch = 1_795_770_000_000; // 2026-11-27T10:20:00Z
+        assert_eq!(
+            deadline_from_millis(epoch, now),
+            Some(Timestamp::from_millisecond(1_795_770_000_000).unwrap())
+        );
+        assert_eq!(
+            deadline_from_millis(600_000, now),
+            Some("2026-11-27T10:10:00Z".parse().unwrap()),
+            "cargo lambda watch sends the timeout"
+        );
+        assert_eq!(deadline_from_millis(u64::MAX, now), None);
+    }
 }
 
 /// Serves a workflow function: builds the production context from the environment and hands every

@@ -208,10 +208,12 @@ impl<B: WorkflowBinding> WorkflowService<B> {
             today,
             settings.windows.max_manual_days,
         )?;
+        // The runner starts no write closer than `deadline_margin` to its deadline, so the deadline of an
+        // HTTP run is the budget plus that margin: writes start for HTTP_RUN_BUDGET, then it continues.
         let now = self.context.clock.now();
-        let budget = now
-            .checked_add(SignedDuration::try_from(HTTP_RUN_BUDGET).unwrap_or(SignedDuration::ZERO))
-            .unwrap_or(now);
+        let work = SignedDuration::try_from(HTTP_RUN_BUDGET + self.runner.deadline_margin)
+            .unwrap_or(SignedDuration::ZERO);
+        let budget = now.checked_add(work).unwrap_or(now);
         let deadline = Some(match deadline {
             Some(d) if d < budget => d,
             _ => budget,

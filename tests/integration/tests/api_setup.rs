@@ -118,8 +118,11 @@ async fn credentials_are_stored_and_both_sides_checked() {
     answer.assert_ok();
     let (ok, error) = check(&answer.json, "personio");
     assert!(!ok, "{}", answer.text);
-    assert!(error.contains("unauthorized_client"), "the OAuth error: {error}");
-    assert_eq!(check(&answer.json, "timetrack").0, true, "{}", answer.text);
+    assert!(
+        error.contains("unauthorized_client"),
+        "the OAuth error: {error}"
+    );
+    assert!(check(&answer.json, "timetrack").0, "{}", answer.text);
     assert!(
         !answer.text.contains("wrong-personio-s3cret"),
         "secret echoed: {}",
@@ -136,7 +139,7 @@ async fn credentials_are_stored_and_both_sides_checked() {
     bad_timetrack["timetrack_api_key"] = json!("wrong-tt-k3y");
     let answer = h.call("PUT", &path, Some(bad_timetrack)).await;
     answer.assert_ok();
-    assert_eq!(check(&answer.json, "personio").0, true, "{}", answer.text);
+    assert!(check(&answer.json, "personio").0, "{}", answer.text);
     let (ok, error) = check(&answer.json, "timetrack");
     assert!(!ok, "{}", answer.text);
     assert!(!error.is_empty());

@@ -111,13 +111,19 @@ async fn runs_are_paged_newest_first() {
 
 #[tokio::test]
 async fn a_run_over_the_budget_answers_202_and_is_readable_afterwards() {
-    // A deadline margin longer than the API budget makes the runner stop before its first write, the
-    // way a run with more work than 25 s allows stops: deterministic, no timing involved.
+    // The runner starts no write closer than its safety margin to the deadline. Granting the run a
+    // time limit shorter than that margin makes it stop before its first write, exactly the way a run
+    // with more work than the API budget stops: deterministic, no timing involved.
     let runner = RunnerConfig {
-        deadline_margin: Duration::from_secs(3600),
+        deadline_margin: Duration::from_secs(30),
         ..RunnerConfig::default()
     };
-    let h = Harness::start_with(runner, Seed::company(api_support::today())).await;
+    let h = Harness::start_limited(
+        runner,
+        Seed::company(api_support::today()),
+        Some(Duration::from_secs(1)),
+    )
+    .await;
     let answer = h.call("POST", &sync_path(&h, "employees"), None).await;
     assert_eq!(answer.status.as_u16(), 202, "{answer:?}");
     let run_id = answer.json["run_id"].as_str().expect("run id").to_string();

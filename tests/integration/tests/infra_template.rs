@@ -63,7 +63,7 @@ fn every_workflow_has_a_schedule_targeting_its_function_with_retries_and_a_dead_
     for (workflow, function) in WORKFLOWS {
         let schedule = res
             .values()
-            .filter(|r| r["Type"] == Value::from("AWS::Scheduler::Schedule"))
+            .filter(|r| r["Type"] == *"AWS::Scheduler::Schedule")
             .find(|r| referenced_resource(&r["Properties"]["Target"]["Arn"]).as_deref() == Some(function))
             .unwrap_or_else(|| panic!("no schedule targets {function} ({workflow})"));
         let props = &schedule["Properties"];
@@ -86,15 +86,15 @@ fn every_manual_sync_route_is_served_by_its_workflows_function() {
         let path = format!("/integrations/{{integration_id}}/sync/{workflow}");
         let owners: Vec<&String> = res
             .iter()
-            .filter(|(_, r)| r["Type"] == Value::from("AWS::Serverless::Function"))
+            .filter(|(_, r)| r["Type"] == *"AWS::Serverless::Function")
             .filter(|(_, r)| {
                 r["Properties"]["Events"]
                     .as_mapping()
                     .map(|events| {
                         events.values().any(|e| {
-                            e["Type"] == Value::from("HttpApi")
-                                && e["Properties"]["Path"] == Value::from(path.as_str())
-                                && e["Properties"]["Method"] == Value::from("POST")
+                            e["Type"] == *"HttpApi"
+                                && e["Properties"]["Path"] == *path.as_str()
+                                && e["Properties"]["Method"] == *"POST"
                         })
                     })
                     .unwrap_or(false)
@@ -110,7 +110,7 @@ fn the_http_api_requires_iam_authorization() {
     let res = resources(&template());
     let api = res
         .values()
-        .find(|r| r["Type"] == Value::from("AWS::Serverless::HttpApi"))
+        .find(|r| r["Type"] == *"AWS::Serverless::HttpApi")
         .expect("an HTTP API");
     assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], Value::from("AWS_IAM"));
 }
@@ -153,11 +153,11 @@ fn the_table_is_protected_and_expires_run_records() {
     let res = resources(&template());
     let table = res
         .values()
-        .find(|r| r["Type"] == Value::from("AWS::DynamoDB::Table"))
+        .find(|r| r["Type"] == *"AWS::DynamoDB::Table")
         .expect("a table");
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"], Value::from("PAY_PER_REQUEST"));
     assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], Value::from("expires_at"));
-    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], Value::from(true));
-    assert_eq!(p["DeletionProtectionEnabled"], Value::from(true));
+    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(p["DeletionProtectionEnabled"], true);
 }

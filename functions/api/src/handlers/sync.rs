@@ -6,6 +6,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use jiff::Timestamp;
 use serde_json::Value;
 use shared::service::{HttpRequest, Problem};
 
@@ -15,6 +17,7 @@ use crate::ApiState;
 
 pub async fn manual_sync(
     State(state): State<ApiState>,
+    lambda: Option<Extension<lambda_http::Context>>,
     ids: Ids,
     method: Method,
     uri: Uri,
@@ -47,8 +50,28 @@ pub async fn manual_sync(
             .collect(),
         body,
     };
-    let answer = handler.handle_http(request, None).await;
+    let answer = handler
+        .handle_http(request, deadline(&state, lambda.as_ref().map(|e| &e.0)))
+        .await;
     Ok(gateway_response(&answer))
+}
+
+/// The earlier of the Lambda invocation's deadline (when running under `lambda_http`) and the
+/// configured [`ApiState::sync_time_limit`].
+fn deadline(state: &ApiState, lambda: Option<&lambda_http::Context>) -> Option<Timestamp> {
+    let invocation = lambda.and_then(|c| {
+        i64::try_from(c.deadline)
+            .ok()
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    });
+    let limit = state.sync_time_limit.and_then(|d| {
+        let d = jiff::SignedDuration::try_from(d).ok()?;
+        state.clock.now().checked_add(d).ok()
+    });
+    match (invocation, limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// An API Gateway response document (`statusCode`, `headers`, `body`) as an HTTP response.

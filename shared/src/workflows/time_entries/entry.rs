@@ -55,11 +55,11 @@ pub enum NotSyncable {
     /// A Personio period whose end is not after its start.
     #[error("period {start} – {end} does not end after it starts")]
     EmptyPeriod { start: DateTime, end: DateTime },
-    /// A period whose local wall-clock end is not after its local start although the real times are in
-    /// order: only possible in the repeated hour of an autumn night (e.g. 01:45 EDT – 01:15 EST). Personio
-    /// cannot store it.
-    #[error("the period {start} – {end} (local time) cannot be stored: its end reads before its start on a DST change night")]
-    LocalTimesOutOfOrder { start: DateTime, end: DateTime },
+    /// A period Personio cannot hold in local wall-clock time, only possible around the repeated hour of
+    /// an autumn night: its local end reads before its start (01:45 EDT – 01:15 EST), or a break does not
+    /// fit inside its WORK part's local times. Reported, never stored wrongly.
+    #[error("the period {start} – {end} (local time) cannot be stored in Personio on this DST change night")]
+    NotHoldableInLocalTime { start: DateTime, end: DateTime },
     /// A time could not be converted (out of the representable range).
     #[error(transparent)]
     Time(#[from] TimeError),

@@ -18,9 +18,10 @@
 //! 4. if the break is longer than the longest part, it is centred in the whole entry instead and cut at
 //!    local midnight into one BREAK per part it covers (their lengths sum to `break_minutes`).
 //!
-//! No break (0 minutes) means no BREAK period. An entry whose own local rendering ends before it starts
-//! (it lies inside the repeated hour, e.g. 01:45 EDT – 01:15 EST) cannot be stored in Personio and is
-//! reported as [`NotSyncable::LocalTimesOutOfOrder`]. Reading back ([`super::personio_grouping`]) sums the
+//! No break (0 minutes) means no BREAK period. On a fall-back night some entries cannot be stored in
+//! Personio's local times at all — one whose local rendering ends before it starts (01:45 EDT – 01:15
+//! EST), or whose break is longer than its WORK part's local span — and are reported as
+//! [`NotSyncable::NotHoldableInLocalTime`] instead of being stored wrongly. Reading back ([`super::personio_grouping`]) sums the
 //! BREAK periods inside an entry's WORK parts, so any placement a person makes in Personio reads the same.
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp};
@@ -83,7 +84,7 @@ pub fn personio_periods(
         Some(&entry.note),
     )?;
     let parts = split_at_local_midnight(entry.start, entry.end, zone)?;
-    let breaks = place_break(&parts, &entry, zone);
+    let breaks = place_break(&parts, &entry, zone)?;
     let comment = (!entry.note.is_empty()).then(|| entry.note.clone());
     let draft = |kind, (start, end): (Timestamp, Timestamp), comment: Option<String>| PeriodDraft {
         person: entry.employee.clone(),
@@ -102,7 +103,7 @@ pub fn personio_periods(
             .map(|b| draft(PeriodKind::Break, b, None)),
     );
     if let Some(bad) = drafts.iter().find(|d| d.end <= d.start) {
-        return Err(NotSyncable::LocalTimesOutOfOrder {
+        return Err(NotSyncable::NotHoldableInLocalTime {
             start: bad.start,
             end: bad.end,
         });
@@ -148,27 +149,51 @@ fn place_break(
     parts: &[(Timestamp, Timestamp)],
     entry: &TimeEntry,
     zone: &ZoneConverter,
-) -> Vec<(Timestamp, Timestamp)> {
+) -> Result<Vec<(Timestamp, Timestamp)>, NotSyncable> {
     if entry.break_minutes == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let length = SignedDuration::from_mins(i64::from(entry.break_minutes));
     let span = |&(s, e): &(Timestamp, Timestamp)| s.duration_until(e);
+    let not_holdable = |(s, e): (Timestamp, Timestamp)| NotSyncable::NotHoldableInLocalTime {
+        start: zone.to_local(s),
+        end: zone.to_local(e),
+    };
     // `max_by_key` returns the last maximum; reverse so that ties go to the first part.
     let longest = parts.iter().rev().max_by_key(|p| span(p)).copied();
     match longest {
-        Some(part) if span(&part) >= length => vec![place_in_part(part, length, zone)],
+        Some(part) if span(&part) >= length => place_in_part(part, length, zone)
+            .map(|b| vec![b])
+            .ok_or_else(|| not_holdable(centred(part, length))),
         _ => {
             let (start, end) = centred((entry.start, entry.end), length);
             parts
                 .iter()
                 .filter_map(|&(ps, pe)| {
                     let (s, e) = (start.max(ps), end.min(pe));
-                    (s < e).then_some((s, e))
+                    (s < e).then_some(((ps, pe), (s, e)))
+                })
+                .map(|(part, piece)| {
+                    if fits(zone, part, piece) {
+                        Ok(piece)
+                    } else {
+                        Err(not_holdable(piece))
+                    }
                 })
                 .collect()
         }
     }
+}
+
+/// Can Personio hold the break `piece` exactly, inside the WORK `part` in local time?
+fn fits(
+    zone: &ZoneConverter,
+    part: (Timestamp, Timestamp),
+    (s, e): (Timestamp, Timestamp),
+) -> bool {
+    zone.to_local(part.0) <= zone.to_local(s)
+        && zone.to_local(e) <= zone.to_local(part.1)
+        && holdable(zone, s, e)
 }
 
 /// The centred position of a break of `length` in `part`, start rounded down to a whole minute.
@@ -179,12 +204,13 @@ fn centred((start, end): (Timestamp, Timestamp), length: SignedDuration) -> (Tim
     (s, s + length)
 }
 
-/// Centred in `part`, nudged by whole minutes to the nearest position that reads back exactly.
+/// Centred in `part`, nudged by whole minutes to the nearest position Personio can hold exactly; `None`
+/// when there is none (only on a fall-back night, for a break longer than the part's local span).
 fn place_in_part(
     part: (Timestamp, Timestamp),
     length: SignedDuration,
     zone: &ZoneConverter,
-) -> (Timestamp, Timestamp) {
+) -> Option<(Timestamp, Timestamp)> {
     let centre = centred(part, length);
     let max_offset_mins = (part.0.duration_until(part.1) - length).as_secs() / 60;
     let centre_mins = part.0.duration_until(centre.0).as_secs() / 60;
@@ -195,16 +221,14 @@ fn place_in_part(
     for distance in 0..=max_offset_mins {
         for mins in [centre_mins - distance, centre_mins + distance] {
             if (0..=max_offset_mins).contains(&mins) {
-                let (s, e) = at(mins);
-                let inside = zone.to_local(part.0) <= zone.to_local(s)
-                    && zone.to_local(e) <= zone.to_local(part.1);
-                if inside && holdable(zone, s, e) {
-                    return (s, e);
+                let piece = at(mins);
+                if fits(zone, part, piece) {
+                    return Some(piece);
                 }
             }
         }
     }
-    centre
+    None
 }
 
 #[cfg(test)]

@@ -78,6 +78,15 @@ impl Harness {
 
     /// `runner` configures the employees workflow's service (the one served for manual sync).
     pub async fn start_with(runner: RunnerConfig, seed: Seed) -> Self {
+        Self::start_limited(runner, seed, None).await
+    }
+
+    /// `sync_time_limit`: the deadline the API grants a dispatched manual sync (see `ApiState`).
+    pub async fn start_limited(
+        runner: RunnerConfig,
+        seed: Seed,
+        sync_time_limit: Option<Duration>,
+    ) -> Self {
         let config = aws().await;
         let (store, _table) = fresh_table().await;
         let store = Arc::new(store);
@@ -124,8 +133,9 @@ impl Harness {
         };
         let mut employees = WorkflowService::new(context.clone(), EmployeesBinding);
         employees.runner = runner;
-        let state = api::ApiState::new(&context, Arc::new(schedules))
+        let mut state = api::ApiState::new(&context, Arc::new(schedules))
             .with_workflow(Workflow::Employees, Arc::new(employees));
+        state.sync_time_limit = sync_time_limit;
         let router = api::router(state);
 
         let id = IntegrationId::new(unique("acme")).expect("valid id");

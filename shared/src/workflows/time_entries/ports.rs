@@ -1,0 +1,724 @@
+//! The two side ports of the time-entries workflow: Personio attendance periods and TimeTrack
+//! attendances, each read and written as canonical [`TimeEntry`]s. All wire-shape handling of the
+//! workflow lives here; the pure rules (grouping, splitting, break placement, write planning) are in the
+//! sibling modules.
+//!
+//! **Selection.** Both ports list exactly the entries whose *local start day* (the anchor date) lies in
+//! the window, so the engine sees the same set on both sides:
+//! - Personio is asked for periods starting from the day before the window to the day after it (local
+//!   date-times, no `Z`), so that both halves of an overnight entry and all its BREAKs are grouped
+//!   together; entries anchored outside the window are then dropped.
+//! - TimeTrack is asked for attendances starting in the window's instants widened by a day on each side
+//!   (digits per `timetrack_timestamp_mode`), and again entries anchored outside are dropped. The
+//!   widening makes the listing tolerant of how the real API applies `from`/`to`.
+//!
+//! **Identity.** A Personio entry is a *group* of periods; its record id for the engine is the id of its
+//! first WORK period. Every write re-reads the group (GET of the id, then the person's periods around
+//! that day) so that all its periods are updated or deleted together.
+//!
+//! **Honesty.** What a side cannot hold is a [`PortError`], never a silent drop: an entry Personio cannot
+//! hold in local time, a person without a linked TimeTrack user, a write to an approved (CONFIRMED)
+//! Personio period (`Refused`, so the engine parks it as a visible conflict instead of retrying), an
+//! overlap (`Conflict`, with both entries' local times in the message).
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::Timestamp;
+
+use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
+use super::personio_grouping::{group_periods, GroupedEntry};
+use super::personio_shape::{
+    personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
+};
+use super::personio_writes::{plan_period_writes, PeriodWrite};
+use super::timetrack_shape::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
+use crate::connectors::personio::{
+    AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod, AttendanceStatus, IdRef,
+    NewAttendancePeriod, PersonioClient, PersonioError,
+};
+use crate::connectors::timetrack::{
+    Attendance, AttendanceQuery, AttendanceUpdate, NewAttendance, TimeTrackClient,
+    TimeTrackTimestamp,
+};
+use crate::connectors::ErrorClass;
+use crate::domain::{DateWindow, System};
+use crate::engine::{Listing, PortError, PortErrorClass, Record, Rejected, SidePort};
+use crate::settings::TimestampMode;
+use crate::timezone::ZoneConverter;
+use crate::workflows::directory::EmployeeDirectory;
+use crate::workflows::port_error::{from_personio, from_timetrack};
+
+/// What a run knows about its configuration, shared by both ports.
+#[derive(Debug)]
+pub struct TimeEntryContext {
+    /// The integration's time zone (Personio's wall clock).
+    pub zone: ZoneConverter,
+    /// How TimeTrack's `...Z` digits are read and written.
+    pub mode: TimestampMode,
+    /// Personio person id ⇄ TimeTrack username.
+    pub directory: EmployeeDirectory,
+    /// `settings.personio.attendance_skip_approval`: write periods pre-approved (CONFIRMED).
+    pub skip_approval: bool,
+}
+
+impl TimeEntryContext {
+    fn in_window(&self, entry: &TimeEntry, window: &DateWindow) -> bool {
+        let day = entry.anchor_date(&self.zone);
+        window.from <= day && day <= window.to
+    }
+}
+
+fn refused(message: impl Into<String>) -> PortError {
+    PortError::new(PortErrorClass::Refused, message)
+}
+
+fn rejected(skipped: &SkippedRecord) -> Rejected {
+    Rejected {
+        id: skipped.record_ids.first().cloned(),
+        reason: format!("{} (person {})", skipped.reason, skipped.employee),
+    }
+}
+
+fn day_before(day: Date) -> Date {
+    day.yesterday().unwrap_or(day)
+}
+
+fn day_after(day: Date) -> Date {
+    day.tomorrow().unwrap_or(day)
+}
+
+fn last_second(day: Date) -> DateTime {
+    day.to_datetime(Time::constant(23, 59, 59, 0))
+}
+
+// ================================== Personio ======================================================
+
+/// Personio attendance periods as canonical entries (one entry = its WORK parts and BREAKs).
+pub struct PersonioTimeEntries {
+    client: Arc<PersonioClient>,
+    context: Arc<TimeEntryContext>,
+}
+
+impl PersonioTimeEntries {
+    pub fn new(client: Arc<PersonioClient>, context: Arc<TimeEntryContext>) -> Self {
+        Self { client, context }
+    }
+
+    /// The periods starting on the local days `from..=to` (of one person, when given).
+    async fn periods(
+        &self,
+        person: Option<&str>,
+        from: Date,
+        to: Date,
+    ) -> Result<(Vec<PersonioPeriod>, Vec<Rejected>), PortError> {
+        let filter = AttendanceFilter {
+            person_ids: person.map(|p| vec![p.to_string()]).unwrap_or_default(),
+            start_from: Some(from.to_datetime(Time::midnight())),
+            start_to: Some(last_second(to)),
+            ..AttendanceFilter::default()
+        };
+        let listing = self
+            .client
+            .list_attendance_periods(&filter)
+            .await
+            .map_err(|e| from_personio("list attendance periods", &e))?;
+        let rejected = listing
+            .malformed
+            .iter()
+            .map(|m| Rejected {
+                id: m.id.clone(),
+                reason: format!("unreadable Personio attendance period: {}", m.error),
+            })
+            .collect();
+        Ok((listing.items.iter().map(period_view).collect(), rejected))
+    }
+
+    /// The group that period `id` belongs to: `Ok(None)` when the period is gone, an error when the
+    /// group exists but cannot be read as an entry (it must then not be treated as deleted).
+    async fn group_of(
+        &self,
+        id: &str,
+    ) -> Result<Option<(GroupedEntry, Vec<PersonioPeriod>)>, PortError> {
+        let period = match self.client.get_attendance_period(id).await {
+            Ok(p) => p,
+            Err(e) if e.class() == ErrorClass::NotFound => return Ok(None),
+            Err(e) => return Err(from_personio("get attendance period", &e)),
+        };
+        let day = period.start.date_time.date();
+        let (periods, _) = self
+            .periods(Some(&period.person.id), day_before(day), day_after(day))
+            .await?;
+        let grouping = group_periods(&periods, &self.context.zone);
+        if let Some(group) = grouping
+            .entries
+            .into_iter()
+            .find(|g| g.period_ids.iter().any(|p| p == id))
+        {
+            let members = periods
+                .into_iter()
+                .filter(|p| group.period_ids.contains(&p.id))
+                .collect();
+            return Ok(Some((group, members)));
+        }
+        match grouping
+            .skipped
+            .iter()
+            .find(|s| s.record_ids.iter().any(|r| r == id))
+        {
+            Some(skipped) => Err(PortError::new(
+                PortErrorClass::Invalid,
+                format!("Personio attendance {id} cannot be synced: {}", skipped.reason),
+            )),
+            // Listed a moment ago by id but not in its day's listing: deleted in between.
+            None => Ok(None),
+        }
+    }
+
+    /// Refuses a write that would touch approved periods: Personio locks CONFIRMED periods, and
+    /// changing some periods of an entry but not others would leave it half-written.
+    fn ensure_unlocked(&self, id: &str, members: &[PersonioPeriod], writes: &[PeriodWrite]) -> Result<(), PortError> {
+        let touched = |pid: &str| {
+            writes.iter().any(|w| match w {
+                PeriodWrite::Delete { id } | PeriodWrite::Update { id, .. } => id == pid,
+                PeriodWrite::Create { .. } => false,
+            })
+        };
+        let locked: Vec<String> = members
+            .iter()
+            .filter(|p| p.approval == Some(ApprovalStatus::Confirmed) && touched(&p.id))
+            .map(|p| describe_period(p))
+            .collect();
+        if locked.is_empty() {
+            Ok(())
+        } else {
+            Err(refused(format!(
+                "Personio entry {id} is approved (CONFIRMED) and can no longer be changed: {}; \
+                 correct it in Personio or withdraw the approval",
+                locked.join(", ")
+            )))
+        }
+    }
+
+    /// Runs the planned calls in order; returns the ids of the WORK periods created, with their start.
+    async fn execute(
+        &self,
+        entry: &TimeEntry,
+        writes: &[PeriodWrite],
+    ) -> Result<Vec<(DateTime, String)>, PortError> {
+        let mut created = Vec::new();
+        for write in writes {
+            match write {
+                PeriodWrite::Delete { id } => {
+                    match self.client.delete_attendance_period(id).await {
+                        Ok(()) => {}
+                        Err(e) if e.class() == ErrorClass::NotFound => {}
+                        Err(e) => return Err(self.write_error("delete attendance period", entry, &e).await),
+                    }
+                }
+                PeriodWrite::Update { id, period } => {
+                    let patch = AttendancePatch {
+                        start: Some(period.start.into()),
+                        end: Some(period.end.into()),
+                        comment: Some(period.comment.clone().unwrap_or_default()),
+                        project: None,
+                    };
+                    self.client
+                        .update_attendance_period(id, &patch, self.context.skip_approval)
+                        .await
+                        .map_err(|e| (e, "update attendance period"))
+                        .map_err(|(e, what)| (what, e))
+                        .map_err(|(what, e)| PendingError { what, error: e })?;
+                }
+                PeriodWrite::Create { period } => {
+                    let new_id = self
+                        .client
+                        .create_attendance_period(&new_period(period), self.context.skip_approval)
+                        .await
+                        .map_err(|e| PendingError {
+                            what: "create attendance period",
+                            error: e,
+                        })?;
+                    if period.kind == PeriodKind::Work {
+                        created.push((period.start, new_id));
+                    }
+                }
+            }
+        }
+        Ok(created)
+    }
+
+    /// A client error of a write as a port error: an approved period is `Refused` (parked at once as a
+    /// visible conflict), an overlap names the other entry's local times.
+    async fn write_error(&self, what: &str, entry: &TimeEntry, e: &PersonioError) -> PortError {
+        let text = e.to_string();
+        let lower = text.to_lowercase();
+        if e.status() == Some(422) && lower.contains("approved") {
+            return refused(format!(
+                "Personio {what}: the period is approved (CONFIRMED) and can no longer be changed \
+                 ({}); correct it in Personio or withdraw the approval",
+                self.describe_entry(entry)
+            ));
+        }
+        if e.status() == Some(422) && lower.contains("overlap") {
+            let others = self.overlapping(entry).await;
+            return PortError::new(
+                PortErrorClass::Conflict,
+                format!(
+                    "Personio {what}: {} overlaps {} — {text}",
+                    self.describe_entry(entry),
+                    if others.is_empty() {
+                        "an existing period of the person".to_string()
+                    } else {
+                        others.join(", ")
+                    }
+                ),
+            );
+        }
+        from_personio(what, e)
+    }
+
+    /// The person's existing WORK periods overlapping `entry` (local times), for an overlap message.
+    async fn overlapping(&self, entry: &TimeEntry) -> Vec<String> {
+        let zone = &self.context.zone;
+        let (start, end) = (zone.to_local(entry.start), zone.to_local(entry.end));
+        let Ok((periods, _)) = self
+            .periods(
+                Some(&entry.employee),
+                day_before(start.date()),
+                day_after(end.date()),
+            )
+            .await
+        else {
+            return Vec::new();
+        };
+        periods
+            .iter()
+            .filter(|p| p.kind == PeriodKind::Work && p.start < end && p.end.is_none_or(|e| start < e))
+            .map(describe_period)
+            .collect()
+    }
+
+    fn describe_entry(&self, entry: &TimeEntry) -> String {
+        let zone = &self.context.zone;
+        format!(
+            "the entry of person {} {} – {} (local)",
+            entry.employee,
+            zone.to_local(entry.start),
+            zone.to_local(entry.end)
+        )
+    }
+
+    fn drafts(&self, entry: &TimeEntry) -> Result<Vec<PeriodDraft>, PortError> {
+        personio_periods(entry, &self.context.zone).map_err(|reason| {
+            refused(format!(
+                "Personio cannot hold {}: {reason}",
+                self.describe_entry(entry)
+            ))
+        })
+    }
+}
+
+/// A Personio write error not yet translated (translation needs an `await` for overlap context).
+struct PendingError {
+    what: &'static str,
+    error: PersonioError,
+}
+
+fn describe_period(p: &PersonioPeriod) -> String {
+    let kind = match p.kind {
+        PeriodKind::Work => "WORK",
+        PeriodKind::Break => "BREAK",
+    };
+    match p.end {
+        Some(end) => format!("{kind} {} {} – {}", p.id, p.start, end),
+        None => format!("{kind} {} {} – (open)", p.id, p.start),
+    }
+}
+
+/// The wire period as the pure module's view.
+fn period_view(p: &AttendancePeriod) -> PersonioPeriod {
+    PersonioPeriod {
+        id: p.id.clone(),
+        person: p.person.id.clone(),
+        kind: match p.kind {
+            AttendanceKind::Break => PeriodKind::Break,
+            // An unknown type is treated as working time: Personio v2 knows only WORK and BREAK.
+            _ => PeriodKind::Work,
+        },
+        start: p.start.date_time,
+        end: p.end.map(|e| e.date_time),
+        comment: p.comment.clone(),
+        approval: p.status().map(|s| match s {
+            AttendanceStatus::Pending => ApprovalStatus::Pending,
+            AttendanceStatus::Confirmed => ApprovalStatus::Confirmed,
+            AttendanceStatus::Rejected => ApprovalStatus::Rejected,
+            other => ApprovalStatus::Other(other.as_str().to_string()),
+        }),
+    }
+}
+
+fn new_period(d: &PeriodDraft) -> NewAttendancePeriod {
+    NewAttendancePeriod {
+        person: IdRef::new(d.person.clone()),
+        kind: match d.kind {
+            PeriodKind::Work => AttendanceKind::Work,
+            PeriodKind::Break => AttendanceKind::Break,
+        },
+        start: d.start.into(),
+        end: Some(d.end.into()),
+        comment: d.comment.clone(),
+        project: None,
+    }
+}
+
+/// The id of the first WORK period after `writes` turned `members` into the desired periods.
+fn composite_id_after(
+    members: &[PersonioPeriod],
+    writes: &[PeriodWrite],
+    created: &[(DateTime, String)],
+) -> Option<String> {
+    let mut works: Vec<(DateTime, String)> = members
+        .iter()
+        .filter(|p| p.kind == PeriodKind::Work)
+        .filter(|p| {
+            !writes
+                .iter()
+                .any(|w| matches!(w, PeriodWrite::Delete { id } if *id == p.id))
+        })
+        .map(|p| {
+            let start = writes
+                .iter()
+                .find_map(|w| match w {
+                    PeriodWrite::Update { id, period } if *id == p.id => Some(period.start),
+                    _ => None,
+                })
+                .unwrap_or(p.start);
+            (start, p.id.clone())
+        })
+        .collect();
+    works.extend(created.iter().cloned());
+    works.into_iter().min().map(|(_, id)| id)
+}
+
+#[async_trait]
+impl SidePort<TimeEntry> for PersonioTimeEntries {
+    fn system(&self) -> System {
+        System::Personio
+    }
+
+    async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
+        let (periods, mut rejected) = self
+            .periods(None, day_before(window.from), day_after(window.to))
+            .await?;
+        let grouping = group_periods(&periods, &self.context.zone);
+        let zone = &self.context.zone;
+        let in_window = |start: DateTime| {
+            let day = start.date();
+            window.from <= day && day <= window.to
+        };
+        // Skipped groups are reported only when they start in the window (the margin days belong to
+        // the neighbouring windows).
+        let first_start = |ids: &[String]| {
+            periods
+                .iter()
+                .filter(|p| ids.contains(&p.id))
+                .map(|p| p.start)
+                .min()
+        };
+        rejected.extend(
+            grouping
+                .skipped
+                .iter()
+                .filter(|s| first_start(&s.record_ids).is_some_and(in_window))
+                .map(rejected),
+        );
+        let mut records = Vec::new();
+        for group in grouping.entries {
+            if !self.context.in_window(&group.entry, window) {
+                continue;
+            }
+            if self
+                .context
+                .directory
+                .username_for_person(&group.entry.employee)
+                .is_none()
+            {
+                rejected.push(Rejected {
+                    id: Some(group.id.clone()),
+                    reason: format!(
+                        "person {} is not linked to a TimeTrack user: run the employees sync first",
+                        group.entry.employee
+                    ),
+                });
+                continue;
+            }
+            let _ = zone;
+            records.push(Record::new(group.id, group.entry));
+        }
+        Ok(Listing { records, rejected })
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Record<TimeEntry>>, PortError> {
+        Ok(self
+            .group_of(id)
+            .await?
+            .map(|(group, _)| Record::new(group.id, group.entry)))
+    }
+
+    async fn create(&self, value: &TimeEntry) -> Result<String, PortError> {
+        let drafts = self.drafts(value)?;
+        let writes = plan_period_writes(&[], &drafts);
+        let created = match self.execute(value, &writes).await {
+            Ok(created) => created,
+            Err(e) => return Err(e),
+        };
+        created
+            .into_iter()
+            .min()
+            .map(|(_, id)| id)
+            .ok_or_else(|| {
+                PortError::new(
+                    PortErrorClass::Invalid,
+                    format!("Personio create: {} produced no WORK period", self.describe_entry(value)),
+                )
+            })
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        value: &TimeEntry,
+        _previous: Option<&TimeEntry>,
+    ) -> Result<String, PortError> {
+        let (_, members) = self.group_of(id).await?.ok_or_else(|| {
+            PortError::new(
+                PortErrorClass::NotFound,
+                format!("Personio attendance {id} is gone"),
+            )
+        })?;
+        let drafts = self.drafts(value)?;
+        let writes = plan_period_writes(&members, &drafts);
+        if writes.is_empty() {
+            return Ok(id.to_string());
+        }
+        self.ensure_unlocked(id, &members, &writes)?;
+        let created = self.execute(value, &writes).await?;
+        composite_id_after(&members, &writes, &created).ok_or_else(|| {
+            PortError::new(
+                PortErrorClass::Invalid,
+                format!("Personio update of {id} left no WORK period"),
+            )
+        })
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), PortError> {
+        let (group, members) = self.group_of(id).await?.ok_or_else(|| {
+            PortError::new(
+                PortErrorClass::NotFound,
+                format!("Personio attendance {id} is gone"),
+            )
+        })?;
+        // BREAKs first, so that no BREAK is ever left without its WORK.
+        let mut writes: Vec<PeriodWrite> = members
+            .iter()
+            .filter(|p| p.kind == PeriodKind::Break)
+            .chain(members.iter().filter(|p| p.kind == PeriodKind::Work))
+            .map(|p| PeriodWrite::Delete { id: p.id.clone() })
+            .collect();
+        writes.dedup();
+        self.ensure_unlocked(id, &members, &writes)?;
+        self.execute(&group.entry, &writes).await?;
+        Ok(())
+    }
+}
+
+// ================================== TimeTrack =====================================================
+
+/// TimeTrack attendances as canonical entries.
+pub struct TimeTrackTimeEntries {
+    client: Arc<TimeTrackClient>,
+    context: Arc<TimeEntryContext>,
+}
+
+impl TimeTrackTimeEntries {
+    pub fn new(client: Arc<TimeTrackClient>, context: Arc<TimeEntryContext>) -> Self {
+        Self { client, context }
+    }
+
+    /// One wire attendance as a canonical entry, or why it cannot be synced.
+    fn read(&self, a: &Attendance) -> Result<TimeEntry, Rejected> {
+        let id = a.id.to_string();
+        let person = self
+            .context
+            .directory
+            .person_for_username(&a.user)
+            .ok_or_else(|| Rejected {
+                id: Some(id.clone()),
+                reason: format!(
+                    "user {} is not linked to a Personio person: run the employees sync first",
+                    a.user
+                ),
+            })?;
+        let break_minutes = u32::try_from(a.break_minutes.unwrap_or(0)).map_err(|_| Rejected {
+            id: Some(id.clone()),
+            reason: format!("breakMinutes {:?} is not a whole number of minutes", a.break_minutes),
+        })?;
+        let view = TimeTrackAttendance {
+            id: id.clone(),
+            employee: person.to_string(),
+            from: a.from.wall,
+            to: a.to.map(|t| t.wall),
+            break_minutes,
+            notes: a.notes.clone(),
+        };
+        entry_from_timetrack(&view, &self.context.zone, self.context.mode)
+            .map(|e| e.entry)
+            .map_err(|s| rejected(&s))
+    }
+
+    fn username(&self, value: &TimeEntry) -> Result<String, PortError> {
+        self.context
+            .directory
+            .username_for_person(&value.employee)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                refused(format!(
+                    "person {} has no linked TimeTrack user: run the employees sync first",
+                    value.employee
+                ))
+            })
+    }
+
+    fn parse_id(id: &str) -> Result<i64, PortError> {
+        id.parse().map_err(|_| {
+            PortError::new(
+                PortErrorClass::NotFound,
+                format!("{id:?} is not a TimeTrack attendance id"),
+            )
+        })
+    }
+
+    fn digits(&self, instant: Timestamp) -> TimeTrackTimestamp {
+        TimeTrackTimestamp::new(self.context.zone.instant_to_timetrack(instant, self.context.mode))
+    }
+}
+
+#[async_trait]
+impl SidePort<TimeEntry> for TimeTrackTimeEntries {
+    fn system(&self) -> System {
+        System::TimeTrack
+    }
+
+    async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
+        let widened = DateWindow {
+            from: day_before(window.from),
+            to: day_after(window.to),
+        };
+        let (start, end) = self.context.zone.window_bounds(&widened).map_err(|e| {
+            PortError::new(PortErrorClass::Fatal, format!("window {window:?}: {e}"))
+        })?;
+        let query = AttendanceQuery {
+            username: None,
+            from: Some(self.digits(start)),
+            to: Some(self.digits(end)),
+        };
+        let listing = self
+            .client
+            .list_attendances(&query)
+            .await
+            .map_err(|e| from_timetrack("list attendances", &e))?;
+        let mut out = Listing::default();
+        for m in &listing.malformed {
+            out.rejected.push(Rejected {
+                id: m.id.clone(),
+                reason: format!("unreadable TimeTrack attendance: {}", m.error),
+            });
+        }
+        for a in &listing.items {
+            match self.read(a) {
+                Ok(entry) if self.context.in_window(&entry, window) => {
+                    out.records.push(Record::new(a.id.to_string(), entry));
+                }
+                Ok(_) => {}
+                Err(r) => {
+                    // Report only what starts in the window (by its digits, as best known).
+                    let day = match self.context.zone.timetrack_to_instant(a.from.wall, self.context.mode) {
+                        Ok(ts) => self.context.zone.local_date(ts),
+                        Err(_) => a.from.wall.date(),
+                    };
+                    if window.from <= day && day <= window.to {
+                        out.rejected.push(r);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Record<TimeEntry>>, PortError> {
+        let n = Self::parse_id(id)?;
+        let a = match self.client.get_attendance(n).await {
+            Ok(a) => a,
+            // 404, including a soft-deleted attendance (15020): gone.
+            Err(e) if e.class() == ErrorClass::NotFound => return Ok(None),
+            Err(e) => return Err(from_timetrack("get attendance", &e)),
+        };
+        match self.read(&a) {
+            Ok(entry) => Ok(Some(Record::new(id, entry))),
+            Err(r) => Err(PortError::new(
+                PortErrorClass::Invalid,
+                format!("TimeTrack attendance {id} cannot be synced: {}", r.reason),
+            )),
+        }
+    }
+
+    async fn create(&self, value: &TimeEntry) -> Result<String, PortError> {
+        let username = self.username(value)?;
+        let f = timetrack_fields(value, &self.context.zone, self.context.mode);
+        let body = NewAttendance {
+            username,
+            from: TimeTrackTimestamp::new(f.from),
+            to: TimeTrackTimestamp::new(f.to),
+            notes: (!f.notes.is_empty()).then_some(f.notes),
+            break_minutes: Some(i64::from(f.break_minutes)),
+        };
+        self.client
+            .create_attendance(&body)
+            .await
+            .map(|id| id.to_string())
+            .map_err(|e| from_timetrack("create attendance", &e))
+    }
+
+    async fn update(
+        &self,
+        id: &str,
+        value: &TimeEntry,
+        previous: Option<&TimeEntry>,
+    ) -> Result<String, PortError> {
+        let n = Self::parse_id(id)?;
+        let f = timetrack_fields(value, &self.context.zone, self.context.mode);
+        let moved = previous.is_some_and(|p| p.employee != value.employee);
+        let body = AttendanceUpdate {
+            username: if moved { Some(self.username(value)?) } else { None },
+            from: Some(TimeTrackTimestamp::new(f.from)),
+            to: Some(TimeTrackTimestamp::new(f.to)),
+            // Sent even when empty, so that a removed note is removed.
+            notes: Some(f.notes),
+            break_minutes: Some(i64::from(f.break_minutes)),
+        };
+        self.client
+            .update_attendance(n, &body)
+            .await
+            .map_err(|e| from_timetrack("update attendance", &e))?;
+        Ok(id.to_string())
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), PortError> {
+        let n = Self::parse_id(id)?;
+        self.client
+            .delete_attendance(n)
+            .await
+            .map_err(|e| from_timetrack("delete attendance", &e))
+    }
+}

@@ -1,0 +1,66 @@
+//! The demo's helper binary, driven by `scripts/demo.sh` (`make demo`):
+//!
+//! ```text
+//! demo setup             create table, secret, settings, schedule group + schedules (like a deployment)
+//! demo edit             change records in both systems (one each way and a conflict), through their APIs
+//! demo snapshot FILE     save both simulators' records (the "before" picture)
+//! demo report [FILE]     print the run records and, given a snapshot, what changed in both systems
+//! ```
+//! Configuration comes from the environment (see [`config::DemoConfig::from_env`]) — the same variables
+//! the functions read, so setup creates exactly what they look for.
+mod config;
+mod edit;
+mod report;
+mod setup;
+mod sim_state;
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::DemoConfig;
+use crate::sim_state::Snapshot;
+
+const USAGE: &str = "usage: demo setup | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE]";
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["setup"] => {
+            let config = DemoConfig::from_env()?;
+            println!("demo setup for integration {}:", config.integration_id);
+            setup::run(&config).await
+        }
+        ["edit"] => {
+            let config = DemoConfig::from_env()?;
+            edit::run(&config).await
+        }
+        ["snapshot", file] => {
+            let config = DemoConfig::from_env()?;
+            let snapshot =
+                Snapshot::fetch(&config.personio_sim_url, &config.timetrack_sim_url).await?;
+            let text = serde_json::to_string(&snapshot.0)?;
+            std::fs::write(file, text).with_context(|| format!("writing {file}"))
+        }
+        ["report", rest @ ..] if rest.len() <= 1 => {
+            let config = DemoConfig::from_env()?;
+            let before = match rest.first() {
+                Some(file) => {
+                    let text =
+                        std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
+                    Some(Snapshot(
+                        serde_json::from_str(&text).with_context(|| format!("parsing {file}"))?,
+                    ))
+                }
+                None => None,
+            };
+            print!("{}", report::run(&config, before).await?);
+            Ok(())
+        }
+        ["--help" | "-h" | "help"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("{USAGE}"),
+    }
+}

@@ -1,0 +1,231 @@
+//! `demo setup`: creates what a deployment (infra/template.yaml) plus the setup UI would, with the real
+//! AWS SDK clients against whatever `AWS_ENDPOINT_URL` points at (moto in the demo):
+//! the state table, the integration's secret, its settings, the schedule group and the three recurring
+//! schedules. Idempotent, so a second demo run (or a rerun against the same moto) works too.
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use secrecy::SecretString;
+use serde_json::Value;
+use shared::credentials::{Credentials, CredentialsSource, SecretsManagerCredentials};
+use shared::domain::{System, Workflow};
+use shared::scheduling::{EventBridgeScheduler, SchedulerTargets, WorkflowSchedule};
+use shared::settings::{AbsenceTypeMapping, IntegrationSettings};
+use shared::store::dynamodb::DynamoStore;
+use shared::store::StateStore;
+
+use crate::config::DemoConfig;
+use crate::sim_state::Snapshot;
+
+/// The simulators' fixed credentials (tests/simulators/README.md). Not secrets: they only open the
+/// local simulators.
+const SIM_PERSONIO_CLIENT_ID: &str = "papi-sim-client-id";
+const SIM_PERSONIO_CLIENT_SECRET: &str = "papi-sim-client-secret";
+const SIM_TIMETRACK_ACCOUNT: &str = "acme";
+const SIM_TIMETRACK_KEY: &str = "tt-sim-key";
+const SIM_TIMETRACK_SECRET: &str = "tt-sim-secret";
+
+/// The absence-type mappings a customer of the seed company would choose:
+/// (Personio type name, TimeTrack type name, TimeTrack half-day type name, master).
+/// "Sonderurlaub" / "Special leave" stay unmapped on purpose (the report shows them as skipped), and the
+/// hourly "Overtime compensation" is mapped to show that hourly absences are reported, not synced.
+const ABSENCE_MAPPINGS: [(&str, &str, Option<&str>, System); 3] = [
+    ("Vacation", "Urlaub", Some("Urlaub (½ Tag)"), System::Personio),
+    ("Sick leave", "Krankenstand", None, System::Personio),
+    ("Overtime compensation", "Zeitausgleich", None, System::TimeTrack),
+];
+
+/// The global id of the seed company's Personio custom attribute holding the personal number.
+const PERSONAL_NUMBER_ATTRIBUTE: &str = "personal_number";
+
+/// The TimeTrack-only user the demo exports to Personio.
+const EXPORT_USERNAME: &str = "uwe.kuehn";
+
+pub async fn run(config: &DemoConfig) -> Result<()> {
+    let aws = shared::aws::load_aws_config().await;
+
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    DynamoStore::create_table(&dynamodb, &config.table_name)
+        .await
+        .with_context(|| format!("creating table {}", config.table_name))?;
+    println!("  table          {}", config.table_name);
+
+    let secrets = SecretsManagerCredentials::new(
+        aws_sdk_secretsmanager::Client::new(&aws),
+        config.secret_prefix.clone(),
+        Duration::ZERO,
+    );
+    secrets
+        .store(&config.integration_id, &simulator_credentials())
+        .await
+        .context("storing the integration's secret")?;
+    println!(
+        "  secret         {} (the simulators' credentials)",
+        secrets.secret_name(&config.integration_id)
+    );
+
+    let snapshot = Snapshot::fetch(&config.personio_sim_url, &config.timetrack_sim_url).await?;
+    let settings = demo_settings(&snapshot)?;
+    if let Err(problems) = settings.validate() {
+        bail!("the demo settings are invalid: {problems:?}");
+    }
+    let store = DynamoStore::new(dynamodb, config.table_name.clone());
+    store
+        .put_settings(&config.integration_id, &settings)
+        .await
+        .context("saving the settings")?;
+    println!(
+        "  settings       {}, {} absence-type mappings, export of {EXPORT_USERNAME}, time entries {:?} (master {})",
+        settings.time_zone,
+        settings.absences.type_mappings.len(),
+        settings.time_entries.mode,
+        settings.time_entries.master
+    );
+
+    let scheduler = aws_sdk_scheduler::Client::new(&aws);
+    create_schedule_group(&scheduler, &config.schedule_group).await?;
+    println!("  schedule group {}", config.schedule_group);
+    let targets = SchedulerTargets::from_env().context("the scheduler targets")?;
+    let schedules = EventBridgeScheduler::new(scheduler, targets);
+    for (workflow, expression) in [
+        (Workflow::Employees, "rate(1 day)"),
+        (Workflow::TimeEntries, "rate(1 hour)"),
+        (Workflow::Absences, "rate(1 hour)"),
+    ] {
+        let schedule = WorkflowSchedule {
+            expression: expression.to_string(),
+            enabled: true,
+            time_zone: settings.time_zone.clone(),
+        };
+        schedules
+            .put_workflow_schedule(&config.integration_id, workflow, &schedule)
+            .await
+            .with_context(|| format!("creating the {workflow} schedule"))?;
+        println!("  schedule       {workflow}: {expression}");
+    }
+    Ok(())
+}
+
+pub fn simulator_credentials() -> Credentials {
+    Credentials {
+        personio_client_id: SIM_PERSONIO_CLIENT_ID.to_string(),
+        personio_client_secret: SecretString::from(SIM_PERSONIO_CLIENT_SECRET),
+        timetrack_account: SIM_TIMETRACK_ACCOUNT.to_string(),
+        timetrack_api_key: SecretString::from(SIM_TIMETRACK_KEY),
+        timetrack_api_secret: SecretString::from(SIM_TIMETRACK_SECRET),
+    }
+}
+
+async fn create_schedule_group(client: &aws_sdk_scheduler::Client, name: &str) -> Result<()> {
+    match client.create_schedule_group().name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => Ok(()),
+        Err(e) => Err(anyhow!(
+            "creating schedule group {name}: {}",
+            aws_sdk_scheduler::error::DisplayErrorContext(e)
+        )),
+    }
+}
+
+/// Realistic settings for the seed company: Europe/Berlin, all active employees imported, the
+/// TimeTrack-only user exported, time entries both ways with TimeTrack as master, absence types mapped
+/// by name (ids are looked up in the simulators, never assumed).
+pub fn demo_settings(snapshot: &Snapshot) -> Result<IntegrationSettings> {
+    let mut settings = IntegrationSettings::example();
+    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_entries.master = System::TimeTrack;
+    // The seed company keeps the personal number in a custom attribute; with it, people whose e-mails
+    // differ between the systems (Elif Şahin) are linked instead of imported twice.
+    settings.employees.personal_number_attribute = Some(PERSONAL_NUMBER_ATTRIBUTE.to_string());
+    settings.employees.export_user_ids = vec![timetrack_user_id(snapshot, EXPORT_USERNAME)?];
+    settings.absences.type_mappings = ABSENCE_MAPPINGS
+        .iter()
+        .map(|&(personio, timetrack, half_day, master)| {
+            Ok(AbsenceTypeMapping {
+                personio_type_id: personio_type_id(snapshot, personio)?,
+                timetrack_type_id: timetrack_type_id(snapshot, timetrack)?,
+                half_day_timetrack_type_id: half_day
+                    .map(|name| timetrack_type_id(snapshot, name))
+                    .transpose()?,
+                master,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(settings)
+}
+
+fn find<'a>(snapshot: &'a Snapshot, pointer: &str, key: &str, value: &str) -> Result<&'a Value> {
+    snapshot
+        .0
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .and_then(|records| {
+            records
+                .iter()
+                .find(|r| r.get(key).and_then(Value::as_str) == Some(value))
+        })
+        .ok_or_else(|| anyhow!("the simulators have no record with {key} {value:?} in {pointer}"))
+}
+
+fn personio_type_id(snapshot: &Snapshot, name: &str) -> Result<String> {
+    find(snapshot, "/personio/absence_types", "name", name)?
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("Personio absence type {name:?} has no string id"))
+}
+
+fn timetrack_type_id(snapshot: &Snapshot, name: &str) -> Result<i64> {
+    find(snapshot, "/timetrack/absence_types", "name", name)?
+        .get("id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| anyhow!("TimeTrack absence type {name:?} has no numeric id"))
+}
+
+fn timetrack_user_id(snapshot: &Snapshot, username: &str) -> Result<i64> {
+    find(snapshot, "/timetrack/users", "username", username)?
+        .get("id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| anyhow!("TimeTrack user {username:?} has no numeric id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seed fixture the simulators serve (tests/fixtures/seed/company.json), as `/_sim/state` shows it.
+    fn seed_snapshot() -> Snapshot {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/seed/company.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        Snapshot(serde_json::from_str(&text).unwrap())
+    }
+
+    #[test]
+    fn demo_settings_for_the_seed_company_are_valid_and_map_by_name() {
+        let snapshot = seed_snapshot();
+        let settings = demo_settings(&snapshot).unwrap();
+        assert_eq!(settings.validate(), Ok(()));
+        let vacation = &settings.absences.type_mappings[0];
+        assert_eq!(
+            vacation.personio_type_id,
+            personio_type_id(&snapshot, "Vacation").unwrap()
+        );
+        assert_eq!(vacation.timetrack_type_id, 1, "Urlaub in the seed");
+        assert_eq!(vacation.half_day_timetrack_type_id, Some(2), "Urlaub (½ Tag)");
+        assert_eq!(vacation.master, System::Personio);
+        assert_eq!(settings.absences.type_mappings[1].timetrack_type_id, 5);
+        let uwe = timetrack_user_id(&snapshot, "uwe.kuehn").unwrap();
+        assert_eq!(settings.employees.export_user_ids, [uwe]);
+        assert_eq!(
+            settings.employees.personal_number_attribute.as_deref(),
+            Some("personal_number")
+        );
+    }
+
+    #[test]
+    fn a_missing_type_is_named() {
+        let snapshot = Snapshot(serde_json::json!({"personio": {"absence_types": []}}));
+        let err = personio_type_id(&snapshot, "Vacation").unwrap_err();
+        assert!(err.to_string().contains("\"Vacation\""), "{err}");
+    }
+}
