@@ -7,8 +7,9 @@
 #   2. start moto_server and the simulators on free ports
 #   3. `demo setup`: table, secret, settings, schedule group and schedules (what a deployment creates)
 #   4. `cargo lambda watch`, then invoke: scheduled employees → time-entries → absences, a manual payroll
-#      push of last month's time entries (API Gateway event), an absences dry run, and a second scheduled
-#      round (which must find nothing left to do)
+#      push of last month's time entries (API Gateway event); `demo edit` changes records in both systems
+#      (one each way and a conflict); an absences dry run shows the plan, a second scheduled round applies
+#      it, and a third finds nothing left to do
 #   5. `demo report`: every run record, and what changed in both systems
 #
 # Repeatable: every run starts fresh processes on new ports and a fresh .run/demo/. Everything started
@@ -193,10 +194,13 @@ invoke employees "$scheduled" "scheduled employees"
 invoke time-entries "$scheduled" "scheduled time entries"
 invoke absences "$scheduled" "scheduled absences"
 invoke time-entries "$run_dir/events/time-entries-push.json" "manual payroll push $last_from..$last_to"
-invoke absences tests/fixtures/events/demo-apigw-absences-dry-run.json "manual absences dry run"
+echo "  edits between runs, through both systems' APIs:"
+"$root/target/debug/demo" edit
+invoke absences tests/fixtures/events/demo-apigw-absences-dry-run.json "manual absences dry run (shows the plan)"
 invoke employees "$scheduled" "scheduled employees (2nd round)"
 invoke time-entries "$scheduled" "scheduled time entries (2nd round)"
-invoke absences "$scheduled" "scheduled absences (2nd round)"
+invoke absences "$scheduled" "scheduled absences (2nd round: the edits)"
+invoke absences "$scheduled" "scheduled absences (3rd round: nothing left)"
 
 # ---------------------------------------------------------------------------------------- 5. report
 say "5/5 report"

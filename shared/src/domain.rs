@@ -78,7 +78,11 @@ pub enum Workflow {
 pub struct UnknownWorkflow(pub String);
 
 impl Workflow {
-    pub const ALL: [Workflow; 3] = [Workflow::Employees, Workflow::TimeEntries, Workflow::Absences];
+    pub const ALL: [Workflow; 3] = [
+        Workflow::Employees,
+        Workflow::TimeEntries,
+        Workflow::Absences,
+    ];
 
     /// The spelling used in URLs, keys and schedule names.
     pub fn as_str(self) -> &'static str {

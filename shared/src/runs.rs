@@ -66,7 +66,10 @@ pub enum RunStatus {
 impl RunStatus {
     /// A finished run moves the watermark; `Continued` and `Failed` do not.
     pub fn moves_watermark(self) -> bool {
-        matches!(self, RunStatus::Succeeded | RunStatus::CompletedWithFailures)
+        matches!(
+            self,
+            RunStatus::Succeeded | RunStatus::CompletedWithFailures
+        )
     }
 }
 

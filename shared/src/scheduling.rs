@@ -342,7 +342,12 @@ mod tests {
 
     #[test]
     fn accepts_rate_and_cron_expressions() {
-        for ok in ["rate(1 hour)", "rate(15 minutes)", "rate(1 day)", "cron(0 6 * * ? *)"] {
+        for ok in [
+            "rate(1 hour)",
+            "rate(15 minutes)",
+            "rate(1 day)",
+            "cron(0 6 * * ? *)",
+        ] {
             s(ok).validate().unwrap();
         }
     }

@@ -28,5 +28,5 @@ pub use planner::{plan, SideState};
 pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort};
 pub use runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
 pub use scheduler::{
-    ContinuationScheduler, EventBridgeScheduler, RecordingScheduler, SchedulerError,
+    ContinuationScheduler, RecordingScheduler, SchedulerError,
 };

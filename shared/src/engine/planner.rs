@@ -354,7 +354,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 }
             }
             (View::Present(pr, pfp), View::Present(tr, tfp)) => {
-                self.both_present(m, pr, &pfp, tr, &tfp, last)
+                self.both_present(m, pr, &pfp, tr, &tfp, last, false)
             }
             (View::Gone, View::Gone)
             | (View::NoId, View::NoId)
@@ -364,10 +364,20 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 .actions
                 .push(Action::ForgetMapping { mapping: m.clone() }),
             (View::Gone, View::Present(tr, tfp)) => {
-                self.one_gone(m, System::Personio, tr, &tfp, last)
+                match self.moved(m, System::Personio, tr, twins, claimed) {
+                    Some((relinked, pr, pfp)) => {
+                        self.both_present(&relinked, pr, &pfp, tr, &tfp, last, true)
+                    }
+                    None => self.one_gone(m, System::Personio, tr, &tfp, last),
+                }
             }
             (View::Present(pr, pfp), View::Gone) => {
-                self.one_gone(m, System::TimeTrack, pr, &pfp, last)
+                match self.moved(m, System::TimeTrack, pr, twins, claimed) {
+                    Some((relinked, tr, tfp)) => {
+                        self.both_present(&relinked, pr, &pfp, tr, &tfp, last, true)
+                    }
+                    None => self.one_gone(m, System::TimeTrack, pr, &pfp, last),
+                }
             }
             (View::Present(source, _), View::NoId) => {
                 self.pending(m, System::Personio, source, twins, claimed)
@@ -397,6 +407,37 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         self.unmapped(source_system, source, twin, Some(m));
     }
 
+    /// `gone_system`'s mapped record is confirmed gone, but an unclaimed record with the same natural
+    /// key as `present` exists on that side: the record moved to a new id. This is what an update that
+    /// a port implements as delete + re-create (TimeTrack absences) leaves behind when the run dies
+    /// after the write but before the mapping update; treating the old id as deleted would propagate a
+    /// delete (or re-create it: a duplicate) and create the new id again on the other side (another
+    /// duplicate). Returns the mapping re-linked to the new id, with that record and its fingerprint.
+    fn moved(
+        &self,
+        m: &Mapping,
+        gone_system: System,
+        present: &Record<K::Value>,
+        twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
+        claimed: &mut HashSet<(System, String)>,
+    ) -> Option<(Mapping, &'a Record<K::Value>, String)> {
+        let key = self.kind.natural_key(&present.value);
+        let twin = take_twin(twins, claimed, gone_system, &key)?;
+        // Twin candidates all have a fingerprint (see `run`); this only avoids an unwrap.
+        let Some((_, Ok(fp))) = self.side(gone_system).by_id.get(twin.id.as_str()) else {
+            return None;
+        };
+        let mut relinked = m.clone();
+        match gone_system {
+            System::Personio => relinked.personio_id = Some(twin.id.clone()),
+            System::TimeTrack => relinked.timetrack_id = Some(twin.id.clone()),
+        }
+        Some((relinked, twin, fp.clone()))
+    }
+
+    /// Both mapped records are present. `relinked`: one side's id moved (see [`Self::moved`]), so the
+    /// mapping must be written even when nothing changed.
+    #[allow(clippy::too_many_arguments)]
     fn both_present(
         &mut self,
         m: &Mapping,
@@ -405,10 +446,16 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         tr: &'a Record<K::Value>,
         tfp: &str,
         last: Option<&str>,
+        relinked: bool,
     ) {
         let p_changed = last != Some(pfp);
         let t_changed = last != Some(tfp);
         match (p_changed, t_changed) {
+            (false, false) if relinked => self.plan.actions.push(Action::Adopt {
+                personio: pr.clone(),
+                timetrack: tr.clone(),
+                mapping: Some(m.clone()),
+            }),
             (false, false) => self.plan.in_sync += 1,
             (true, false) => self.update(m, System::TimeTrack, pr, tr),
             (false, true) => self.update(m, System::Personio, tr, pr),

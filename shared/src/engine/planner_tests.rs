@@ -399,6 +399,90 @@ fn engine_pending_intent_adopts_the_twin_or_creates_again() {
     assert_eq!(summarize(&forgotten), vec![Expect::Forget]);
 }
 
+/// A mapped id confirmed gone while an unclaimed record with the same natural key exists on that side:
+/// the record moved to a new id (an update done as delete + re-create whose mapping update was lost).
+/// The mapping is re-linked and the pair compared as usual; it is never "deleted" nor duplicated.
+#[test]
+fn engine_gone_id_with_a_same_key_twin_on_its_side_is_relinked() {
+    let m = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    let moved = |p: St, t_new: &'static str, master: System| {
+        let mut t = side(St::New(t_new), "t9");
+        t.gone.insert("t1".into());
+        plan(
+            &FakeKind { master },
+            Direction::Both,
+            &window(),
+            &side(p, "p1"),
+            &t,
+            std::slice::from_ref(&m),
+        )
+    };
+    for master in [P, T] {
+        // The lost update wrote Personio's change: same content on both sides, only the mapping moves.
+        let adopted = moved(St::Changed("new"), "new", master);
+        match &adopted.actions[..] {
+            [Action::Adopt {
+                personio,
+                timetrack,
+                mapping: Some(mm),
+            }] => {
+                assert_eq!((personio.id.as_str(), timetrack.id.as_str()), ("p1", "t9"));
+                assert_eq!(mm.mapping_id, "m1");
+            }
+            other => panic!("unexpected plan {other:?}"),
+        }
+        // Nothing changed in content, but the id did: the mapping must still be rewritten.
+        assert_eq!(
+            summarize(&moved(St::Unchanged, "base", master)),
+            vec![Expect::Adopt]
+        );
+    }
+    // The moved record was edited afterwards: an ordinary update of Personio, against the new id.
+    let updated = moved(St::Unchanged, "edited", P);
+    match &updated.actions[..] {
+        [Action::Update {
+            target: System::Personio,
+            target_id,
+            mapping,
+            ..
+        }] => {
+            assert_eq!(target_id, "p1");
+            assert_eq!(mapping.timetrack_id.as_deref(), Some("t9"));
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+    // Both changed differently: the master decides, with the new id in the conflict.
+    let conflict = moved(St::Changed("p-edit"), "t-edit", P);
+    match &conflict.actions[..] {
+        [Action::Conflict(c)] => {
+            assert_eq!((c.winner, c.resolution), (P, Resolution::Update));
+            assert_eq!(c.timetrack.as_ref().map(|r| r.id.as_str()), Some("t9"));
+            assert_eq!(
+                c.mapping.as_ref().and_then(|m| m.timetrack_id.as_deref()),
+                Some("t9")
+            );
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+    // Without a same-key record the gone row applies unchanged (here: the delete propagates).
+    let mut t = SideState::default();
+    t.gone.insert("t1".into());
+    t.records
+        .push(Record::new("t9", FakeValue::new("other", day(), "base")));
+    let deleted = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &side(St::Unchanged, "p1"),
+        &t,
+        std::slice::from_ref(&m),
+    );
+    assert_eq!(
+        summarize(&deleted),
+        vec![Expect::Delete(P), Expect::Create(P)]
+    );
+}
+
 #[test]
 fn engine_missing_records_are_never_deleted_unless_confirmed_gone() {
     let kind = FakeKind { master: P };

@@ -428,6 +428,57 @@ fn engine_update_that_recreates_moves_the_mapping_to_the_new_id() {
     });
 }
 
+/// The minimal case proptest found (regression seed `57584d5c…`): Personio is master, a record synced to
+/// TimeTrack is edited in Personio, and the run dies right after TimeTrack's update — which TimeTrack
+/// implements as delete + re-create, so the mapping still names the deleted id. The re-run used to see
+/// "changed in Personio, gone in TimeTrack" (re-create in TimeTrack) plus an unmapped TimeTrack record
+/// (create in Personio): a duplicate on both sides. It must re-link the mapping to the new id instead.
+#[test]
+fn engine_crash_after_an_update_that_recreates_relinks_instead_of_duplicating() {
+    block_on(async {
+        let h = Harness::new(P);
+        let p1 = h.p.insert(FakeValue::new("k0", day(0), "v0"));
+        h.run(Direction::Both).await;
+        let [(t_old, _)]: [(String, FakeValue); 1] =
+            h.t.records()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap();
+        h.p.set(&p1, FakeValue::new("k0", day(0), "v10"));
+
+        h.crash.arm(Some(1));
+        let crashed = h.run(Direction::Both).await;
+        assert_eq!(crashed.status, RunStatus::Failed);
+        h.crash.arm(None);
+        // The update happened (under a new id) but the mapping still names the old one.
+        let [(t_new, _)]: [(String, FakeValue); 1] =
+            h.t.records()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap();
+        assert_ne!(t_new, t_old);
+        assert_eq!(
+            h.store.mappings_snapshot()[0].timetrack_id.as_deref(),
+            Some(t_old.as_str())
+        );
+
+        let rerun = h.run(Direction::Both).await;
+        assert_eq!(rerun.status, RunStatus::Succeeded, "{rerun:?}");
+        assert_eq!(rerun.counts["mappings"]["adopt"], 1, "{:?}", rerun.counts);
+        assert!(rerun.conflicts.is_empty(), "{:?}", rerun.conflicts);
+        assert_eq!(h.p.records().len(), 1, "{:?}", h.p.records());
+        assert_eq!(h.t.records().len(), 1, "{:?}", h.t.records());
+        let mappings = h.store.mappings_snapshot();
+        assert_eq!(mappings.len(), 1);
+        assert_eq!(mappings[0].personio_id.as_deref(), Some(p1.as_str()));
+        assert_eq!(mappings[0].timetrack_id.as_deref(), Some(t_new.as_str()));
+        assert_eq!(by_key(&h.p), by_key(&h.t));
+        assert!(h.replan().await.is_empty());
+    });
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Properties
 

@@ -69,8 +69,10 @@ impl ClientFactory {
     }
 
     pub fn personio(&self, c: &Credentials) -> Result<PersonioClient, String> {
-        let mut config =
-            PersonioClientConfig::new(c.personio_client_id.clone(), c.personio_client_secret.clone());
+        let mut config = PersonioClientConfig::new(
+            c.personio_client_id.clone(),
+            c.personio_client_secret.clone(),
+        );
         config.base_url = self.personio_base_url.clone();
         config.timeout = self.timeout;
         PersonioClient::new(config).map_err(|e| e.to_string())
@@ -108,13 +110,12 @@ impl ServiceContext {
             prefix,
             CREDENTIALS_CACHE_TTL,
         );
-        let scheduler = crate::scheduling::EventBridgeScheduler::from_env(
-            aws_sdk_scheduler::Client::new(&aws),
-        )
-        .map_err(|e| ContextError::Setup {
-            what: "the continuation scheduler",
-            message: e.to_string(),
-        })?;
+        let scheduler =
+            crate::scheduling::EventBridgeScheduler::from_env(aws_sdk_scheduler::Client::new(&aws))
+                .map_err(|e| ContextError::Setup {
+                    what: "the continuation scheduler",
+                    message: e.to_string(),
+                })?;
         Ok(Self {
             store: Arc::new(store),
             credentials: Arc::new(credentials),

@@ -166,7 +166,9 @@ mod tests {
     fn scheduled_and_continuation_events_are_recognised() {
         let e = InvocationEvent::classify(json!({"integration_id": "acme", "trigger": "schedule"}))
             .unwrap();
-        assert!(matches!(e, InvocationEvent::Scheduled { integration_id } if integration_id.as_str() == "acme"));
+        assert!(
+            matches!(e, InvocationEvent::Scheduled { integration_id } if integration_id.as_str() == "acme")
+        );
         let c = InvocationEvent::classify(
             json!({"integration_id": "acme", "trigger": "continuation", "run_id": "r1"}),
         )

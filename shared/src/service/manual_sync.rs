@@ -198,12 +198,19 @@ mod tests {
 
     #[test]
     fn reversed_and_too_long_periods_are_rejected() {
-        let reversed =
-            ManualSync::parse(Some(r#"{"from":"2026-10-31","to":"2026-10-01"}"#), TODAY, 366)
-                .unwrap_err();
+        let reversed = ManualSync::parse(
+            Some(r#"{"from":"2026-10-31","to":"2026-10-01"}"#),
+            TODAY,
+            366,
+        )
+        .unwrap_err();
         assert!(reversed.detail.contains("must not be after"), "{reversed}");
-        let long = ManualSync::parse(Some(r#"{"from":"2024-01-01","to":"2026-01-01"}"#), TODAY, 366)
-            .unwrap_err();
+        let long = ManualSync::parse(
+            Some(r#"{"from":"2024-01-01","to":"2026-01-01"}"#),
+            TODAY,
+            366,
+        )
+        .unwrap_err();
         assert!(long.detail.contains("at most 366"), "{long}");
         let to_only = ManualSync::parse(Some(r#"{"to":"2026-10-01"}"#), TODAY, 366).unwrap_err();
         assert_eq!(to_only.errors[0].field, "from");

@@ -50,7 +50,12 @@ impl Problem {
         Self::new(400, "invalid-body", "Invalid request body", detail)
     }
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
-        Self::new(415, "unsupported-media-type", "Unsupported media type", detail)
+        Self::new(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            detail,
+        )
     }
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(413, "payload-too-large", "Payload too large", detail)
@@ -108,7 +113,10 @@ mod tests {
     fn serialises_as_rfc9457_with_a_stable_type() {
         let p = Problem::already_running("employees is already running");
         let v = serde_json::to_value(&p).unwrap();
-        assert_eq!(v["type"], "urn:personio-timetrack-sync:problem:already-running");
+        assert_eq!(
+            v["type"],
+            "urn:personio-timetrack-sync:problem:already-running"
+        );
         assert_eq!(v["status"], 409);
         assert!(v.get("errors").is_none(), "empty errors are omitted");
         let with = Problem::invalid_settings(

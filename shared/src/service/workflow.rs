@@ -181,8 +181,8 @@ impl<B: WorkflowBinding> WorkflowService<B> {
             .path_parameters
             .get("integration_id")
             .ok_or_else(|| Problem::bad_request("the path has no integration id"))?;
-        let integration_id = IntegrationId::new(raw_id.clone())
-            .map_err(|_| Problem::unknown_integration(raw_id))?;
+        let integration_id =
+            IntegrationId::new(raw_id.clone()).map_err(|_| Problem::unknown_integration(raw_id))?;
         if let Some(body) = &request.body {
             if body.len() > MAX_BODY_BYTES {
                 return Err(Problem::payload_too_large(format!(
@@ -193,7 +193,11 @@ impl<B: WorkflowBinding> WorkflowService<B> {
             let has_content = !body.trim().is_empty();
             let json = request
                 .header("content-type")
-                .map(|ct| ct.trim().to_ascii_lowercase().starts_with("application/json"))
+                .map(|ct| {
+                    ct.trim()
+                        .to_ascii_lowercase()
+                        .starts_with("application/json")
+                })
                 .unwrap_or(false);
             if has_content && !json {
                 return Err(Problem::unsupported_media_type(

@@ -35,7 +35,10 @@ mod tests {
     #[test]
     fn auth_failures_stop_the_run_and_rate_limits_are_transient() {
         assert_eq!(port_class(ErrorClass::Auth), PortErrorClass::Fatal);
-        assert_eq!(port_class(ErrorClass::RateLimited), PortErrorClass::Transient);
+        assert_eq!(
+            port_class(ErrorClass::RateLimited),
+            PortErrorClass::Transient
+        );
         assert_eq!(port_class(ErrorClass::NotFound), PortErrorClass::NotFound);
         assert_eq!(port_class(ErrorClass::Conflict), PortErrorClass::Conflict);
         assert_eq!(port_class(ErrorClass::Validation), PortErrorClass::Invalid);

@@ -19,7 +19,8 @@ use anyhow::{bail, Context, Result};
 use crate::config::DemoConfig;
 use crate::sim_state::Snapshot;
 
-const USAGE: &str = "usage: demo setup | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE]";
+const USAGE: &str =
+    "usage: demo setup | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE]";
 
 #[tokio::main]
 async fn main() -> Result<()> {

@@ -54,7 +54,10 @@ pub async fn run(config: &DemoConfig, before: Option<Snapshot>) -> Result<String
             out.push_str(&render_change(&change));
         }
     }
-    let failed = runs.iter().filter(|r| r.status == RunStatus::Failed).count();
+    let failed = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Failed)
+        .count();
     let _ = writeln!(
         out,
         "\n== Summary: {} runs, {} failed, {} with record failures, {} conflicts resolved ==",
@@ -216,13 +219,22 @@ mod tests {
             lines[1],
             "[2] absences · manual (DRY RUN) · window 2026-10-01..=2026-10-31 · direction both · COMPLETED WITH FAILURES · 812 ms"
         );
-        assert!(lines.contains(&"timetrack would: create 2, delete 1"), "{text}");
-        assert!(lines.contains(&"- Personio p9 / TimeTrack 20009: personio won (update)"), "{text}");
+        assert!(
+            lines.contains(&"timetrack would: create 2, delete 1"),
+            "{text}"
+        );
+        assert!(
+            lines.contains(&"- Personio p9 / TimeTrack 20009: personio won (update)"),
+            "{text}"
+        );
         assert!(
             lines.contains(&"- timetrack 20012: absence type 3 (Sonderurlaub) is not mapped"),
             "{text}"
         );
-        assert!(lines.contains(&"- update personio a7: 422 Period is approved"), "{text}");
+        assert!(
+            lines.contains(&"- update personio a7: 422 Period is approved"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -236,7 +248,10 @@ mod tests {
         };
         let text = render_change(&change);
         assert!(text.contains("created 5"), "{text}");
-        assert!(text.contains("+ user 3") && !text.contains("+ user 4"), "{text}");
+        assert!(
+            text.contains("+ user 3") && !text.contains("+ user 4"),
+            "{text}"
+        );
         assert!(text.contains("… and 2 more"), "{text}");
     }
 }

@@ -30,9 +30,19 @@ const SIM_TIMETRACK_SECRET: &str = "tt-sim-secret";
 /// "Sonderurlaub" / "Special leave" stay unmapped on purpose (the report shows them as skipped), and the
 /// hourly "Overtime compensation" is mapped to show that hourly absences are reported, not synced.
 const ABSENCE_MAPPINGS: [(&str, &str, Option<&str>, System); 3] = [
-    ("Vacation", "Urlaub", Some("Urlaub (½ Tag)"), System::Personio),
+    (
+        "Vacation",
+        "Urlaub",
+        Some("Urlaub (½ Tag)"),
+        System::Personio,
+    ),
     ("Sick leave", "Krankenstand", None, System::Personio),
-    ("Overtime compensation", "Zeitausgleich", None, System::TimeTrack),
+    (
+        "Overtime compensation",
+        "Zeitausgleich",
+        None,
+        System::TimeTrack,
+    ),
 ];
 
 /// The global id of the seed company's Personio custom attribute holding the personal number.
@@ -119,7 +129,12 @@ pub fn simulator_credentials() -> Credentials {
 async fn create_schedule_group(client: &aws_sdk_scheduler::Client, name: &str) -> Result<()> {
     match client.create_schedule_group().name(name).send().await {
         Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conflict_exception()) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(anyhow!(
             "creating schedule group {name}: {}",
             aws_sdk_scheduler::error::DisplayErrorContext(e)
@@ -211,7 +226,11 @@ mod tests {
             personio_type_id(&snapshot, "Vacation").unwrap()
         );
         assert_eq!(vacation.timetrack_type_id, 1, "Urlaub in the seed");
-        assert_eq!(vacation.half_day_timetrack_type_id, Some(2), "Urlaub (½ Tag)");
+        assert_eq!(
+            vacation.half_day_timetrack_type_id,
+            Some(2),
+            "Urlaub (½ Tag)"
+        );
         assert_eq!(vacation.master, System::Personio);
         assert_eq!(settings.absences.type_mappings[1].timetrack_type_id, 5);
         let uwe = timetrack_user_id(&snapshot, "uwe.kuehn").unwrap();

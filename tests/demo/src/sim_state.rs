@@ -67,7 +67,11 @@ impl Snapshot {
 pub const COLLECTIONS: [(&str, &str, &str); 6] = [
     ("personio", "persons", "Personio persons"),
     ("timetrack", "users", "TimeTrack users"),
-    ("personio", "attendance_periods", "Personio attendance periods"),
+    (
+        "personio",
+        "attendance_periods",
+        "Personio attendance periods",
+    ),
     ("timetrack", "attendances", "TimeTrack attendances"),
     ("personio", "absence_periods", "Personio absence periods"),
     ("timetrack", "absences", "TimeTrack absences"),
@@ -129,7 +133,10 @@ fn id_of(record: &Value) -> Option<String> {
 }
 
 fn text<'a>(record: &'a Value, pointer: &str) -> &'a str {
-    record.pointer(pointer).and_then(Value::as_str).unwrap_or("?")
+    record
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or("?")
 }
 
 fn join_name(record: &Value, first: &str, last: &str) -> String {
@@ -155,10 +162,17 @@ fn short_time(value: &str) -> String {
 fn describe(collection: &str, r: &Value, names: &BTreeMap<String, String>) -> String {
     let person = |r: &Value| {
         let id = text(r, "/person/id");
-        names.get(id).cloned().unwrap_or_else(|| format!("person {id}"))
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("person {id}"))
     };
     match collection {
-        "persons" => format!("{} <{}>", join_name(r, "first_name", "last_name"), text(r, "/email")),
+        "persons" => format!(
+            "{} <{}>",
+            join_name(r, "first_name", "last_name"),
+            text(r, "/email")
+        ),
         "users" => {
             let enabled = r.get("enabled").and_then(Value::as_bool).unwrap_or(true);
             format!(
@@ -173,7 +187,10 @@ fn describe(collection: &str, r: &Value, names: &BTreeMap<String, String>) -> St
             person(r),
             text(r, "/type"),
             short_time(text(r, "/start/date_time")),
-            short_time(text(r, "/end/date_time")).split(' ').last().unwrap_or("?"),
+            short_time(text(r, "/end/date_time"))
+                .split(' ')
+                .last()
+                .unwrap_or("?"),
         ),
         "attendances" => format!(
             "{} {} – {} (break {} min)",
@@ -238,7 +255,10 @@ mod tests {
             json!([]),
         );
         let changes = diff(&before, &after);
-        let users = changes.iter().find(|c| c.heading == "TimeTrack users").unwrap();
+        let users = changes
+            .iter()
+            .find(|c| c.heading == "TimeTrack users")
+            .unwrap();
         assert_eq!(users.created, ["Niklas Strauß (niklas)"]);
         assert_eq!(users.updated, ["Uwe Kühn (uwe) [disabled]"]);
         assert_eq!(users.deleted, ["Old User (old)"]);
@@ -251,9 +271,14 @@ mod tests {
         assert_eq!(periods.deleted, ["Jörg Bär WORK 2026-11-20 08:00 – 16:00"]);
         assert!(periods.created.is_empty() && periods.updated.is_empty());
 
-        let persons = changes.iter().find(|c| c.heading == "Personio persons").unwrap();
+        let persons = changes
+            .iter()
+            .find(|c| c.heading == "Personio persons")
+            .unwrap();
         assert_eq!(persons.total_after, 1);
-        assert!(persons.created.is_empty() && persons.updated.is_empty() && persons.deleted.is_empty());
+        assert!(
+            persons.created.is_empty() && persons.updated.is_empty() && persons.deleted.is_empty()
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ use integration_tests::{aws, fresh_table, unique};
 use jiff::civil::{date, Date};
 use jiff::{SignedDuration, Timestamp};
 use shared::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
-use shared::engine::scheduler::{ContinuationScheduler, EventBridgeScheduler, RecordingScheduler};
+use shared::engine::scheduler::{ContinuationScheduler, RecordingScheduler};
+use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
 use shared::engine::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue};
 use shared::engine::{
     Clock, EngineError, Listing, ManualClock, PortError, Record, RunRequest, RunnerConfig,
@@ -406,9 +407,13 @@ async fn eventbridge_scheduler_creates_a_one_time_self_deleting_schedule() {
     let function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:sync-time-entries";
     let scheduler = EventBridgeScheduler::new(
         client.clone(),
-        &group,
-        "arn:aws:iam::123456789012:role/scheduler",
-        function_arn,
+        SchedulerTargets {
+            group: group.clone(),
+            role_arn: "arn:aws:iam::123456789012:role/scheduler".into(),
+            employees_arn: "arn:aws:lambda:eu-central-1:123456789012:function:sync-employees".into(),
+            time_entries_arn: function_arn.into(),
+            absences_arn: "arn:aws:lambda:eu-central-1:123456789012:function:sync-absences".into(),
+        },
     );
     let continuation = Continuation {
         window: window(),
@@ -423,7 +428,7 @@ async fn eventbridge_scheduler_creates_a_one_time_self_deleting_schedule() {
         .unwrap();
     let got = client
         .get_schedule()
-        .name(EventBridgeScheduler::schedule_name(run_id))
+        .name(format!("continue-{run_id}"))
         .group_name(&group)
         .send()
         .await

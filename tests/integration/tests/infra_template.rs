@@ -64,18 +64,37 @@ fn every_workflow_has_a_schedule_targeting_its_function_with_retries_and_a_dead_
         let schedule = res
             .values()
             .filter(|r| r["Type"] == *"AWS::Scheduler::Schedule")
-            .find(|r| referenced_resource(&r["Properties"]["Target"]["Arn"]).as_deref() == Some(function))
+            .find(|r| {
+                referenced_resource(&r["Properties"]["Target"]["Arn"]).as_deref() == Some(function)
+            })
             .unwrap_or_else(|| panic!("no schedule targets {function} ({workflow})"));
         let props = &schedule["Properties"];
         let target = &props["Target"];
         let input = text_of(&target["Input"]);
-        assert!(input.contains("\"trigger\": \"schedule\""), "{workflow}: input {input}");
-        assert!(input.contains("\"integration_id\""), "{workflow}: input {input}");
-        assert!(target["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap_or(0) > 0);
-        assert!(!target["DeadLetterConfig"]["Arn"].is_null(), "{workflow}: no DLQ");
+        assert!(
+            input.contains("\"trigger\": \"schedule\""),
+            "{workflow}: input {input}"
+        );
+        assert!(
+            input.contains("\"integration_id\""),
+            "{workflow}: input {input}"
+        );
+        assert!(
+            target["RetryPolicy"]["MaximumRetryAttempts"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0
+        );
+        assert!(
+            !target["DeadLetterConfig"]["Arn"].is_null(),
+            "{workflow}: no DLQ"
+        );
         // The interval is a template parameter: edited in infrastructure code, not hard-coded.
         let expr = referenced_resource(&props["ScheduleExpression"]).expect("expression is a !Ref");
-        assert!(t["Parameters"][expr.as_str()].is_mapping(), "{workflow}: {expr} is a parameter");
+        assert!(
+            t["Parameters"][expr.as_str()].is_mapping(),
+            "{workflow}: {expr} is a parameter"
+        );
     }
 }
 
@@ -112,7 +131,10 @@ fn the_http_api_requires_iam_authorization() {
         .values()
         .find(|r| r["Type"] == *"AWS::Serverless::HttpApi")
         .expect("an HTTP API");
-    assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], Value::from("AWS_IAM"));
+    assert_eq!(
+        api["Properties"]["Auth"]["DefaultAuthorizer"],
+        Value::from("AWS_IAM")
+    );
 }
 
 #[test]
@@ -135,7 +157,10 @@ fn no_policy_statement_uses_a_wildcard_resource() {
             }
         }
     }
-    assert!(statements.len() >= 10, "expected the functions' and the scheduler role's statements");
+    assert!(
+        statements.len() >= 10,
+        "expected the functions' and the scheduler role's statements"
+    );
     for (owner, s) in statements {
         let resources = match &s["Resource"] {
             Value::Sequence(items) => items.clone(),
@@ -143,7 +168,10 @@ fn no_policy_statement_uses_a_wildcard_resource() {
         };
         for r in resources {
             let text = text_of(&r);
-            assert!(text != "*" && !text.ends_with(":*"), "{owner}: wildcard resource in {s:?}");
+            assert!(
+                text != "*" && !text.ends_with(":*"),
+                "{owner}: wildcard resource in {s:?}"
+            );
         }
     }
 }
@@ -157,7 +185,13 @@ fn the_table_is_protected_and_expires_run_records() {
         .expect("a table");
     let p = &table["Properties"];
     assert_eq!(p["BillingMode"], Value::from("PAY_PER_REQUEST"));
-    assert_eq!(p["TimeToLiveSpecification"]["AttributeName"], Value::from("expires_at"));
-    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+    assert_eq!(
+        p["TimeToLiveSpecification"]["AttributeName"],
+        Value::from("expires_at")
+    );
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        true
+    );
     assert_eq!(p["DeletionProtectionEnabled"], true);
 }

@@ -20,3 +20,6 @@ pub mod timetrack_shape;
 
 #[cfg(test)]
 mod round_trip_tests;
+pub mod binding;
+pub mod kind;
+pub mod ports;

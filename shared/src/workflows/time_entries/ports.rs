@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 
-use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
+use super::entry::{SkippedRecord, TimeEntry};
 use super::personio_grouping::{group_periods, GroupedEntry};
 use super::personio_shape::{
     personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
@@ -73,7 +73,7 @@ fn refused(message: impl Into<String>) -> PortError {
     PortError::new(PortErrorClass::Refused, message)
 }
 
-fn rejected(skipped: &SkippedRecord) -> Rejected {
+fn rejection(skipped: &SkippedRecord) -> Rejected {
     Rejected {
         id: skipped.record_ids.first().cloned(),
         reason: format!("{} (person {})", skipped.reason, skipped.employee),
@@ -168,7 +168,10 @@ impl PersonioTimeEntries {
         {
             Some(skipped) => Err(PortError::new(
                 PortErrorClass::Invalid,
-                format!("Personio attendance {id} cannot be synced: {}", skipped.reason),
+                format!(
+                    "Personio attendance {id} cannot be synced: {}",
+                    skipped.reason
+                ),
             )),
             // Listed a moment ago by id but not in its day's listing: deleted in between.
             None => Ok(None),
@@ -177,7 +180,12 @@ impl PersonioTimeEntries {
 
     /// Refuses a write that would touch approved periods: Personio locks CONFIRMED periods, and
     /// changing some periods of an entry but not others would leave it half-written.
-    fn ensure_unlocked(&self, id: &str, members: &[PersonioPeriod], writes: &[PeriodWrite]) -> Result<(), PortError> {
+    fn ensure_unlocked(
+        &self,
+        id: &str,
+        members: &[PersonioPeriod],
+        writes: &[PeriodWrite],
+    ) -> Result<(), PortError> {
         let touched = |pid: &str| {
             writes.iter().any(|w| match w {
                 PeriodWrite::Delete { id } | PeriodWrite::Update { id, .. } => id == pid,
@@ -200,20 +208,25 @@ impl PersonioTimeEntries {
         }
     }
 
-    /// Runs the planned calls in order; returns the ids of the WORK periods created, with their start.
+    /// Runs the planned calls in order. Every period created is pushed to `created` (kind, local start,
+    /// id) as soon as it exists, so that a caller can undo a half-done create.
     async fn execute(
         &self,
         entry: &TimeEntry,
         writes: &[PeriodWrite],
-    ) -> Result<Vec<(DateTime, String)>, PortError> {
-        let mut created = Vec::new();
+        created: &mut Vec<(PeriodKind, DateTime, String)>,
+    ) -> Result<(), PortError> {
         for write in writes {
             match write {
                 PeriodWrite::Delete { id } => {
                     match self.client.delete_attendance_period(id).await {
                         Ok(()) => {}
                         Err(e) if e.class() == ErrorClass::NotFound => {}
-                        Err(e) => return Err(self.write_error("delete attendance period", entry, &e).await),
+                        Err(e) => {
+                            return Err(self
+                                .write_error("delete attendance period", entry, &e)
+                                .await)
+                        }
                     }
                 }
                 PeriodWrite::Update { id, period } => {
@@ -223,29 +236,33 @@ impl PersonioTimeEntries {
                         comment: Some(period.comment.clone().unwrap_or_default()),
                         project: None,
                     };
-                    self.client
+                    if let Err(e) = self
+                        .client
                         .update_attendance_period(id, &patch, self.context.skip_approval)
                         .await
-                        .map_err(|e| (e, "update attendance period"))
-                        .map_err(|(e, what)| (what, e))
-                        .map_err(|(what, e)| PendingError { what, error: e })?;
+                    {
+                        return Err(self
+                            .write_error("update attendance period", entry, &e)
+                            .await);
+                    }
                 }
                 PeriodWrite::Create { period } => {
-                    let new_id = self
+                    match self
                         .client
                         .create_attendance_period(&new_period(period), self.context.skip_approval)
                         .await
-                        .map_err(|e| PendingError {
-                            what: "create attendance period",
-                            error: e,
-                        })?;
-                    if period.kind == PeriodKind::Work {
-                        created.push((period.start, new_id));
+                    {
+                        Ok(new_id) => created.push((period.kind, period.start, new_id)),
+                        Err(e) => {
+                            return Err(self
+                                .write_error("create attendance period", entry, &e)
+                                .await)
+                        }
                     }
                 }
             }
         }
-        Ok(created)
+        Ok(())
     }
 
     /// A client error of a write as a port error: an approved period is `Refused` (parked at once as a
@@ -294,7 +311,9 @@ impl PersonioTimeEntries {
         };
         periods
             .iter()
-            .filter(|p| p.kind == PeriodKind::Work && p.start < end && p.end.is_none_or(|e| start < e))
+            .filter(|p| {
+                p.kind == PeriodKind::Work && p.start < end && p.end.is_none_or(|e| start < e)
+            })
             .map(describe_period)
             .collect()
     }
@@ -317,12 +336,6 @@ impl PersonioTimeEntries {
             ))
         })
     }
-}
-
-/// A Personio write error not yet translated (translation needs an `await` for overlap context).
-struct PendingError {
-    what: &'static str,
-    error: PersonioError,
 }
 
 fn describe_period(p: &PersonioPeriod) -> String {
@@ -412,7 +425,6 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
             .periods(None, day_before(window.from), day_after(window.to))
             .await?;
         let grouping = group_periods(&periods, &self.context.zone);
-        let zone = &self.context.zone;
         let in_window = |start: DateTime| {
             let day = start.date();
             window.from <= day && day <= window.to
@@ -431,7 +443,7 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
                 .skipped
                 .iter()
                 .filter(|s| first_start(&s.record_ids).is_some_and(in_window))
-                .map(rejected),
+                .map(rejection),
         );
         let mut records = Vec::new();
         for group in grouping.entries {
@@ -453,7 +465,6 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
                 });
                 continue;
             }
-            let _ = zone;
             records.push(Record::new(group.id, group.entry));
         }
         Ok(Listing { records, rejected })
@@ -469,18 +480,30 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
     async fn create(&self, value: &TimeEntry) -> Result<String, PortError> {
         let drafts = self.drafts(value)?;
         let writes = plan_period_writes(&[], &drafts);
-        let created = match self.execute(value, &writes).await {
-            Ok(created) => created,
-            Err(e) => return Err(e),
-        };
+        let mut created = Vec::new();
+        if let Err(e) = self.execute(value, &writes, &mut created).await {
+            // Undo the periods already created (best effort, BREAKs first), so that a failed create
+            // leaves no half entry behind; the record is retried as a whole next run.
+            for (_, _, id) in created.iter().rev() {
+                if let Err(undo) = self.client.delete_attendance_period(id).await {
+                    tracing::warn!(period = %id, error = %undo, "could not undo a partly created entry");
+                }
+            }
+            return Err(e);
+        }
         created
             .into_iter()
+            .filter(|(kind, _, _)| *kind == PeriodKind::Work)
+            .map(|(_, start, id)| (start, id))
             .min()
             .map(|(_, id)| id)
             .ok_or_else(|| {
                 PortError::new(
                     PortErrorClass::Invalid,
-                    format!("Personio create: {} produced no WORK period", self.describe_entry(value)),
+                    format!(
+                        "Personio create: {} produced no WORK period",
+                        self.describe_entry(value)
+                    ),
                 )
             })
     }
@@ -503,8 +526,14 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
             return Ok(id.to_string());
         }
         self.ensure_unlocked(id, &members, &writes)?;
-        let created = self.execute(value, &writes).await?;
-        composite_id_after(&members, &writes, &created).ok_or_else(|| {
+        let mut created = Vec::new();
+        self.execute(value, &writes, &mut created).await?;
+        let created_works: Vec<(DateTime, String)> = created
+            .into_iter()
+            .filter(|(kind, _, _)| *kind == PeriodKind::Work)
+            .map(|(_, start, id)| (start, id))
+            .collect();
+        composite_id_after(&members, &writes, &created_works).ok_or_else(|| {
             PortError::new(
                 PortErrorClass::Invalid,
                 format!("Personio update of {id} left no WORK period"),
@@ -528,8 +557,7 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
             .collect();
         writes.dedup();
         self.ensure_unlocked(id, &members, &writes)?;
-        self.execute(&group.entry, &writes).await?;
-        Ok(())
+        self.execute(&group.entry, &writes, &mut Vec::new()).await
     }
 }
 
@@ -562,7 +590,10 @@ impl TimeTrackTimeEntries {
             })?;
         let break_minutes = u32::try_from(a.break_minutes.unwrap_or(0)).map_err(|_| Rejected {
             id: Some(id.clone()),
-            reason: format!("breakMinutes {:?} is not a whole number of minutes", a.break_minutes),
+            reason: format!(
+                "breakMinutes {:?} is not a whole number of minutes",
+                a.break_minutes
+            ),
         })?;
         let view = TimeTrackAttendance {
             id: id.clone(),
@@ -574,7 +605,7 @@ impl TimeTrackTimeEntries {
         };
         entry_from_timetrack(&view, &self.context.zone, self.context.mode)
             .map(|e| e.entry)
-            .map_err(|s| rejected(&s))
+            .map_err(|s| rejection(&s))
     }
 
     fn username(&self, value: &TimeEntry) -> Result<String, PortError> {
@@ -600,7 +631,11 @@ impl TimeTrackTimeEntries {
     }
 
     fn digits(&self, instant: Timestamp) -> TimeTrackTimestamp {
-        TimeTrackTimestamp::new(self.context.zone.instant_to_timetrack(instant, self.context.mode))
+        TimeTrackTimestamp::new(
+            self.context
+                .zone
+                .instant_to_timetrack(instant, self.context.mode),
+        )
     }
 }
 
@@ -643,7 +678,11 @@ impl SidePort<TimeEntry> for TimeTrackTimeEntries {
                 Ok(_) => {}
                 Err(r) => {
                     // Report only what starts in the window (by its digits, as best known).
-                    let day = match self.context.zone.timetrack_to_instant(a.from.wall, self.context.mode) {
+                    let day = match self
+                        .context
+                        .zone
+                        .timetrack_to_instant(a.from.wall, self.context.mode)
+                    {
                         Ok(ts) => self.context.zone.local_date(ts),
                         Err(_) => a.from.wall.date(),
                     };
@@ -700,7 +739,11 @@ impl SidePort<TimeEntry> for TimeTrackTimeEntries {
         let f = timetrack_fields(value, &self.context.zone, self.context.mode);
         let moved = previous.is_some_and(|p| p.employee != value.employee);
         let body = AttendanceUpdate {
-            username: if moved { Some(self.username(value)?) } else { None },
+            username: if moved {
+                Some(self.username(value)?)
+            } else {
+                None
+            },
             from: Some(TimeTrackTimestamp::new(f.from)),
             to: Some(TimeTrackTimestamp::new(f.to)),
             // Sent even when empty, so that a removed note is removed.
