@@ -29,8 +29,15 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # ------------------------------------------------------------------------------------------- cleanup
 pids=()
+watch_started=0
 cleanup() {
   local status=$?
+  # cargo lambda watch runs each function in a process group of its own and logs its id: stop those too.
+  if [ "$watch_started" = 1 ] && [ -f "$run_dir/watch.log" ]; then
+    for pgid in $(grep -o 'pgid=[0-9]*' "$run_dir/watch.log" | cut -d= -f2 | sort -u); do
+      kill -TERM -- "-$pgid" 2>/dev/null || true
+    done
+  fi
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
     kill -TERM -- "-${pids[i]}" 2>/dev/null || true
   done
@@ -140,6 +147,7 @@ say "3/5 create what a deployment would (demo setup)"
 
 # ------------------------------------------------------------------------- 4. functions and invokes
 say "4/5 run the function binaries under cargo lambda watch and invoke them"
+watch_started=1
 start watch cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
   --env-file "$run_dir/functions.env" --timeout 900
 wait_for watch "tcp:$watch_port" "${pids[-1]}" 600

@@ -574,8 +574,17 @@ fn master(p_wins: bool) -> System {
     }
 }
 
+/// 64 cases by default; `PROPTEST_CASES` raises it for soak runs (an explicit `cases` field would
+/// otherwise override the environment variable that `ProptestConfig::default()` reads).
+fn proptest_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: proptest_cases(), ..ProptestConfig::default() })]
 
     /// After apply, re-planning yields no action; both sides agree inside the window; nothing outside
     /// the window changes, across a first sync and a second sync after edits on both sides.

@@ -46,6 +46,25 @@ pub fn deadline_from_millis(ms: u64, now: Timestamp) -> Option<Timestamp> {
     Timestamp::from_millisecond(ms).ok()
 }
 
+/// Serves a workflow function: builds the production context from the environment and hands every
+/// invocation to [`WorkflowService::handle`].
+pub async fn serve_workflow<B: WorkflowBinding + 'static>(binding: B) -> Result<(), Error> {
+    init_tracing();
+    let context = ServiceContext::from_env().await?;
+    let service = Arc::new(WorkflowService::new(context, binding));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let service = service.clone();
+        async move {
+            let deadline = deadline_of(&event.context);
+            service
+                .handle(event.payload, deadline)
+                .await
+                .map_err(Error::from)
+        }
+    }))
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,23 +84,4 @@ mod tests {
         );
         assert_eq!(deadline_from_millis(u64::MAX, now), None);
     }
-}
-
-/// Serves a workflow function: builds the production context from the environment and hands every
-/// invocation to [`WorkflowService::handle`].
-pub async fn serve_workflow<B: WorkflowBinding + 'static>(binding: B) -> Result<(), Error> {
-    init_tracing();
-    let context = ServiceContext::from_env().await?;
-    let service = Arc::new(WorkflowService::new(context, binding));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let service = service.clone();
-        async move {
-            let deadline = deadline_of(&event.context);
-            service
-                .handle(event.payload, deadline)
-                .await
-                .map_err(Error::from)
-        }
-    }))
-    .await
 }

@@ -1,5 +1,6 @@
-//! The pure domain logic of each workflow: canonical values, linking and the translation between each
-//! system's record view and the canonical form. Nothing here does I/O.
+//! The three workflows: each has its pure domain logic (canonical values, linking, the translation between
+//! each system's record view and the canonical form — no I/O) and its glue (the `SyncKind`, the two
+//! side ports over the clients, and the `WorkflowBinding` its function runs).
 pub mod absences;
 pub mod directory;
 pub mod employees;

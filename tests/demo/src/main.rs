@@ -30,7 +30,10 @@ async fn main() -> Result<()> {
         ["setup"] => {
             let config = DemoConfig::from_env()?;
             println!("demo setup for integration {}:", config.integration_id);
-            setup::run(&config).await
+            let targets = shared::scheduling::SchedulerTargets::from_env().context(
+                "the scheduler targets (SCHEDULE_GROUP, SCHEDULER_ROLE_ARN, *_FUNCTION_ARN)",
+            )?;
+            setup::run(&config, targets).await
         }
         ["edit"] => {
             let config = DemoConfig::from_env()?;

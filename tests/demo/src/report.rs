@@ -60,7 +60,7 @@ pub async fn run(config: &DemoConfig, before: Option<Snapshot>) -> Result<String
         .count();
     let _ = writeln!(
         out,
-        "\n== Summary: {} runs, {} failed, {} with record failures, {} conflicts resolved ==",
+        "\n== Summary: {} runs, {} failed, {} with record failures, {} conflicts (incl. dry runs) ==",
         runs.len(),
         failed,
         runs.iter()

@@ -51,7 +51,7 @@ const PERSONAL_NUMBER_ATTRIBUTE: &str = "personal_number";
 /// The TimeTrack-only user the demo exports to Personio.
 const EXPORT_USERNAME: &str = "uwe.kuehn";
 
-pub async fn run(config: &DemoConfig) -> Result<()> {
+pub async fn run(config: &DemoConfig, targets: SchedulerTargets) -> Result<()> {
     let aws = shared::aws::load_aws_config().await;
 
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
@@ -95,7 +95,6 @@ pub async fn run(config: &DemoConfig) -> Result<()> {
     let scheduler = aws_sdk_scheduler::Client::new(&aws);
     create_schedule_group(&scheduler, &config.schedule_group).await?;
     println!("  schedule group {}", config.schedule_group);
-    let targets = SchedulerTargets::from_env().context("the scheduler targets")?;
     let schedules = EventBridgeScheduler::new(scheduler, targets);
     for (workflow, expression) in [
         (Workflow::Employees, "rate(1 day)"),
@@ -207,6 +206,8 @@ fn timetrack_user_id(snapshot: &Snapshot, username: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::domain::IntegrationId;
+    use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 
     /// The seed fixture the simulators serve (tests/fixtures/seed/company.json), as `/_sim/state` shows it.
     fn seed_snapshot() -> Snapshot {
@@ -246,5 +247,78 @@ mod tests {
         let snapshot = Snapshot(serde_json::json!({"personio": {"absence_types": []}}));
         let err = personio_type_id(&snapshot, "Vacation").unwrap_err();
         assert!(err.to_string().contains("\"Vacation\""), "{err}");
+    }
+
+    /// `demo setup` against moto (real SDK clients, `scripts/with-moto.sh`) and in-process simulators:
+    /// everything the functions look for exists afterwards, and a second setup (a rerun) succeeds too.
+    #[tokio::test]
+    async fn setup_creates_what_the_functions_read_and_can_run_twice() {
+        assert!(
+            std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
+            "needs moto_server: run via `make test` or `scripts/with-moto.sh cargo nextest run -p demo`"
+        );
+        let seed = Seed::company(jiff::civil::date(2026, 11, 27));
+        let personio = PersonioSim::start(PersonioConfig::default(), &seed)
+            .await
+            .unwrap();
+        let timetrack = TimeTrackSim::start(TimeTrackConfig::default(), &seed)
+            .await
+            .unwrap();
+        let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let config = DemoConfig {
+            integration_id: IntegrationId::new(format!("demo-{suffix}")).unwrap(),
+            table_name: format!("demo-{suffix}"),
+            secret_prefix: format!("demo-test-{suffix}"),
+            schedule_group: format!("demo-{suffix}"),
+            personio_sim_url: personio.base_url(),
+            timetrack_sim_url: format!("http://{}", timetrack.addr()),
+        };
+        let targets = SchedulerTargets {
+            group: config.schedule_group.clone(),
+            role_arn: "arn:aws:iam::123456789012:role/demo-scheduler".into(),
+            employees_arn: "arn:aws:lambda:eu-central-1:123456789012:function:demo-employees"
+                .into(),
+            time_entries_arn: "arn:aws:lambda:eu-central-1:123456789012:function:demo-time-entries"
+                .into(),
+            absences_arn: "arn:aws:lambda:eu-central-1:123456789012:function:demo-absences".into(),
+        };
+        run(&config, targets.clone()).await.unwrap();
+        run(&config, targets.clone()).await.unwrap();
+
+        let aws = shared::aws::load_aws_config().await;
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            config.table_name.clone(),
+        );
+        let settings = store
+            .get_settings(&config.integration_id)
+            .await
+            .unwrap()
+            .expect("settings were saved");
+        assert_eq!(
+            settings,
+            demo_settings(&Snapshot(seed_json(&seed))).unwrap()
+        );
+
+        let secrets = SecretsManagerCredentials::new(
+            aws_sdk_secretsmanager::Client::new(&aws),
+            config.secret_prefix.clone(),
+            Duration::ZERO,
+        );
+        let stored = secrets.credentials(&config.integration_id).await.unwrap();
+        assert_eq!(stored.timetrack_account, "acme");
+        assert_eq!(stored.personio_client_id, SIM_PERSONIO_CLIENT_ID);
+
+        let schedules = EventBridgeScheduler::new(aws_sdk_scheduler::Client::new(&aws), targets);
+        let absences = schedules
+            .get_workflow_schedule(&config.integration_id, Workflow::Absences)
+            .await
+            .unwrap();
+        assert_eq!(absences.expression, "rate(1 hour)");
+        assert!(absences.enabled);
+    }
+
+    fn seed_json(seed: &Seed) -> Value {
+        serde_json::from_str(&seed.to_json_pretty()).unwrap()
     }
 }

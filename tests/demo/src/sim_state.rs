@@ -188,15 +188,15 @@ fn describe(collection: &str, r: &Value, names: &BTreeMap<String, String>) -> St
             text(r, "/type"),
             short_time(text(r, "/start/date_time")),
             short_time(text(r, "/end/date_time"))
-                .split(' ')
-                .last()
+                .rsplit(' ')
+                .next()
                 .unwrap_or("?"),
         ),
         "attendances" => format!(
             "{} {} – {} (break {} min)",
             text(r, "/user"),
             short_time(text(r, "/from")),
-            short_time(text(r, "/to")).split(' ').last().unwrap_or("?"),
+            short_time(text(r, "/to")).rsplit(' ').next().unwrap_or("?"),
             r.get("breakMinutes").and_then(Value::as_i64).unwrap_or(0)
         ),
         "absence_periods" => format!(

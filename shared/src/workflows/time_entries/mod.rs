@@ -18,8 +18,9 @@ pub mod personio_shape;
 pub mod personio_writes;
 pub mod timetrack_shape;
 
-#[cfg(test)]
-mod round_trip_tests;
 pub mod binding;
 pub mod kind;
 pub mod ports;
+
+#[cfg(test)]
+mod round_trip_tests;

@@ -195,7 +195,7 @@ impl PersonioTimeEntries {
         let locked: Vec<String> = members
             .iter()
             .filter(|p| p.approval == Some(ApprovalStatus::Confirmed) && touched(&p.id))
-            .map(|p| describe_period(p))
+            .map(describe_period)
             .collect();
         if locked.is_empty() {
             Ok(())
