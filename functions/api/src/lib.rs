@@ -73,14 +73,19 @@ impl ApiState {
         self
     }
 
-    /// Serves the manual sync of every workflow whose binding exists, each with default service
-    /// settings, on `context`.
+    /// Serves the manual sync of the three workflows, each with default service settings, on
+    /// `context` (locally; in AWS these routes go to the workflows' own functions).
     pub fn with_standard_workflows(self, context: &ServiceContext) -> Self {
         use shared::workflows::absences::binding::AbsencesBinding;
         use shared::workflows::employees::binding::EmployeesBinding;
+        use shared::workflows::time_entries::binding::TimeEntriesBinding;
         self.with_workflow(
             Workflow::Employees,
             Arc::new(WorkflowService::new(context.clone(), EmployeesBinding)),
+        )
+        .with_workflow(
+            Workflow::TimeEntries,
+            Arc::new(WorkflowService::new(context.clone(), TimeEntriesBinding)),
         )
         .with_workflow(
             Workflow::Absences,

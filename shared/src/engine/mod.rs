@@ -27,6 +27,4 @@ pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReas
 pub use planner::{plan, SideState};
 pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort};
 pub use runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
-pub use scheduler::{
-    ContinuationScheduler, RecordingScheduler, SchedulerError,
-};
+pub use scheduler::{ContinuationScheduler, RecordingScheduler, SchedulerError};

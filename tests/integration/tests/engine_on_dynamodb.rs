@@ -13,13 +13,13 @@ use jiff::civil::{date, Date};
 use jiff::{SignedDuration, Timestamp};
 use shared::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
 use shared::engine::scheduler::{ContinuationScheduler, RecordingScheduler};
-use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
 use shared::engine::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue};
 use shared::engine::{
     Clock, EngineError, Listing, ManualClock, PortError, Record, RunRequest, RunnerConfig,
     SidePort, SyncRunner, SystemClock,
 };
 use shared::runs::{Continuation, RunStatus};
+use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
 use shared::settings::IntegrationSettings;
 use shared::store::dynamodb::DynamoStore;
 use shared::store::StateStore;
@@ -410,7 +410,8 @@ async fn eventbridge_scheduler_creates_a_one_time_self_deleting_schedule() {
         SchedulerTargets {
             group: group.clone(),
             role_arn: "arn:aws:iam::123456789012:role/scheduler".into(),
-            employees_arn: "arn:aws:lambda:eu-central-1:123456789012:function:sync-employees".into(),
+            employees_arn: "arn:aws:lambda:eu-central-1:123456789012:function:sync-employees"
+                .into(),
             time_entries_arn: function_arn.into(),
             absences_arn: "arn:aws:lambda:eu-central-1:123456789012:function:sync-absences".into(),
         },

@@ -765,3 +765,106 @@ impl SidePort<TimeEntry> for TimeTrackTimeEntries {
             .map_err(|e| from_timetrack("delete attendance", &e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn period(id: &str, kind: PeriodKind, start: DateTime, end: DateTime) -> PersonioPeriod {
+        PersonioPeriod {
+            id: id.into(),
+            person: "1006".into(),
+            kind,
+            start,
+            end: Some(end),
+            comment: None,
+            approval: Some(ApprovalStatus::Pending),
+        }
+    }
+
+    fn draft(kind: PeriodKind, start: DateTime, end: DateTime) -> PeriodDraft {
+        PeriodDraft {
+            person: "1006".into(),
+            kind,
+            start,
+            end,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn composite_id_follows_the_first_work_period_after_the_writes() {
+        let d = date(2026, 11, 4);
+        let members = vec![
+            period(
+                "w1",
+                PeriodKind::Work,
+                d.at(22, 0, 0, 0),
+                d.at(23, 59, 0, 0),
+            ),
+            period(
+                "b1",
+                PeriodKind::Break,
+                d.at(23, 0, 0, 0),
+                d.at(23, 30, 0, 0),
+            ),
+        ];
+        // Patched in place: the id stays.
+        let patched = vec![PeriodWrite::Update {
+            id: "w1".into(),
+            period: draft(PeriodKind::Work, d.at(21, 0, 0, 0), d.at(23, 0, 0, 0)),
+        }];
+        assert_eq!(
+            composite_id_after(&members, &patched, &[]).as_deref(),
+            Some("w1")
+        );
+        // The first WORK deleted and an earlier one created: the new one is the entry's id.
+        let replaced = vec![PeriodWrite::Delete { id: "w1".into() }];
+        let created = vec![(d.at(20, 0, 0, 0), "w2".to_string())];
+        assert_eq!(
+            composite_id_after(&members, &replaced, &created).as_deref(),
+            Some("w2")
+        );
+        // A later part created next to a kept first part does not change the id.
+        let later = vec![(d.at(23, 59, 0, 0), "w3".to_string())];
+        assert_eq!(
+            composite_id_after(&members, &[], &later).as_deref(),
+            Some("w1")
+        );
+        assert_eq!(composite_id_after(&members, &replaced, &[]), None);
+    }
+
+    #[test]
+    fn wire_periods_become_views_with_their_approval() {
+        let wire: AttendancePeriod = serde_json::from_value(serde_json::json!({
+            "id": "p1",
+            "type": "BREAK",
+            "person": {"id": "1006"},
+            "start": {"date_time": "2026-11-05T02:00:00"},
+            "end": {"date_time": "2026-11-05T02:30:00"},
+            "approval": {"status": "CONFIRMED"}
+        }))
+        .unwrap();
+        let view = period_view(&wire);
+        assert_eq!(view.kind, PeriodKind::Break);
+        assert_eq!(view.person, "1006");
+        assert_eq!(view.start, date(2026, 11, 5).at(2, 0, 0, 0));
+        assert_eq!(view.end, Some(date(2026, 11, 5).at(2, 30, 0, 0)));
+        assert_eq!(view.approval, Some(ApprovalStatus::Confirmed));
+        let new = new_period(&draft(
+            PeriodKind::Work,
+            date(2026, 11, 4).at(22, 0, 0, 0),
+            date(2026, 11, 5).at(0, 0, 0, 0),
+        ));
+        assert_eq!(
+            serde_json::to_value(&new).unwrap(),
+            serde_json::json!({
+                "person": {"id": "1006"},
+                "type": "WORK",
+                "start": {"date_time": "2026-11-04T22:00:00"},
+                "end": {"date_time": "2026-11-05T00:00:00"}
+            })
+        );
+    }
+}
