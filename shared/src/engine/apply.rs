@@ -8,6 +8,9 @@
 //! - **Mappings follow writes.** After each successful write the mapping is put (conditionally, by
 //!   version) with both ids, the fingerprint of the value written, its anchor date, no intent and zero
 //!   failures.
+//! - **Superseded twins delete before they re-link.** Completing an interrupted update-by-recreate
+//!   deletes the stale record first and writes the re-linked mapping second, so a crash in between
+//!   leaves a state the "moved" rule recognises (never an orphaned, unmapped stale record).
 //! - **One bad record never stops a run.** A failed write is recorded in the run and on its mapping
 //!   (`failures`, `last_error`); repeated failures, or a permanent refusal, park the mapping.
 //!   Only a `Fatal` port error (authentication, permissions) aborts the run.
@@ -118,6 +121,7 @@ fn count_key<V>(action: &Action<V>) -> Option<(String, &'static str)> {
                 Resolution::Recreate => "create",
             },
         ),
+        Action::Supersede { target, .. } => (target.to_string(), "delete"),
         Action::ForgetMapping { .. } => (MAPPINGS.to_string(), "forget"),
         Action::Skip(s) => (
             s.system
@@ -297,6 +301,16 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                 mapping,
             } => self.delete(target, &target_id, Some(mapping), None).await,
             Action::Conflict(c) => self.conflict(c).await,
+            Action::Supersede {
+                target,
+                stale_id,
+                personio,
+                timetrack,
+                mapping,
+            } => {
+                self.supersede(target, &stale_id, &personio, &timetrack, mapping)
+                    .await
+            }
             Action::ForgetMapping { mapping } => match self.forget(&mapping).await {
                 Ok(()) => done(MAPPINGS.to_string(), "forget", None),
                 Err(e) => store_failure(None, mapping.personio_id.clone(), "forget", e),
@@ -542,6 +556,40 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             }
         }
         done(target.to_string(), "delete", conflict)
+    }
+
+    /// Completes an update that a port performs as create-new + delete-old and that was interrupted
+    /// after the create (see [`Action::Supersede`]): deletes the stale record, then re-links the
+    /// mapping to the replacement. This order is what keeps it crash-safe: dying between the two
+    /// leaves the stale id gone and the replacement unmapped, which the next run's "moved" rule
+    /// re-links; the other order would leave the stale record unmapped, to be created on the other
+    /// side as a new one (a duplicate).
+    async fn supersede(
+        &self,
+        target: System,
+        stale_id: &str,
+        personio: &Record<K::Value>,
+        timetrack: &Record<K::Value>,
+        mapping: Mapping,
+    ) -> Outcome {
+        match self.port(target).delete(stale_id).await {
+            Ok(()) => {}
+            // Already gone: the goal is reached.
+            Err(e) if e.class == PortErrorClass::NotFound => {}
+            Err(e) => {
+                let ctx = FailureContext {
+                    system: target,
+                    record_id: Some(stale_id.to_string()),
+                    action: "delete",
+                    conflict: None,
+                };
+                return self.fail_no_value(mapping, ctx, e).await;
+            }
+        }
+        match self.synced(Some(&mapping), &personio.id, &timetrack.id, &personio.value) {
+            Ok(m) => self.put(m, target.to_string(), "delete", None).await,
+            Err(e) => store_failure(Some(target), Some(stale_id.to_string()), "delete", e),
+        }
     }
 
     async fn conflict(&self, c: Conflict<K::Value>) -> Outcome {

@@ -72,6 +72,18 @@ pub enum Action<V> {
     },
     /// Both sides disagree; the master system's version wins and is written to the other side.
     Conflict(Conflict<V>),
+    /// An update that `target`'s port performs as create-new + delete-old was interrupted after the
+    /// create ("superseded twin"): `target` still holds the stale record `stale_id` the mapping names,
+    /// and an unmapped replacement that already holds the other side's current value. Deletes the
+    /// stale record, then re-links `mapping` (as stored, still naming `stale_id`) to `personio` and
+    /// `timetrack` (one of them the replacement) with their common fingerprint. No value is written.
+    Supersede {
+        target: System,
+        stale_id: String,
+        personio: Record<V>,
+        timetrack: Record<V>,
+        mapping: Mapping,
+    },
     /// Both records are gone (or the mapping links nothing): drop the mapping.
     ForgetMapping { mapping: Mapping },
     /// Not synced this run, with the reason.
@@ -185,6 +197,7 @@ impl<V: Serialize> Action<V> {
             Action::Update { .. } => "update",
             Action::Delete { .. } => "delete",
             Action::Conflict(_) => "conflict",
+            Action::Supersede { .. } => "supersede",
             Action::ForgetMapping { .. } => "forget_mapping",
             Action::Skip(_) => "skip",
         }
@@ -235,6 +248,17 @@ impl<V: Serialize> Action<V> {
                 "action": self.name(), "cause": c.cause, "winner": c.winner,
                 "resolution": c.resolution, "system": c.loser(),
                 "personio": rec(c.personio.as_ref()), "timetrack": rec(c.timetrack.as_ref()),
+            }),
+            Action::Supersede {
+                target,
+                stale_id,
+                personio,
+                timetrack,
+                ..
+            } => json!({
+                "action": self.name(), "system": target, "id": stale_id,
+                "personio_id": personio.id, "timetrack_id": timetrack.id,
+                "value": val(&personio.value),
             }),
             Action::ForgetMapping { mapping } => json!({
                 "action": self.name(), "personio_id": mapping.personio_id,

@@ -354,7 +354,9 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 }
             }
             (View::Present(pr, pfp), View::Present(tr, tfp)) => {
-                self.both_present(m, pr, &pfp, tr, &tfp, last, false)
+                if !self.superseded(m, pr, &pfp, tr, &tfp, last, twins, claimed) {
+                    self.both_present(m, pr, &pfp, tr, &tfp, last, false)
+                }
             }
             (View::Gone, View::Gone)
             | (View::NoId, View::NoId)
@@ -433,6 +435,75 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             System::TimeTrack => relinked.timetrack_id = Some(twin.id.clone()),
         }
         Some((relinked, twin, fp.clone()))
+    }
+
+    /// The "superseded twin" rule, for a mapping whose two records are present. Side A changed, side B
+    /// did not (or did too, but A is master, so the planned write would overwrite B with A's value),
+    /// and B also holds an unclaimed record with A's current natural key *and* fingerprint: that is the
+    /// completed first half of an update that B's port performs as create-new + delete-old (TimeTrack
+    /// absences), left behind by a run that died before deleting the old record or before writing the
+    /// mapping. Updating the old record again would make a second replacement, and the replacement
+    /// would be created on A's side as a new record (a duplicate, or a 409 overlap forever). Instead
+    /// the old record is deleted and the mapping re-linked to the replacement ([`Action::Supersede`]).
+    ///
+    /// When the direction forbids writing to B the mapping is skipped as a whole (direction skip,
+    /// mapping untouched) but the replacement stays claimed: re-linking without the delete would
+    /// orphan the old record, which the next two-way run would create on A's side as new.
+    /// Returns true when the rule took the mapping.
+    #[allow(clippy::too_many_arguments)]
+    fn superseded(
+        &mut self,
+        m: &Mapping,
+        pr: &'a Record<K::Value>,
+        pfp: &str,
+        tr: &'a Record<K::Value>,
+        tfp: &str,
+        last: Option<&str>,
+        twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
+        claimed: &mut HashSet<(System, String)>,
+    ) -> bool {
+        if pfp == tfp {
+            return false; // in sync, or both reached the same content: nothing was interrupted
+        }
+        let p_changed = last != Some(pfp);
+        let t_changed = last != Some(tfp);
+        let changed = match (p_changed, t_changed) {
+            (true, false) => System::Personio,
+            (false, true) => System::TimeTrack,
+            (true, true) => self.kind.master(Some(&pr.value), Some(&tr.value)),
+            (false, false) => return false,
+        };
+        let (source, source_fp, stale) = match changed {
+            System::Personio => (pr, pfp, tr),
+            System::TimeTrack => (tr, tfp, pr),
+        };
+        let target = changed.other();
+        let key = self.kind.natural_key(&source.value);
+        let candidates = &self.side(target).by_id;
+        let same_content = |r: &Record<K::Value>| {
+            candidates
+                .get(r.id.as_str())
+                .is_some_and(|(_, fp)| fp.as_deref() == Ok(source_fp))
+        };
+        let Some(replacement) = take_twin_where(twins, claimed, target, &key, same_content) else {
+            return false;
+        };
+        let (personio, timetrack) = match target {
+            System::Personio => (replacement, source),
+            System::TimeTrack => (source, replacement),
+        };
+        self.write_to(
+            target,
+            Some(stale.id.clone()),
+            Action::Supersede {
+                target,
+                stale_id: stale.id.clone(),
+                personio: personio.clone(),
+                timetrack: timetrack.clone(),
+                mapping: m.clone(),
+            },
+        );
+        true
     }
 
     /// Both mapped records are present. `relinked`: one side's id moved (see [`Self::moved`]), so the
@@ -566,6 +637,25 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             self.write_to(gone_system, None, conflict(Resolution::Recreate));
         }
     }
+}
+
+/// Takes (claims) the lowest-id unclaimed record of `system` with natural key `key` that `accept`s;
+/// the others stay candidates.
+fn take_twin_where<'a, V>(
+    twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
+    claimed: &mut HashSet<(System, String)>,
+    system: System,
+    key: &str,
+    accept: impl Fn(&Record<V>) -> bool,
+) -> Option<&'a Record<V>> {
+    let list = twins.get_mut(&(system, key.to_string()))?;
+    // Lists are kept in descending id order (see `Planner::run`): search from the end.
+    let at = list
+        .iter()
+        .rposition(|r| !claimed.contains(&(system, r.id.clone())) && accept(r))?;
+    let record = list.remove(at);
+    claimed.insert((system, record.id.clone()));
+    Some(record)
 }
 
 /// Takes (claims) the lowest-id unclaimed record of `system` with natural key `key`.

@@ -70,6 +70,8 @@ enum Expect {
     Delete(System),
     /// winner, resolution
     Conflict(System, Resolution),
+    /// Delete the stale record in this system and re-link to its replacement.
+    Supersede(System),
     Forget,
     SkipDirection(System),
 }
@@ -84,6 +86,7 @@ fn summarize(plan: &Plan<FakeValue>) -> Vec<Expect> {
             Action::Update { target, .. } => Expect::Update(*target),
             Action::Delete { target, .. } => Expect::Delete(*target),
             Action::Conflict(c) => Expect::Conflict(c.winner, c.resolution),
+            Action::Supersede { target, .. } => Expect::Supersede(*target),
             Action::ForgetMapping { .. } => Expect::Forget,
             Action::Skip(s) => match s.reason {
                 SkipReason::Direction { target } => Expect::SkipDirection(target),
@@ -481,6 +484,225 @@ fn engine_gone_id_with_a_same_key_twin_on_its_side_is_relinked() {
         summarize(&deleted),
         vec![Expect::Delete(P), Expect::Create(P)]
     );
+}
+
+/// Side `changed`'s record was edited (payload "new"); the other side still holds the unchanged
+/// stale record the mapping names *and* an unmapped replacement with the new content: the completed
+/// create half of an update done as create-new + delete-old, whose delete (or mapping write) was lost.
+fn superseded_plan(
+    changed: System,
+    replacement: FakeValue,
+    other_stale: St,
+    master: System,
+    direction: Direction,
+) -> Plan<FakeValue> {
+    let m = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    let (mut p, mut t) = match changed {
+        System::Personio => (side(St::Changed("new"), "p1"), side(other_stale, "t1")),
+        System::TimeTrack => (side(other_stale, "p1"), side(St::Changed("new"), "t1")),
+    };
+    match changed {
+        System::Personio => t.records.push(Record::new("t9", replacement)),
+        System::TimeTrack => p.records.push(Record::new("p9", replacement)),
+    }
+    plan(
+        &FakeKind { master },
+        direction,
+        &window(),
+        &p,
+        &t,
+        std::slice::from_ref(&m),
+    )
+}
+
+#[test]
+fn engine_superseded_twin_of_a_personio_change_relinks_and_deletes_the_stale_timetrack_record() {
+    for master in [P, T] {
+        let got = superseded_plan(P, value("new"), St::Unchanged, master, Direction::Both);
+        match &got.actions[..] {
+            [Action::Supersede {
+                target,
+                stale_id,
+                personio,
+                timetrack,
+                mapping,
+            }] => {
+                assert_eq!((*target, stale_id.as_str()), (T, "t1"));
+                assert_eq!((personio.id.as_str(), timetrack.id.as_str()), ("p1", "t9"));
+                assert_eq!(timetrack.value, value("new"));
+                // The mapping as stored: the applier bumps its version from here.
+                assert_eq!(mapping.timetrack_id.as_deref(), Some("t1"));
+                assert_eq!(mapping.version, 3);
+            }
+            other => panic!("master {master}: unexpected plan {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn engine_superseded_twin_of_a_timetrack_change_relinks_and_deletes_the_stale_personio_record() {
+    for master in [P, T] {
+        let got = superseded_plan(T, value("new"), St::Unchanged, master, Direction::Both);
+        match &got.actions[..] {
+            [Action::Supersede {
+                target,
+                stale_id,
+                personio,
+                timetrack,
+                mapping,
+            }] => {
+                assert_eq!((*target, stale_id.as_str()), (P, "p1"));
+                assert_eq!((personio.id.as_str(), timetrack.id.as_str()), ("p9", "t1"));
+                assert_eq!(personio.value, value("new"));
+                assert_eq!(mapping.personio_id.as_deref(), Some("p1"));
+            }
+            other => panic!("master {master}: unexpected plan {other:?}"),
+        }
+    }
+}
+
+/// Both sides changed and the changed side is master: the interrupted write was the conflict's
+/// overwrite of the loser, so the replacement completes it. With the other side as master the
+/// conflict goes the other way and the rule does not apply.
+#[test]
+fn engine_superseded_twin_completes_an_interrupted_conflict_overwrite_of_the_loser() {
+    let got = superseded_plan(P, value("new"), St::Changed("t-edit"), P, Direction::Both);
+    assert!(
+        matches!(&got.actions[..], [Action::Supersede { target: System::TimeTrack, stale_id, .. }] if stale_id == "t1"),
+        "{got:?}"
+    );
+    let got = superseded_plan(T, value("new"), St::Changed("p-edit"), T, Direction::Both);
+    assert!(
+        matches!(&got.actions[..], [Action::Supersede { target: System::Personio, stale_id, .. }] if stale_id == "p1"),
+        "{got:?}"
+    );
+    // Master is the side that did not produce the replacement: conflict, and the same-key record is
+    // an ordinary new record (its own twin logic applies; here: created on the other side).
+    let got = superseded_plan(P, value("new"), St::Changed("t-edit"), T, Direction::Both);
+    assert_eq!(
+        summarize(&got),
+        vec![Expect::Conflict(T, Resolution::Update), Expect::Create(P)]
+    );
+}
+
+/// The rule needs the same natural key AND the same fingerprint as the changed side's value.
+#[test]
+fn engine_superseded_twin_needs_the_same_content_not_only_the_same_key() {
+    let got = superseded_plan(
+        P,
+        FakeValue::new("k", day(), "something else"),
+        St::Unchanged,
+        P,
+        Direction::Both,
+    );
+    assert_eq!(summarize(&got), vec![Expect::Update(T), Expect::Create(P)]);
+    let got = superseded_plan(
+        P,
+        FakeValue::new("other-key", day(), "new"),
+        St::Unchanged,
+        P,
+        Direction::Both,
+    );
+    assert_eq!(summarize(&got), vec![Expect::Update(T), Expect::Create(P)]);
+}
+
+/// When the direction forbids writing to the side holding the stale record, the mapping is skipped
+/// whole and the replacement is NOT treated as a new record (no create on the other side).
+#[test]
+fn engine_superseded_twin_in_a_forbidden_direction_is_skipped_and_never_created() {
+    for (changed, forbidden) in [(P, Direction::ToPersonio), (T, Direction::ToTimeTrack)] {
+        let got = superseded_plan(changed, value("new"), St::Unchanged, P, forbidden);
+        let target = changed.other();
+        match &got.actions[..] {
+            [Action::Skip(s)] => {
+                assert_eq!(s.reason, SkipReason::Direction { target });
+                let stale = if target == P { "p1" } else { "t1" };
+                assert_eq!(s.record_id.as_deref(), Some(stale));
+            }
+            other => panic!("{forbidden:?}: unexpected plan {other:?}"),
+        }
+    }
+    // The allowed direction performs it.
+    let got = superseded_plan(P, value("new"), St::Unchanged, P, Direction::ToTimeTrack);
+    assert!(matches!(&got.actions[..], [Action::Supersede { .. }]));
+}
+
+/// The replacement is consumed by exactly one rule: with two mappings that could both claim it, the
+/// first (by mapping id) takes it and the other is planned as if it did not exist.
+#[test]
+fn engine_superseded_twin_is_consumed_once() {
+    let m1 = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    let mut m2 = mapping(Some("p2"), Some("t2"), Some(&value("base")));
+    m2.mapping_id = "m2".into();
+    let mut p = SideState::default();
+    p.records.push(Record::new("p1", value("new")));
+    p.records.push(Record::new("p2", value("new")));
+    let mut t = SideState::default();
+    t.records.push(Record::new("t1", value("base")));
+    t.records.push(Record::new("t2", value("base")));
+    t.records.push(Record::new("t9", value("new")));
+    let got = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &p,
+        &t,
+        &[m2, m1],
+    );
+    match &got.actions[..] {
+        [Action::Supersede { mapping, .. }, Action::Update {
+            target: System::TimeTrack,
+            target_id,
+            ..
+        }] => {
+            assert_eq!(mapping.mapping_id, "m1");
+            assert_eq!(target_id, "t2");
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
+}
+
+/// The "moved" rule and the superseded-twin rule draw from the same unclaimed records: whichever
+/// mapping comes first takes the candidate, the other mapping falls back to its ordinary row.
+#[test]
+fn engine_superseded_twin_and_moved_rule_never_share_a_record() {
+    let m1 = mapping(Some("p1"), Some("t1"), Some(&value("base")));
+    let mut m2 = mapping(Some("p2"), Some("t2"), Some(&value("base")));
+    m2.mapping_id = "m2".into();
+    let mut p = SideState::default();
+    p.records.push(Record::new("p1", value("new")));
+    p.records.push(Record::new("p2", value("new")));
+    let mut t = SideState::default();
+    t.gone.insert("t1".into()); // m1: moved candidate wanted
+    t.records.push(Record::new("t2", value("base"))); // m2: superseded twin wanted
+    t.records.push(Record::new("t9", value("new")));
+    let got = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &p,
+        &t,
+        &[m2, m1],
+    );
+    // m1 (first) re-links to t9 and adopts; m2 updates t2 as usual; t9 is not created in Personio.
+    match &got.actions[..] {
+        [Action::Adopt {
+            timetrack,
+            mapping: Some(mm),
+            ..
+        }, Action::Update {
+            target: System::TimeTrack,
+            target_id,
+            ..
+        }] => {
+            assert_eq!(
+                (timetrack.id.as_str(), mm.mapping_id.as_str()),
+                ("t9", "m1")
+            );
+            assert_eq!(target_id, "t2");
+        }
+        other => panic!("unexpected plan {other:?}"),
+    }
 }
 
 #[test]

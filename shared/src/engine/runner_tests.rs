@@ -447,7 +447,8 @@ fn engine_crash_after_an_update_that_recreates_relinks_instead_of_duplicating() 
                 .unwrap();
         h.p.set(&p1, FakeValue::new("k0", day(0), "v10"));
 
-        h.crash.arm(Some(1));
+        // Write 1 is the update's create half, write 2 its delete half: die after the whole update.
+        h.crash.arm(Some(2));
         let crashed = h.run(Direction::Both).await;
         assert_eq!(crashed.status, RunStatus::Failed);
         h.crash.arm(None);
@@ -476,6 +477,77 @@ fn engine_crash_after_an_update_that_recreates_relinks_instead_of_duplicating() 
         assert_eq!(mappings[0].timetrack_id.as_deref(), Some(t_new.as_str()));
         assert_eq!(by_key(&h.p), by_key(&h.t));
         assert!(h.replan().await.is_empty());
+    });
+}
+
+/// The run dies INSIDE an update that TimeTrack performs as create-new + delete-old: the replacement
+/// exists, the original was not deleted, the mapping still names the original with the old
+/// fingerprint. The re-run must recognise the replacement as the completed half ("superseded twin"):
+/// delete the original, re-link the mapping — and neither update the original again (a second
+/// replacement) nor create the replacement in Personio (a duplicate).
+#[test]
+fn engine_crash_inside_an_update_that_recreates_deletes_the_original_and_relinks() {
+    block_on(async {
+        for master in [P, T] {
+            let h = Harness::new(master);
+            let p1 = h.p.insert(FakeValue::new("k0", day(0), "v0"));
+            h.p.insert(FakeValue::new("k1", day(1), "v0"));
+            h.run(Direction::Both).await;
+            let t_old =
+                h.t.records()
+                    .into_iter()
+                    .find(|(_, v)| v.key == "k0")
+                    .unwrap()
+                    .0;
+            h.p.set(&p1, FakeValue::new("k0", day(0), "v10"));
+
+            h.crash.arm_inside_update(Some(1));
+            let crashed = h.run(Direction::Both).await;
+            assert_eq!(crashed.status, RunStatus::Failed);
+            h.crash.arm(None);
+            // Both the original and its replacement exist; the mapping names the original.
+            let k0: Vec<(String, FakeValue)> =
+                h.t.records()
+                    .into_iter()
+                    .filter(|(_, v)| v.key == "k0")
+                    .collect();
+            assert_eq!(k0.len(), 2, "{k0:?}");
+            let t_new = k0.iter().find(|(id, _)| *id != t_old).unwrap().0.clone();
+            let m_k0 = |h: &Harness| {
+                h.store
+                    .mappings_snapshot()
+                    .into_iter()
+                    .find(|m| m.personio_id.as_deref() == Some(p1.as_str()))
+                    .unwrap()
+            };
+            assert_eq!(m_k0(&h).timetrack_id.as_deref(), Some(t_old.as_str()));
+
+            // A one-way run towards Personio may not delete in TimeTrack: it leaves the pair alone
+            // and, above all, does not take the replacement for a new TimeTrack record.
+            let one_way = h.run(Direction::ToPersonio).await;
+            assert_eq!(one_way.status, RunStatus::Succeeded, "{one_way:?}");
+            assert_eq!(h.p.records().len(), 2, "{:?}", h.p.records());
+            assert_eq!(m_k0(&h).timetrack_id.as_deref(), Some(t_old.as_str()));
+
+            let t_writes_before = h.t.writes().len();
+            let rerun = h.run(Direction::Both).await;
+            assert_eq!(rerun.status, RunStatus::Succeeded, "{rerun:?}");
+            assert_eq!(rerun.counts["timetrack"]["delete"], 1, "{:?}", rerun.counts);
+            assert!(!rerun.counts.contains_key("personio"), "{:?}", rerun.counts);
+            assert!(rerun.conflicts.is_empty(), "{:?}", rerun.conflicts);
+            // Exactly one TimeTrack write: the delete of the original.
+            assert_eq!(
+                h.t.writes()[t_writes_before..],
+                [FakeWrite::Delete { id: t_old.clone() }]
+            );
+            assert_eq!(h.p.records().len(), 2, "{:?}", h.p.records());
+            assert_eq!(h.t.records().len(), 2, "{:?}", h.t.records());
+            assert_eq!(m_k0(&h).timetrack_id.as_deref(), Some(t_new.as_str()));
+            assert_eq!(h.store.mappings_snapshot().len(), 2);
+            assert_eq!(by_key(&h.p), by_key(&h.t));
+            assert_eq!(by_key(&h.t)["k0"].payload, "v10");
+            assert!(h.replan().await.is_empty());
+        }
     });
 }
 
@@ -630,8 +702,9 @@ proptest! {
 
     /// A run that dies right after its k-th write (before the mapping update) and is re-run ends in
     /// the same state as an uninterrupted run: nothing duplicated, nothing lost.
+    /// (TimeTrack's updates re-create, and count as two writes: k can also fall between their halves.)
     #[test]
-    fn engine_prop_crash_after_any_write_then_rerun_converges((specs, p_wins) in scenario(), k in 1usize..8) {
+    fn engine_prop_crash_after_any_write_then_rerun_converges((specs, p_wins) in scenario(), k in 1usize..12) {
         block_on(async {
             let reference = Harness::new(master(p_wins));
             let h = Harness::new(master(p_wins));
@@ -646,6 +719,43 @@ proptest! {
             let crashed = h.run(Direction::Both).await;
             let died = h.crash.writes() >= k;
             prop_assert_eq!(crashed.status == RunStatus::Failed, died);
+            h.crash.arm(None);
+            let rerun = h.run(Direction::Both).await;
+            prop_assert_eq!(rerun.status, RunStatus::Succeeded);
+            prop_assert!(h.replan().await.is_empty());
+            // by_key also asserts there is no duplicate natural key on either side.
+            prop_assert_eq!(by_key(&h.p), by_key(&reference.p));
+            prop_assert_eq!(by_key(&h.t), by_key(&reference.t));
+            prop_assert_eq!(by_key(&h.p), by_key(&h.t));
+            Ok(())
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: proptest_cases(), ..ProptestConfig::default() })]
+
+    /// A run that dies INSIDE its k-th update-by-recreate (replacement created, original not yet
+    /// deleted, mapping not written) and is re-run ends like an uninterrupted run: no duplicate
+    /// natural key on either side, nothing lost, nothing left to do.
+    #[test]
+    fn engine_prop_crash_inside_an_update_that_recreates_then_rerun_converges((specs, p_wins) in scenario(), k in 1usize..4) {
+        block_on(async {
+            let reference = Harness::new(master(p_wins));
+            let h = Harness::new(master(p_wins));
+            for x in [&reference, &h] {
+                seed(x, &specs);
+                x.run(Direction::Both).await;
+                mutate(x, &specs);
+            }
+            reference.crash.arm(None);
+            reference.run(Direction::Both).await;
+            let updates = reference.crash.recreating_updates();
+
+            h.crash.arm_inside_update(Some(k));
+            let crashed = h.run(Direction::Both).await;
+            // The same plan is applied, so the crash happens iff the reference made k such updates.
+            prop_assert_eq!(crashed.status == RunStatus::Failed, updates >= k);
             h.crash.arm(None);
             let rerun = h.run(Direction::Both).await;
             prop_assert_eq!(rerun.status, RunStatus::Succeeded);

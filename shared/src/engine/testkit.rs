@@ -55,28 +55,62 @@ impl SyncKind for FakeKind {
 /// Counts writes across both fake systems and "kills the process" after the k-th: that write happens,
 /// but the call returns a `Fatal` error, so the engine never records it in the mapping — exactly what
 /// a Lambda dying between a write and its mapping update looks like.
+///
+/// An update that a [`FakePort`] performs as create-new + delete-old counts as two writes (the create,
+/// then the delete), so a crash can also fall *inside* it: after the replacement was created, before
+/// the original was deleted. [`CrashSwitch::arm_inside_update`] aims at exactly that point.
 #[derive(Debug, Default)]
 pub struct CrashSwitch {
-    state: Mutex<(usize, Option<usize>)>,
+    state: Mutex<CrashState>,
+}
+
+#[derive(Debug, Default)]
+struct CrashState {
+    writes: usize,
+    die_after_write: Option<usize>,
+    recreating_updates: usize,
+    die_inside_update: Option<usize>,
 }
 
 impl CrashSwitch {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
-    /// Die right after write number `k` (1-based) from now on; `None` disarms.
+    /// Die right after write number `k` (1-based) from now on; `None` disarms (both crash points).
     pub fn arm(&self, k: Option<usize>) {
-        *lock(&self.state) = (0, k);
+        *lock(&self.state) = CrashState {
+            die_after_write: k,
+            ..CrashState::default()
+        };
+    }
+    /// Die inside re-creating update number `k` (1-based) from now on, between its create and its
+    /// delete; `None` disarms (both crash points).
+    pub fn arm_inside_update(&self, k: Option<usize>) {
+        *lock(&self.state) = CrashState {
+            die_inside_update: k,
+            ..CrashState::default()
+        };
     }
     /// Counts one write; true when this write is the one after which the process dies.
     fn count(&self) -> bool {
         let mut state = lock(&self.state);
-        state.0 += 1;
-        state.1 == Some(state.0)
+        state.writes += 1;
+        state.die_after_write == Some(state.writes)
+    }
+    /// Counts the create half of a re-creating update (one write); true when the process dies now.
+    fn count_update_create(&self) -> bool {
+        let after_write = self.count();
+        let mut state = lock(&self.state);
+        state.recreating_updates += 1;
+        after_write || state.die_inside_update == Some(state.recreating_updates)
     }
     /// Writes since the switch was (re-)armed.
     pub fn writes(&self) -> usize {
-        lock(&self.state).0
+        lock(&self.state).writes
+    }
+    /// Re-creating updates started since the switch was (re-)armed.
+    pub fn recreating_updates(&self) -> usize {
+        lock(&self.state).recreating_updates
     }
 }
 
@@ -115,7 +149,7 @@ struct FakeState {
 #[derive(Debug)]
 pub struct FakePort {
     system: System,
-    /// Update is delete + re-create with a new id (like TimeTrack absences).
+    /// Update is create-new + delete-old with a new id (like TimeTrack absences); see [`CrashSwitch`].
     update_recreates: bool,
     state: Mutex<FakeState>,
     crash: Arc<CrashSwitch>,
@@ -256,8 +290,8 @@ impl SidePort<FakeValue> for FakePort {
         value: &FakeValue,
         _previous: Option<&FakeValue>,
     ) -> Result<String, PortError> {
-        let new_id = {
-            let mut state = self.state();
+        {
+            let state = self.state();
             Self::check_key(&state, &value.key)?;
             let Some(old) = state.records.get(id) else {
                 return Err(PortError::new(
@@ -266,20 +300,46 @@ impl SidePort<FakeValue> for FakePort {
                 ));
             };
             Self::check_key(&state, &old.key.clone())?;
-            let new_id = if self.update_recreates {
-                state.records.remove(id);
-                self.new_id(&mut state)
-            } else {
-                id.to_string()
-            };
+        }
+        if !self.update_recreates {
+            let mut state = self.state();
+            state.records.insert(id.to_string(), value.clone());
+            state.log.push(FakeWrite::Update {
+                id: id.to_string(),
+                new_id: id.to_string(),
+                value: value.clone(),
+            });
+            drop(state);
+            return self.after_write(id.to_string());
+        }
+        // Like the TimeTrack absences port: create the replacement first, then delete the original,
+        // so that the record exists at every moment (twice between the two halves).
+        let new_id = {
+            let mut state = self.state();
+            let new_id = self.new_id(&mut state);
             state.records.insert(new_id.clone(), value.clone());
+            new_id
+        };
+        if self.crash.count_update_create() {
+            // Died between the halves: to the outside world this was just a create.
+            self.state().log.push(FakeWrite::Create {
+                id: new_id,
+                value: value.clone(),
+            });
+            return Err(PortError::new(
+                PortErrorClass::Fatal,
+                "injected crash inside the update, after creating the replacement",
+            ));
+        }
+        {
+            let mut state = self.state();
+            state.records.remove(id);
             state.log.push(FakeWrite::Update {
                 id: id.to_string(),
                 new_id: new_id.clone(),
                 value: value.clone(),
             });
-            new_id
-        };
+        }
         self.after_write(new_id)
     }
 
