@@ -254,10 +254,18 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         }));
     }
 
-    /// Pushes `action` if the run may write to `target`, else the direction skip.
+    /// Pushes `action` if the run may write to `target`, else the direction skip. A create that is
+    /// skipped has no target record yet, so the skip names its source record instead (the user must be
+    /// able to tell which record waits for a two-way run).
     fn write_to(&mut self, target: System, target_id: Option<String>, action: Action<K::Value>) {
         if self.direction.allows_writes_to(target) {
             self.plan.actions.push(action);
+        } else if let (None, Action::Create { source, .. }) = (&target_id, &action) {
+            self.skip(
+                target.other(),
+                Some(source.id.clone()),
+                SkipReason::Direction { target },
+            );
         } else {
             self.skip(target, target_id, SkipReason::Direction { target });
         }

@@ -842,3 +842,30 @@ fn engine_dry_run_plan_serialises_actions_with_ids_and_values() {
     assert_eq!(action["personio"]["id"], "p1");
     assert_eq!(action["timetrack"]["value"]["payload"], "y");
 }
+
+#[test]
+fn engine_a_create_skipped_by_direction_names_its_source_record() {
+    let plan = plan(
+        &FakeKind {
+            master: System::Personio,
+        },
+        Direction::ToPersonio,
+        &window(),
+        &side(St::New("hire"), "p1"),
+        &side(St::Absent, "t1"),
+        &[],
+    );
+    let skips: Vec<_> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Skip(s) => Some((s.system, s.record_id.clone(), s.reason.to_string())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skips.len(), 1, "{skips:?}");
+    let (system, record_id, reason) = &skips[0];
+    assert_eq!(*system, Some(System::Personio));
+    assert_eq!(record_id.as_deref(), Some("p1"));
+    assert!(reason.contains("timetrack"), "{reason}");
+}
