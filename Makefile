@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only simulators clean build deploy demo sam lint-sam
+.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only simulators clean build deploy demo sam lint-sam bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,7 +49,7 @@ FUNCTIONS := employees time-entries absences api
 # move the pinned tools of `make setup`.
 SAM_VERSION := 1.170.0
 SAM_VENV := $(VENV)/sam
-SAM := $(SAM_VENV)/bin/sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_ENV ?= default
 LAMBDA_PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -75,3 +75,6 @@ lint-sam: sam ## sam validate --lint on the template (offline)
 
 demo: ## the one-command demo: real function binaries under cargo lambda watch, moto and the simulators
 	scripts/demo.sh
+
+bench: ## release-build benchmark: planner, fingerprints, end-to-end time-entries sync (docs/performance.md)
+	scripts/bench.sh $(BENCH_ARGS)

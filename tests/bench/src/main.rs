@@ -1,0 +1,343 @@
+//! `make bench`: the project's speed and memory figures, measured here and never asserted in tests.
+//!
+//! 1. planner throughput and memory (`shared::engine::plan` over the testkit's fake kind, 1k–50k pairs);
+//! 2. fingerprint cost per record of the three real canonical values;
+//! 3. an end-to-end scheduled time-entries sync against the in-process simulators, with the clients'
+//!    default rate limit and without it.
+//!
+//! Prints Markdown tables (readable in a terminal, pasteable into `docs/performance.md`). Run it as a
+//! release build: `cargo run --release -p bench` (`scripts/bench.sh` does). Options:
+//! `--quick` (small sizes, a smoke run), `--only planner|fingerprint|e2e|e2e-default|e2e-unthrottled`;
+//! sizes of the end-to-end part from `BENCH_E2E_PEOPLE` (default 200), `BENCH_E2E_DAYS` (20) and
+//! `BENCH_E2E_THROTTLED_PEOPLE` (10). Each part runs in a child process of its own (`--part`, internal).
+mod e2e;
+mod fingerprint_bench;
+mod memory;
+mod planner_bench;
+mod timing;
+
+use std::time::Duration;
+
+use memory::CountingAllocator;
+use timing::{bytes, human};
+
+/// Counts every allocation of the process (see [`memory`]).
+#[global_allocator]
+pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
+
+/// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
+/// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
+const PARTS: [&str; 4] = ["planner", "fingerprint", "e2e-default", "e2e-unthrottled"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Options {
+    quick: bool,
+    /// `--only`: a part name, or `e2e` for both end-to-end parts.
+    only: Option<String>,
+    /// `--part` (internal): this process is the child that measures exactly this part.
+    part: Option<String>,
+}
+
+impl Options {
+    fn parse(args: impl Iterator<Item = String>) -> anyhow::Result<Self> {
+        let mut options = Options {
+            quick: false,
+            only: None,
+            part: None,
+        };
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--quick" => options.quick = true,
+                "--only" | "--part" => {
+                    let name = args
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("{arg} needs a part name"))?;
+                    let known =
+                        PARTS.contains(&name.as_str()) || (arg == "--only" && name == "e2e");
+                    if !known {
+                        anyhow::bail!(
+                            "{arg} {name}: expected one of {}{}",
+                            PARTS.join(", "),
+                            if arg == "--only" { ", e2e" } else { "" }
+                        );
+                    }
+                    if arg == "--only" {
+                        options.only = Some(name);
+                    } else {
+                        options.part = Some(name);
+                    }
+                }
+                other => anyhow::bail!(
+                    "unknown argument {other}; usage: bench [--quick] [--only {}|e2e]",
+                    PARTS.join("|")
+                ),
+            }
+        }
+        Ok(options)
+    }
+
+    /// Whether the parent runs `part`.
+    fn runs(&self, part: &str) -> bool {
+        match self.only.as_deref() {
+            None => true,
+            Some("e2e") => part.starts_with("e2e-"),
+            Some(only) => only == part,
+        }
+    }
+}
+
+fn env_usize(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v}: {e}")),
+        _ => Ok(default),
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+fn kib(v: Option<u64>) -> String {
+    v.map_or_else(|| "n/a".to_string(), |k| bytes(k * 1024))
+}
+
+fn per_second(records: usize, wall: Duration) -> String {
+    let secs = wall.as_secs_f64();
+    if secs > 0.0 {
+        format!("{:.0}", records as f64 / secs)
+    } else {
+        "n/a".to_string()
+    }
+}
+
+fn planner_heading() {
+    println!("## 1. Planner (`shared::engine::plan`, FakeKind, direction both)\n");
+    println!("| pairs | mix | median wall | pairs/s | heap peak (plan) | allocations | peak RSS | plan |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---|");
+}
+
+fn planner(quick: bool) {
+    let sizes: &[(usize, usize)] = if quick {
+        &[(1_000, 3), (5_000, 3)]
+    } else {
+        &[(1_000, 15), (10_000, 9), (50_000, 5)]
+    };
+    for &(n, iterations) in sizes {
+        for mix in planner_bench::Mix::ALL {
+            let r = planner_bench::measure(mix, n, iterations);
+            println!(
+                "| {} | {} | {} (of {}) | {} | {} | {} | {} | {} |",
+                r.pairs,
+                r.mix.label(),
+                human(r.median),
+                r.iterations,
+                per_second(r.pairs, r.median),
+                bytes(r.heap.peak_bytes as u64),
+                r.heap.allocations,
+                kib(r.peak_rss_kib),
+                r.summary.describe()
+            );
+        }
+    }
+}
+
+const FINGERPRINT_PER_ROUND: usize = 20_000;
+const FINGERPRINT_ROUNDS: usize = 7;
+
+fn fingerprint_heading() {
+    println!("## 2. Fingerprint per record (`shared::engine::fingerprint`)\n");
+    println!("| canonical value | canonical JSON | time per record | records/s | allocations per record |");
+    println!("|---|---:|---:|---:|---:|");
+}
+
+fn fingerprints(quick: bool) -> anyhow::Result<()> {
+    let (per_round, rounds) = if quick {
+        (FINGERPRINT_PER_ROUND / 10, 3)
+    } else {
+        (FINGERPRINT_PER_ROUND, FINGERPRINT_ROUNDS)
+    };
+    for r in fingerprint_bench::measure(per_round, rounds)? {
+        println!(
+            "| `{}` | {} B | {} | {} | {:.1} |",
+            r.value,
+            r.canonical_bytes,
+            human(r.per_record),
+            per_second(1, r.per_record),
+            r.allocations_per_record
+        );
+    }
+    Ok(())
+}
+
+fn end_to_end_heading() {
+    println!(
+        "## 3. End to end: scheduled time-entries sync (WorkflowService + TimeEntriesBinding, simulators, {})\n",
+        e2e::store_label()
+    );
+    println!("Attendances exist in TimeTrack only; run 1 creates them in Personio, run 2 finds all in sync.\n");
+    println!("| clients | people × days = entries | run | wall | entries/s | Personio requests | TimeTrack requests | writes | status | heap peak | peak RSS |");
+    println!("|---|---|---|---:|---:|---:|---:|---|---|---:|---:|");
+}
+
+fn end_to_end(quick: bool, throttled: bool) -> anyhow::Result<()> {
+    let days = env_usize("BENCH_E2E_DAYS", 20)?;
+    let people = if throttled {
+        env_usize("BENCH_E2E_THROTTLED_PEOPLE", if quick { 2 } else { 10 })?
+    } else {
+        env_usize("BENCH_E2E_PEOPLE", if quick { 20 } else { 200 })?
+    };
+    let config = e2e::E2eConfig {
+        people,
+        days,
+        throttled,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let r = runtime.block_on(e2e::measure(config))?;
+    for (name, run) in [("1 (create)", &r.first), ("2 (no-op)", &r.second)] {
+        println!(
+            "| {} | {} × {} = {} | {} | {} | {} | {} | {} | {} | {:?} | {} | {} |",
+            config.label(),
+            config.people,
+            config.days,
+            r.entries,
+            name,
+            human(run.wall),
+            per_second(r.entries, run.wall),
+            run.personio_requests,
+            run.timetrack_requests,
+            run.describe_writes(),
+            run.status,
+            bytes(run.heap.peak_bytes as u64),
+            kib(r.peak_rss_kib)
+        );
+    }
+    if r.personio_work_periods != r.entries || r.first.failures > 0 {
+        println!(
+            "\n**warning**: {} of {} entries arrived in Personio, {} failures in run 1\n",
+            r.personio_work_periods, r.entries, r.first.failures
+        );
+    }
+    Ok(())
+}
+
+/// Measures one part in this process (the child's job).
+fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
+    match part {
+        "planner" => planner(quick),
+        "fingerprint" => fingerprints(quick)?,
+        "e2e-default" => end_to_end(quick, true)?,
+        "e2e-unthrottled" => end_to_end(quick, false)?,
+        other => anyhow::bail!("unknown part {other}"),
+    }
+    Ok(())
+}
+
+/// Runs one part in a fresh child process whose output goes straight to ours.
+fn spawn_part(part: &str, quick: bool) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    let mut child = std::process::Command::new(std::env::current_exe()?);
+    child.args(["--part", part]);
+    if quick {
+        child.arg("--quick");
+    }
+    let status = child.status()?;
+    if !status.success() {
+        anyhow::bail!("part {part} failed ({status})");
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let options = Options::parse(std::env::args().skip(1))?;
+    if let Some(part) = &options.part {
+        memory::reset_peak_rss();
+        return run_part(part, options.quick);
+    }
+    let profile = if cfg!(debug_assertions) {
+        "DEBUG build — figures are not representative, use --release"
+    } else {
+        "release"
+    };
+    println!("# Benchmark of the Personio ⇄ TimeTrack sync\n");
+    println!(
+        "- date: {}\n- cpu: {} ({} logical cores available)\n- build: {profile}\n- peak-RSS reset per section: {}\n",
+        jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC"),
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if memory::reset_peak_rss() {
+            "yes (/proc/self/clear_refs); each part runs in its own process"
+        } else {
+            "no (figures are the process peak so far); each part runs in its own process"
+        }
+    );
+    if options.runs("planner") {
+        planner_heading();
+        spawn_part("planner", options.quick)?;
+        println!();
+    }
+    if options.runs("fingerprint") {
+        fingerprint_heading();
+        spawn_part("fingerprint", options.quick)?;
+        println!("\n(median round of {FINGERPRINT_ROUNDS} rounds; {FINGERPRINT_PER_ROUND} records per round, --quick: a tenth)\n");
+    }
+    if options.runs("e2e-default") || options.runs("e2e-unthrottled") {
+        end_to_end_heading();
+        for part in ["e2e-default", "e2e-unthrottled"] {
+            if options.runs(part) {
+                spawn_part(part, options.quick)?;
+            }
+        }
+        println!("\n(peak RSS: the whole process of the part over both runs, both simulators included)\n");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> anyhow::Result<Options> {
+        Options::parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn options() {
+        let o = parse(&["--quick", "--only", "e2e"]).unwrap();
+        assert!(o.quick && o.runs("e2e-default") && o.runs("e2e-unthrottled"));
+        assert!(!o.runs("planner") && !o.runs("fingerprint"));
+        let all = parse(&[]).unwrap();
+        assert!(!all.quick && PARTS.iter().all(|p| all.runs(p)));
+        let one = parse(&["--only", "fingerprint"]).unwrap();
+        assert!(one.runs("fingerprint") && !one.runs("planner"));
+        let child = parse(&["--part", "e2e-default"]).unwrap();
+        assert_eq!(child.part.as_deref(), Some("e2e-default"));
+        assert!(parse(&["--part", "e2e"]).is_err());
+        assert!(parse(&["--only"]).is_err());
+        assert!(parse(&["--only", "everything"]).is_err());
+        assert!(parse(&["--fast"]).is_err());
+    }
+
+    #[test]
+    fn throughput_formatting() {
+        assert_eq!(per_second(500, Duration::from_millis(250)), "2000");
+        assert_eq!(per_second(1, Duration::ZERO), "n/a");
+        assert_eq!(kib(Some(2048)), "2.0 MiB");
+        assert_eq!(kib(None), "n/a");
+    }
+}
