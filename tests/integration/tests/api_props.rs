@@ -176,3 +176,76 @@ fn malformed_requests_never_get_a_5xx_and_every_4xx_is_a_problem() {
     let answer = runtime.block_on(send(&h.router, "GET", "/openapi.json", None));
     answer.assert_ok();
 }
+
+/// The same property over a real socket: the router served by `axum::serve` on 127.0.0.1 (as
+/// `api --listen` serves it for local runs and the demo), requests sent by an HTTP client, so hyper's
+/// parsing and the body limit on a streamed body are part of what is checked.
+#[test]
+fn malformed_requests_to_the_local_server_never_get_a_5xx() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let h = runtime.block_on(Harness::start());
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind a local port");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    let app = h.router.clone();
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = reqwest::Client::new();
+    let strategy = (
+        method(),
+        path(h.id.as_str().to_string()),
+        content_type(),
+        body(),
+        extra_headers(),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&strategy, |(method, path, ct, body, headers)| {
+        let Ok(m) = reqwest::Method::from_bytes(method.as_bytes()) else {
+            return Ok(());
+        };
+        let mut request = client.request(m, format!("{base}{path}"));
+        if let Some(ct) = &ct {
+            request = request.header("content-type", ct.as_str());
+        }
+        for (k, v) in &headers {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let Ok(request) = request.body(body.clone()).build() else {
+            // Not a request HTTP could carry (e.g. an invalid header value): nothing to test.
+            return Ok(());
+        };
+        let response = runtime
+            .block_on(client.execute(request))
+            .map_err(|e| TestCaseError::fail(format!("{method} {path}: transport error {e}")))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = runtime.block_on(response.text()).unwrap_or_default();
+        prop_assert!(status < 500, "{method} {path} ({ct:?}) → {status}: {text}");
+        if status >= 400 {
+            prop_assert_eq!(
+                content_type.as_deref(),
+                Some(PROBLEM_JSON),
+                "{} {}",
+                method,
+                path
+            );
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

@@ -792,3 +792,56 @@ async fn a_dry_run_writes_nothing_and_returns_the_plan() {
     assert_eq!(h.snapshot(), before);
     assert_eq!(h.entry_mappings().await, vec![]);
 }
+
+#[tokio::test]
+async fn an_open_entry_is_not_synced_until_closed_and_is_reported_as_skipped() {
+    let h = harness().await;
+    h.scheduled().await;
+    // Mehmet clocks in late in the evening in Personio and has not clocked out yet.
+    let start: DateTime = "2026-11-09T21:00:00".parse().expect("local time");
+    let open = h
+        .personio
+        .state()
+        .add_attendance(MEHMET, AttendanceType::Work, start, None);
+    let before = h.snapshot();
+
+    let run = h.scheduled().await;
+    assert_eq!(writes(&run.counts), Counts::new(), "{:?}", run.counts);
+    let skipped: Vec<_> = run
+        .skipped
+        .iter()
+        .filter(|s| s.record_id.as_deref() == Some(open.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{:?}", run.skipped);
+    assert!(
+        skipped[0].reason.contains("open"),
+        "reason: {}",
+        skipped[0].reason
+    );
+    assert_eq!(
+        h.snapshot(),
+        before,
+        "nothing was written for the open entry"
+    );
+
+    // Clocked out at 23:30: the closed entry is created in TimeTrack on the next run.
+    let end: DateTime = "2026-11-09T23:30:00".parse().expect("local time");
+    assert!(h
+        .personio
+        .state()
+        .update_attendance(&open, start, Some(end)));
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "create", 1)]),
+        "{:?}",
+        run.skipped
+    );
+    let created: Vec<_> = h
+        .tt_on(MEHMET, date(2026, 11, 9))
+        .into_iter()
+        .filter(|a| local(a.from) == start)
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(local(created[0].to), end);
+}
