@@ -845,3 +845,47 @@ async fn an_open_entry_is_not_synced_until_closed_and_is_reported_as_skipped() {
     assert_eq!(created.len(), 1);
     assert_eq!(local(created[0].to), end);
 }
+
+#[tokio::test]
+async fn an_overlap_refused_by_personio_is_recorded_with_both_sides_times() {
+    let h = harness().await;
+    h.scheduled().await;
+    // Sunday 2026-11-08: Mehmet has nothing on either side. Personio gets 08:00–12:00, TimeTrack a
+    // different entry 10:00–14:00 local (09:00–13:00 UTC): two records, not twins, that overlap.
+    let day = date(2026, 11, 8);
+    assert!(h.p_periods_of(MEHMET, day).is_empty());
+    assert!(h.tt_on(MEHMET, day).is_empty());
+    h.personio.state().add_attendance(
+        MEHMET,
+        AttendanceType::Work,
+        "2026-11-08T08:00:00".parse().expect("local"),
+        Some("2026-11-08T12:00:00".parse().expect("local")),
+    );
+    let username = h.username(MEHMET);
+    h.timetrack.state().add_attendance(
+        &username,
+        ts("2026-11-08T09:00:00Z"),
+        ts("2026-11-08T13:00:00Z"),
+        0,
+    );
+
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::CompletedWithFailures);
+    // The Personio entry reaches TimeTrack (TimeTrack has no overlap rule); Personio refuses the
+    // overlapping TimeTrack entry, and the failure names both entries' local times.
+    assert_eq!(writes(&run.counts)["timetrack"]["create"], 1);
+    assert_eq!(run.failures.len(), 1, "{:?}", run.failures);
+    let failure = &run.failures[0];
+    assert_eq!(failure.system, Some(System::Personio));
+    assert!(
+        failure.error.contains("10:00") && failure.error.contains("08:00"),
+        "{}",
+        failure.error
+    );
+    assert!(failure.error.contains("overlaps"), "{}", failure.error);
+    assert_eq!(
+        h.p_periods_of(MEHMET, day).len(),
+        1,
+        "Personio kept its entry only"
+    );
+}
