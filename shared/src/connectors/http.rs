@@ -218,14 +218,6 @@ pub(crate) fn retries_failures(method: &Method) -> bool {
     )
 }
 
-/// Transport settings shared by both client configs.
-#[derive(Debug, Clone)]
-pub(crate) struct TransportConfig {
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-    pub rate_limit: Option<RateLimit>,
-}
-
 /// One HTTP client with the retry, rate-limit and timeout rules applied to every request.
 #[derive(Debug)]
 pub(crate) struct HttpCore {
@@ -237,10 +229,16 @@ pub(crate) struct HttpCore {
 }
 
 impl HttpCore {
-    pub(crate) fn new(config: &TransportConfig) -> Result<Self, String> {
+    /// Built from the transport settings both client configs carry: the per-request `timeout`, the
+    /// `retry` policy and the optional client-side `rate_limit`.
+    pub(crate) fn new(
+        timeout: Duration,
+        retry: &RetryPolicy,
+        rate_limit: Option<RateLimit>,
+    ) -> Result<Self, String> {
         let client = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!(
                 "personio-timetrack-sync/",
                 env!("CARGO_PKG_VERSION")
@@ -250,12 +248,10 @@ impl HttpCore {
         Ok(Self {
             client,
             retry: RetryPolicy {
-                max_attempts: config.retry.max_attempts.max(1),
-                ..config.retry.clone()
+                max_attempts: retry.max_attempts.max(1),
+                ..retry.clone()
             },
-            bucket: config
-                .rate_limit
-                .and_then(|limit| TokenBucket::new(limit, Instant::now())),
+            bucket: rate_limit.and_then(|limit| TokenBucket::new(limit, Instant::now())),
             not_before: Mutex::new(None),
         })
     }

@@ -2,6 +2,8 @@
 //!
 //! - [`http`]: what both clients share: retry with capped exponential backoff, the client-side rate
 //!   limiter, the server's rate-limit hints, timeouts and transport-error classification.
+//! - `rest`: what both clients share above the transport: base and resource URLs, JSON bodies, the id
+//!   of a created record.
 //! - [`personio`]: Personio API v2 (OAuth client credentials, cursor paging, problem+json errors).
 //! - [`timetrack`]: TimeTrack API v2 "ext" (key/secret headers, page-number paging, error envelope).
 //!
@@ -14,6 +16,7 @@ use serde::Serialize;
 pub mod http;
 mod lenient;
 pub mod personio;
+mod rest;
 pub mod timetrack;
 
 /// What a failed call means for the sync engine; each client error maps to exactly one class.

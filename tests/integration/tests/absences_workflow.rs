@@ -16,30 +16,22 @@
 //! 1013 Special leave 02-27 (unmapped), 1021 Overtime compensation 03-25 (unmapped, hourly);
 //! TimeTrack only — 1007 05-11..15, 1012 "Sonderurlaub" 04-08 (unmapped).
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::ops::Deref;
 
-use integration_tests::{fresh_table, unique};
+use integration_tests::{counts, linked_username, start_simulators, writes, Counts, WorkflowRig};
 use jiff::civil::{date, Date};
 use jiff::Timestamp;
-use secrecy::SecretString;
-use serde_json::{json, Value};
-use shared::credentials::{Credentials, StaticCredentials};
-use shared::domain::{EntityKind, IntegrationId, System};
-use shared::engine::{ManualClock, RecordingScheduler};
+use serde_json::json;
+use shared::domain::{EntityKind, System};
 use shared::runs::{RunRecord, RunStatus};
-use shared::service::context::ClientFactory;
-use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::{AbsenceTypeMapping, IntegrationSettings};
-use shared::store::dynamodb::DynamoStore;
 use shared::store::{Mapping, StateStore};
 use shared::workflows::absences::binding::AbsencesBinding;
 use simulators::personio::model::{
     AbsenceBoundary, AbsencePeriod, AbsenceStatus as PStatus, HalfDay,
 };
 use simulators::timetrack::model::Absence as TtAbsence;
-use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
+use simulators::Seed;
 
 const TODAY: &str = "2026-03-16T09:00:00Z";
 const URLAUB: i64 = 1;
@@ -47,22 +39,19 @@ const URLAUB_HALF: i64 = 2;
 const KRANKENSTAND: i64 = 5;
 
 struct Harness {
-    personio: PersonioSim,
-    timetrack: TimeTrackSim,
-    store: Arc<DynamoStore>,
-    service: WorkflowService<AbsencesBinding>,
-    id: IntegrationId,
+    rig: WorkflowRig<AbsencesBinding>,
     /// Personio person id → TimeTrack username, for the linked employees.
     users: BTreeMap<String, String>,
     vacation: String,
     sick: String,
 }
 
-fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/events")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+impl Deref for Harness {
+    type Target = WorkflowRig<AbsencesBinding>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.rig
+    }
 }
 
 fn midnight(day: Date) -> AbsenceBoundary {
@@ -73,15 +62,7 @@ fn midnight(day: Date) -> AbsenceBoundary {
 }
 
 async fn harness() -> Harness {
-    let seed = Seed::company(date(2026, 3, 16));
-    let pconf = PersonioConfig::default();
-    let tconf = TimeTrackConfig::default();
-    let personio = PersonioSim::start(pconf.clone(), &seed)
-        .await
-        .expect("personio sim");
-    let timetrack = TimeTrackSim::start(tconf.clone(), &seed)
-        .await
-        .expect("timetrack sim");
+    let (personio, timetrack) = start_simulators(&Seed::company(date(2026, 3, 16))).await;
     let (vacation, sick) = {
         let s = personio.state();
         (
@@ -106,143 +87,21 @@ async fn harness() -> Harness {
             half_day_timetrack_type_id: None,
         },
     ];
-    let (store, _) = fresh_table().await;
-    let store = Arc::new(store);
-    let id = IntegrationId::new(unique("acme")).expect("integration id");
-    store
-        .put_settings(&id, &settings)
-        .await
-        .expect("settings stored");
-
-    // Employee links by e-mail, as the employees workflow stores them (person id ⇄ user id).
-    let links: Vec<(String, i64, String)> = {
-        let p = personio.state();
-        let t = timetrack.state();
-        p.persons_in_order()
-            .into_iter()
-            .filter_map(|person| {
-                let email = person.email.as_deref()?.to_lowercase();
-                let user = t.users.values().find(|u| u.email.to_lowercase() == email)?;
-                Some((person.id.clone(), user.id, user.username.clone()))
-            })
-            .collect()
-    };
     let now: Timestamp = TODAY.parse().expect("timestamp");
-    for (person, user_id, _) in &links {
-        store
-            .put_mapping(&Mapping {
-                integration_id: id.clone(),
-                kind: EntityKind::Employee,
-                mapping_id: format!("employee-{person}"),
-                personio_id: Some(person.clone()),
-                timetrack_id: Some(user_id.to_string()),
-                fingerprint: None,
-                anchor_date: None,
-                intent: None,
-                failures: 0,
-                last_error: None,
-                parked: None,
-                updated_at: now,
-                version: 1,
-            })
-            .await
-            .expect("employee mapping stored");
-    }
-    let users: BTreeMap<String, String> = links.into_iter().map(|(p, _, u)| (p, u)).collect();
-
-    let credentials = StaticCredentials::new().with(
-        id.clone(),
-        Credentials {
-            personio_client_id: pconf.client_id.clone(),
-            personio_client_secret: SecretString::from(pconf.client_secret.clone()),
-            timetrack_account: tconf.account.clone(),
-            timetrack_api_key: SecretString::from(tconf.api_key.clone()),
-            timetrack_api_secret: SecretString::from(tconf.api_secret.clone()),
-        },
-    );
-    let context = ServiceContext {
-        store: store.clone(),
-        credentials: Arc::new(credentials),
-        scheduler: Arc::new(RecordingScheduler::default()),
-        clock: Arc::new(ManualClock::new(now)),
-        clients: ClientFactory {
-            personio_base_url: personio.base_url(),
-            timetrack_base_url_template: timetrack.base_url_template(),
-            timeout: Duration::from_secs(20),
-        },
-    };
+    // Employee links by e-mail, as the employees workflow stores them (person id ⇄ user id).
+    let (rig, users) =
+        WorkflowRig::start_linked(personio, timetrack, &settings, AbsencesBinding, now).await;
     Harness {
-        personio,
-        timetrack,
-        store,
-        service: WorkflowService::new(context, AbsencesBinding),
-        id,
+        rig,
         users,
         vacation,
         sick,
     }
 }
 
-type Counts = BTreeMap<String, BTreeMap<String, u64>>;
-
-fn counts(entries: &[(&str, &str, u64)]) -> Counts {
-    let mut c = Counts::new();
-    for (side, action, n) in entries {
-        c.entry(side.to_string())
-            .or_default()
-            .insert(action.to_string(), *n);
-    }
-    c
-}
-
-/// The counts of writes (everything but `unchanged` and `skip`).
-fn writes(c: &Counts) -> Counts {
-    c.iter()
-        .map(|(side, actions)| {
-            (
-                side.clone(),
-                actions
-                    .iter()
-                    .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))
-                    .map(|(a, n)| (a.clone(), *n))
-                    .collect::<BTreeMap<_, _>>(),
-            )
-        })
-        .filter(|(_, actions)| !actions.is_empty())
-        .collect()
-}
-
 impl Harness {
-    async fn scheduled(&self) -> RunRecord {
-        let event: Value = serde_json::from_str(
-            &fixture("scheduled-absences.json").replace("INTEGRATION_ID", self.id.as_str()),
-        )
-        .expect("fixture json");
-        let out = self
-            .service
-            .handle(event, None)
-            .await
-            .expect("scheduled run");
-        serde_json::from_value(out).expect("run record")
-    }
-
-    async fn manual(&self, body: &Value) -> (u64, Value) {
-        let mut event: Value = serde_json::from_str(
-            &fixture("apigw-sync-absences.json").replace("INTEGRATION_ID", self.id.as_str()),
-        )
-        .expect("fixture json");
-        event["body"] = Value::String(body.to_string());
-        let out = self.service.handle(event, None).await.expect("http answer");
-        let status = out["statusCode"].as_u64().expect("status code");
-        let body = serde_json::from_str(out["body"].as_str().expect("body")).expect("json body");
-        (status, body)
-    }
-
     fn username(&self, person: &str) -> String {
-        self.users
-            .get(person)
-            .cloned()
-            .unwrap_or_else(|| panic!("person {person} is not linked"))
+        linked_username(&self.users, person)
     }
 
     /// Live TimeTrack absences of a person's user.

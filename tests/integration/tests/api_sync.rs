@@ -5,7 +5,7 @@ mod api_support;
 
 use std::time::Duration;
 
-use api_support::Harness;
+use api_support::{Answer, Harness};
 use serde_json::json;
 use shared::domain::{IntegrationId, Workflow};
 use shared::engine::RunnerConfig;
@@ -17,17 +17,21 @@ fn sync_path(h: &Harness, workflow: &str) -> String {
     format!("/integrations/{}/sync/{workflow}", h.id)
 }
 
+/// A manual dry run of the employees workflow through the router.
+async fn dry_run_sync(h: &Harness) -> Answer {
+    h.call(
+        "POST",
+        &sync_path(h, "employees"),
+        Some(json!({"dry_run": true})),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_dry_run_answers_200_with_the_plan_and_is_listed_in_runs() {
     let h = Harness::start().await;
     let users_before = h.timetrack.state().users.len();
-    let answer = h
-        .call(
-            "POST",
-            &sync_path(&h, "employees"),
-            Some(json!({"dry_run": true})),
-        )
-        .await;
+    let answer = dry_run_sync(&h).await;
     answer.assert_ok();
     assert_eq!(answer.content_type.as_deref(), Some("application/json"));
     assert_eq!(answer.json["dry_run"], true, "{}", answer.text);
@@ -75,13 +79,7 @@ async fn runs_are_paged_newest_first() {
     let h = Harness::start().await;
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let a = h
-            .call(
-                "POST",
-                &sync_path(&h, "employees"),
-                Some(json!({"dry_run": true})),
-            )
-            .await;
+        let a = dry_run_sync(&h).await;
         a.assert_ok();
         ids.push(a.json["run_id"].as_str().expect("run id").to_string());
     }
@@ -151,13 +149,7 @@ async fn a_second_run_while_one_holds_the_lease_is_409() {
         )
         .await
         .expect("take the lease");
-    let answer = h
-        .call(
-            "POST",
-            &sync_path(&h, "employees"),
-            Some(json!({"dry_run": true})),
-        )
-        .await;
+    let answer = dry_run_sync(&h).await;
     answer.assert_problem(409, "already-running");
 }
 

@@ -8,42 +8,28 @@
 //! TimeTrack additionally has `uwe.kuehn` (TimeTrack only) and `thomas.mueller` (a contractor whose
 //! username collides with the one derived from Thomas Müller's e-mail).
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::ops::Deref;
 
-use integration_tests::{fresh_table, unique};
+use integration_tests::{start_simulators, WorkflowRig};
 use jiff::civil::date;
-use secrecy::SecretString;
-use serde_json::Value;
-use shared::credentials::{Credentials, StaticCredentials};
-use shared::domain::{EntityKind, IntegrationId};
-use shared::engine::{RecordingScheduler, SystemClock};
+use shared::domain::EntityKind;
+use shared::engine::SystemClock;
 use shared::runs::{RunRecord, RunStatus};
-use shared::service::context::ClientFactory;
-use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::IntegrationSettings;
-use shared::store::dynamodb::DynamoStore;
 use shared::store::StateStore;
 use shared::workflows::employees::binding::EmployeesBinding;
 use simulators::personio::model::EmploymentStatus;
-use simulators::{
-    Fault, FaultRule, PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim,
-};
+use simulators::{Fault, FaultRule, Seed};
 
-struct Harness {
-    personio: PersonioSim,
-    timetrack: TimeTrackSim,
-    store: Arc<DynamoStore>,
-    service: WorkflowService<EmployeesBinding>,
-    id: IntegrationId,
-}
+/// The employees workflow on the seed company, on the system clock.
+struct Harness(WorkflowRig<EmployeesBinding>);
 
-fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/events")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+impl Deref for Harness {
+    type Target = WorkflowRig<EmployeesBinding>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 fn settings() -> IntegrationSettings {
@@ -53,50 +39,17 @@ fn settings() -> IntegrationSettings {
 }
 
 async fn harness_with(settings: IntegrationSettings) -> Harness {
-    let seed = Seed::company(date(2026, 3, 16));
-    let pconf = PersonioConfig::default();
-    let tconf = TimeTrackConfig::default();
-    let personio = PersonioSim::start(pconf.clone(), &seed)
-        .await
-        .expect("personio sim");
-    let timetrack = TimeTrackSim::start(tconf.clone(), &seed)
-        .await
-        .expect("timetrack sim");
-    let (store, _) = fresh_table().await;
-    let store = Arc::new(store);
-    let id = IntegrationId::new(unique("acme")).expect("integration id");
-    store
-        .put_settings(&id, &settings)
-        .await
-        .expect("settings stored");
-    let credentials = StaticCredentials::new().with(
-        id.clone(),
-        Credentials {
-            personio_client_id: pconf.client_id.clone(),
-            personio_client_secret: SecretString::from(pconf.client_secret.clone()),
-            timetrack_account: tconf.account.clone(),
-            timetrack_api_key: SecretString::from(tconf.api_key.clone()),
-            timetrack_api_secret: SecretString::from(tconf.api_secret.clone()),
-        },
-    );
-    let context = ServiceContext {
-        store: store.clone(),
-        credentials: Arc::new(credentials),
-        scheduler: Arc::new(RecordingScheduler::default()),
-        clock: Arc::new(SystemClock),
-        clients: ClientFactory {
-            personio_base_url: personio.base_url(),
-            timetrack_base_url_template: timetrack.base_url_template(),
-            timeout: Duration::from_secs(20),
-        },
-    };
-    Harness {
-        personio,
-        timetrack,
-        store,
-        service: WorkflowService::new(context, EmployeesBinding),
-        id,
-    }
+    let (personio, timetrack) = start_simulators(&Seed::company(date(2026, 3, 16))).await;
+    Harness(
+        WorkflowRig::start(
+            personio,
+            timetrack,
+            &settings,
+            EmployeesBinding,
+            SystemClock,
+        )
+        .await,
+    )
 }
 
 async fn harness() -> Harness {
@@ -104,33 +57,6 @@ async fn harness() -> Harness {
 }
 
 impl Harness {
-    /// The scheduled event from the fixture, through the handler.
-    async fn scheduled(&self) -> RunRecord {
-        let event: Value = serde_json::from_str(
-            &fixture("scheduled-employees.json").replace("INTEGRATION_ID", self.id.as_str()),
-        )
-        .expect("fixture json");
-        let out = self
-            .service
-            .handle(event, None)
-            .await
-            .expect("scheduled run");
-        serde_json::from_value(out).expect("run record")
-    }
-
-    /// The API Gateway manual-sync request from the fixture with `body`; returns (status, body).
-    async fn manual(&self, body: &Value) -> (u64, Value) {
-        let mut event: Value = serde_json::from_str(
-            &fixture("apigw-sync-employees.json").replace("INTEGRATION_ID", self.id.as_str()),
-        )
-        .expect("fixture json");
-        event["body"] = Value::String(body.to_string());
-        let out = self.service.handle(event, None).await.expect("http answer");
-        let status = out["statusCode"].as_u64().expect("status code");
-        let body = serde_json::from_str(out["body"].as_str().expect("body")).expect("json body");
-        (status, body)
-    }
-
     fn tt_user_id(&self, username: &str) -> i64 {
         self.timetrack
             .state()

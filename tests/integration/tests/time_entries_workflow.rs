@@ -15,29 +15,21 @@
 //! leaves them; Elif (1025, personal number only) and Thomas Müller (1027, not in TimeTrack) stay
 //! unlinked, so their entries are reported as skipped.
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::ops::Deref;
 
-use integration_tests::{fresh_table, unique};
+use integration_tests::{counts, linked_username, start_simulators, writes, Counts, WorkflowRig};
 use jiff::civil::{date, Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use secrecy::SecretString;
-use serde_json::{json, Value};
-use shared::credentials::{Credentials, StaticCredentials};
-use shared::domain::{EntityKind, IntegrationId, System};
-use shared::engine::{ManualClock, RecordingScheduler};
+use serde_json::json;
+use shared::domain::{EntityKind, System};
 use shared::runs::{RunRecord, RunStatus};
-use shared::service::context::ClientFactory;
-use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
-use shared::store::dynamodb::DynamoStore;
 use shared::store::{Mapping, StateStore};
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
 use simulators::personio::model::{AttendancePeriod, AttendanceStatus, AttendanceType};
 use simulators::timetrack::model::Attendance as TtAttendance;
-use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
+use simulators::Seed;
 
 const NOW: &str = "2026-11-10T09:00:00Z";
 const MEHMET: &str = "1006";
@@ -45,20 +37,17 @@ const HANS_PETER: &str = "1010";
 const JOERG: &str = "1014";
 
 struct Harness {
-    personio: PersonioSim,
-    timetrack: TimeTrackSim,
-    store: Arc<DynamoStore>,
-    service: WorkflowService<TimeEntriesBinding>,
-    id: IntegrationId,
+    rig: WorkflowRig<TimeEntriesBinding>,
     /// Personio person id → TimeTrack username, for the linked employees.
     users: BTreeMap<String, String>,
 }
 
-fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/events")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+impl Deref for Harness {
+    type Target = WorkflowRig<TimeEntriesBinding>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.rig
+    }
 }
 
 fn berlin() -> TimeZone {
@@ -74,15 +63,7 @@ fn local(instant: Timestamp) -> DateTime {
 }
 
 async fn harness_with(configure: impl FnOnce(&mut IntegrationSettings)) -> Harness {
-    let seed = Seed::company(date(2026, 11, 10));
-    let pconf = PersonioConfig::default();
-    let tconf = TimeTrackConfig::default();
-    let personio = PersonioSim::start(pconf.clone(), &seed)
-        .await
-        .expect("personio sim");
-    let timetrack = TimeTrackSim::start(tconf.clone(), &seed)
-        .await
-        .expect("timetrack sim");
+    let (personio, timetrack) = start_simulators(&Seed::company(date(2026, 11, 10))).await;
     let mut settings = IntegrationSettings::example();
     settings.time_zone = "Europe/Berlin".to_string();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
@@ -94,112 +75,15 @@ async fn harness_with(configure: impl FnOnce(&mut IntegrationSettings)) -> Harne
         lookahead_days: 0,
     };
     configure(&mut settings);
-    let (store, _) = fresh_table().await;
-    let store = Arc::new(store);
-    let id = IntegrationId::new(unique("acme")).expect("integration id");
-    store
-        .put_settings(&id, &settings)
-        .await
-        .expect("settings stored");
-
-    // Employee links by e-mail, as the employees workflow stores them (person id ⇄ user id).
-    let links: Vec<(String, i64, String)> = {
-        let p = personio.state();
-        let t = timetrack.state();
-        p.persons_in_order()
-            .into_iter()
-            .filter_map(|person| {
-                let email = person.email.as_deref()?.to_lowercase();
-                let user = t.users.values().find(|u| u.email.to_lowercase() == email)?;
-                Some((person.id.clone(), user.id, user.username.clone()))
-            })
-            .collect()
-    };
     let now = ts(NOW);
-    for (person, user_id, _) in &links {
-        store
-            .put_mapping(&Mapping {
-                integration_id: id.clone(),
-                kind: EntityKind::Employee,
-                mapping_id: format!("employee-{person}"),
-                personio_id: Some(person.clone()),
-                timetrack_id: Some(user_id.to_string()),
-                fingerprint: None,
-                anchor_date: None,
-                intent: None,
-                failures: 0,
-                last_error: None,
-                parked: None,
-                updated_at: now,
-                version: 1,
-            })
-            .await
-            .expect("employee mapping stored");
-    }
-    let users: BTreeMap<String, String> = links.into_iter().map(|(p, _, u)| (p, u)).collect();
-
-    let credentials = StaticCredentials::new().with(
-        id.clone(),
-        Credentials {
-            personio_client_id: pconf.client_id.clone(),
-            personio_client_secret: SecretString::from(pconf.client_secret.clone()),
-            timetrack_account: tconf.account.clone(),
-            timetrack_api_key: SecretString::from(tconf.api_key.clone()),
-            timetrack_api_secret: SecretString::from(tconf.api_secret.clone()),
-        },
-    );
-    let context = ServiceContext {
-        store: store.clone(),
-        credentials: Arc::new(credentials),
-        scheduler: Arc::new(RecordingScheduler::default()),
-        clock: Arc::new(ManualClock::new(now)),
-        clients: ClientFactory {
-            personio_base_url: personio.base_url(),
-            timetrack_base_url_template: timetrack.base_url_template(),
-            timeout: Duration::from_secs(20),
-        },
-    };
-    Harness {
-        personio,
-        timetrack,
-        store,
-        service: WorkflowService::new(context, TimeEntriesBinding),
-        id,
-        users,
-    }
+    // Employee links by e-mail, as the employees workflow stores them (person id ⇄ user id).
+    let (rig, users) =
+        WorkflowRig::start_linked(personio, timetrack, &settings, TimeEntriesBinding, now).await;
+    Harness { rig, users }
 }
 
 async fn harness() -> Harness {
     harness_with(|_| {}).await
-}
-
-type Counts = BTreeMap<String, BTreeMap<String, u64>>;
-
-/// The counts of writes (everything but `unchanged` and `skip`).
-fn writes(c: &Counts) -> Counts {
-    c.iter()
-        .map(|(side, actions)| {
-            (
-                side.clone(),
-                actions
-                    .iter()
-                    .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))
-                    .map(|(a, n)| (a.clone(), *n))
-                    .collect::<BTreeMap<_, _>>(),
-            )
-        })
-        .filter(|(_, actions)| !actions.is_empty())
-        .collect()
-}
-
-fn counts(entries: &[(&str, &str, u64)]) -> Counts {
-    let mut c = Counts::new();
-    for (side, action, n) in entries {
-        c.entry(side.to_string())
-            .or_default()
-            .insert(action.to_string(), *n);
-    }
-    c
 }
 
 /// A Personio WORK period or BREAK as (type, local start, local end).
@@ -214,36 +98,8 @@ fn shape(p: &AttendancePeriod) -> Shape {
 }
 
 impl Harness {
-    async fn scheduled(&self) -> RunRecord {
-        let event: Value = serde_json::from_str(
-            &fixture("scheduled-time-entries.json").replace("INTEGRATION_ID", self.id.as_str()),
-        )
-        .expect("fixture json");
-        let out = self
-            .service
-            .handle(event, None)
-            .await
-            .expect("scheduled run");
-        serde_json::from_value(out).expect("run record")
-    }
-
-    async fn manual(&self, body: &Value) -> (u64, Value) {
-        let mut event: Value = serde_json::from_str(
-            &fixture("apigw-sync-time-entries.json").replace("INTEGRATION_ID", self.id.as_str()),
-        )
-        .expect("fixture json");
-        event["body"] = Value::String(body.to_string());
-        let out = self.service.handle(event, None).await.expect("http answer");
-        let status = out["statusCode"].as_u64().expect("status code");
-        let body = serde_json::from_str(out["body"].as_str().expect("body")).expect("json body");
-        (status, body)
-    }
-
     fn username(&self, person: &str) -> String {
-        self.users
-            .get(person)
-            .cloned()
-            .unwrap_or_else(|| panic!("person {person} is not linked"))
+        linked_username(&self.users, person)
     }
 
     fn person_of(&self, username: &str) -> Option<String> {

@@ -1,15 +1,26 @@
 //! The HTTP plumbing both simulators share: a TCP listener whose connections a handler can kill
 //! (so [`crate::Fault::DropConnection`] makes the client see a real connection error, not an HTTP
-//! status), the request log, and a server handle that stops serving when dropped.
+//! status), the request log, a server handle that stops serving when dropped, and the request edge
+//! and `/_sim/` control API that wrap every simulated API the same way ([`SimulatedApi`], [`serve`]).
+//!
+//! What differs between the APIs (their error shapes, rate limiting, authentication, which part of the
+//! path fault rules match) is asked of the API through [`SimulatedApi`]; the order of the steps is here
+//! once, so both simulators log, fault and delay requests identically.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::serve::IncomingStream;
 use axum::Router;
 use serde::Serialize;
@@ -17,7 +28,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-use crate::faults::lock;
+use crate::faults::{lock, Fault, FaultQueue, FaultRule};
 
 /// One request a simulator answered, for asserting paging, retries and write counts in tests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -201,4 +212,177 @@ pub(crate) fn connection_of(request: &axum::extract::Request) -> Option<Connecti
         .extensions()
         .get::<axum::extract::ConnectInfo<ConnectionHandle>>()
         .map(|info| info.0.clone())
+}
+
+/// What tests (directly or through `/_sim/`) steer and observe in one simulator: the queued fault
+/// rules and the log of answered requests.
+#[derive(Debug, Default)]
+pub(crate) struct Controls {
+    faults: FaultQueue,
+    log: RequestLog,
+}
+
+impl Controls {
+    pub(crate) fn inject(&self, rule: FaultRule) {
+        self.faults.push(rule);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RequestLogEntry> {
+        self.log.snapshot()
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        self.log.clear();
+    }
+
+    /// Forgets pending faults and the request log (part of `/_sim/reset`).
+    fn clear(&self) {
+        self.faults.clear();
+        self.log.clear();
+    }
+}
+
+/// One simulated API as the shared edge and control API see it. Implemented by the state every
+/// handler of that API shares.
+pub(crate) trait SimulatedApi: Send + Sync + 'static {
+    fn controls(&self) -> &Controls;
+
+    /// Added to every API request before it is answered.
+    fn latency(&self) -> Option<Duration>;
+
+    /// The path relative to the API root, which fault rules match and the log records as `api_path`.
+    /// `Err` is the answer for a request outside this API; it is given after faults had their turn.
+    fn api_path(&self, path: &str) -> Result<String, Response>;
+
+    /// The API's own error answer for a status a fault rule injects (also sent, as 500, on the
+    /// connection a dropped-connection fault kills).
+    fn fault_answer(&self, status: u16, api_path: &str) -> Response;
+
+    /// Answers a request that got past faults: the API's own admission checks (rate limit,
+    /// credentials), then `next`, the routes.
+    fn admit(&self, request: Request, next: Next) -> impl Future<Output = Response> + Send;
+
+    /// The API's own 400 answer, for an unreadable fault rule posted to `/_sim/faults`.
+    fn bad_request(&self, detail: &str) -> Response;
+
+    /// The current records as `/_sim/state` shows them.
+    fn state_json(&self) -> serde_json::Value;
+
+    /// Restores the seed records and whatever else the API keeps between requests (`/_sim/reset`);
+    /// faults and the request log are cleared by the caller.
+    fn reset_records(&self);
+}
+
+/// Serves `api_routes` of `sim`, with the `/_sim/` control routes and the shared [`edge`], on
+/// `listener` in a background task.
+pub(crate) fn serve<A: SimulatedApi>(
+    listener: TcpListener,
+    sim: Arc<A>,
+    api_routes: Router<Arc<A>>,
+) -> anyhow::Result<ServerHandle> {
+    let router = api_routes
+        .merge(control_routes::<A>())
+        .layer(axum::middleware::from_fn_with_state(sim.clone(), edge::<A>))
+        .with_state(sim);
+    spawn(listener, router)
+}
+
+/// What wraps every API request: latency, then fault rules, then the API's refusal of a path outside
+/// it and its own admission, and finally the request log. The control API (`/_sim/...`) bypasses it.
+async fn edge<A: SimulatedApi>(
+    State(sim): State<Arc<A>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    if path.starts_with("/_sim/") {
+        return next.run(request).await;
+    }
+    let query = request.uri().query().map(str::to_string);
+    let connection = connection_of(&request);
+    let relative = sim.api_path(&path);
+    let api = relative
+        .as_ref()
+        .map_or_else(|_| path.clone(), Clone::clone);
+    let response = async {
+        if let Some(latency) = sim.latency() {
+            tokio::time::sleep(latency).await;
+        }
+        match sim.controls().faults.take(&method, &api) {
+            Some(Fault::Status(code)) => return sim.fault_answer(code, &api),
+            Some(Fault::Hang(duration)) => tokio::time::sleep(duration).await,
+            Some(Fault::DropConnection) => {
+                if let Some(connection) = &connection {
+                    connection.kill();
+                }
+                return sim.fault_answer(500, &api);
+            }
+            None => {}
+        }
+        if let Err(response) = relative {
+            return response;
+        }
+        sim.admit(request, next).await
+    }
+    .await;
+    let dropped = connection.is_some_and(|c| c.is_killed());
+    sim.controls().log.record(RequestLogEntry {
+        method,
+        path,
+        api_path: api,
+        query,
+        status: if dropped {
+            0
+        } else {
+            response.status().as_u16()
+        },
+    });
+    response
+}
+
+fn control_routes<A: SimulatedApi>() -> Router<Arc<A>> {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/_sim/state", get(control_state::<A>))
+        .route("/_sim/requests", get(control_requests::<A>))
+        .route("/_sim/faults", post(control_fault::<A>))
+        .route("/_sim/reset", post(control_reset::<A>))
+}
+
+fn json_ok(body: &serde_json::Value) -> Response {
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn control_state<A: SimulatedApi>(State(sim): State<Arc<A>>) -> Response {
+    json_ok(&sim.state_json())
+}
+
+async fn control_requests<A: SimulatedApi>(State(sim): State<Arc<A>>) -> Response {
+    json_ok(&serde_json::json!(sim.controls().requests()))
+}
+
+async fn control_fault<A: SimulatedApi>(
+    State(sim): State<Arc<A>>,
+    body: axum::body::Bytes,
+) -> Response {
+    match serde_json::from_slice::<FaultRule>(&body) {
+        Ok(rule) => {
+            sim.controls().inject(rule);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(error) => sim.bad_request(&format!("Invalid fault rule: {error}")),
+    }
+}
+
+/// Restores the seed records and forgets faults and the request log (and whatever else the API resets).
+async fn control_reset<A: SimulatedApi>(State(sim): State<Arc<A>>) -> Response {
+    sim.reset_records();
+    sim.controls().clear();
+    StatusCode::NO_CONTENT.into_response()
 }

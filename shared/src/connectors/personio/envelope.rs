@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use serde::Deserialize;
 use url::Url;
 
-use crate::connectors::lenient;
+use crate::connectors::{lenient, rest};
 
 /// One page of a list answer, records kept raw so each is parsed on its own.
 #[derive(Debug, Deserialize)]
@@ -99,19 +99,7 @@ impl SeenPages {
 
 /// A single-object answer: the bare object, or the object wrapped in `_data` / `data`.
 pub(crate) fn unwrap_single(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(mut map) => {
-            for key in ["_data", "data"] {
-                if map.get(key).is_some_and(serde_json::Value::is_object) {
-                    if let Some(inner) = map.remove(key) {
-                        return inner;
-                    }
-                }
-            }
-            serde_json::Value::Object(map)
-        }
-        other => other,
-    }
+    rest::unwrap_object(value, &["_data", "data"])
 }
 
 /// The id of a created resource: `id`, `_data.id` or `data.id` in the body (string or number), else the
@@ -131,14 +119,7 @@ pub(crate) fn created_id(body: &[u8], location: Option<&str>) -> Option<String> 
                 _ => None,
             })
         });
-    from_body.or_else(|| {
-        location?
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    })
+    from_body.or_else(|| rest::location_id(location).map(str::to_string))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::connectors::http::TransportError;
+use crate::connectors::rest::JsonFailure;
 use crate::connectors::{class_of_status, ErrorClass};
 
 /// One entry of a problem+json `errors[]` array.
@@ -61,6 +62,15 @@ pub enum PersonioError {
     /// The client configuration is unusable (e.g. a base URL that is not a URL).
     #[error("invalid Personio client configuration: {0}")]
     Config(String),
+}
+
+impl From<JsonFailure> for PersonioError {
+    fn from(failure: JsonFailure) -> Self {
+        PersonioError::Decode {
+            what: failure.what,
+            message: failure.message,
+        }
+    }
 }
 
 impl PersonioError {

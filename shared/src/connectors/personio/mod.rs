@@ -17,7 +17,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::connectors::http::{HttpCore, HttpResponse, RateLimit, RetryPolicy, TransportConfig};
+use crate::connectors::http::{retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy};
+use crate::connectors::rest::{self, decode, decode_value, encode};
 use crate::connectors::Listing;
 
 mod envelope;
@@ -83,11 +84,8 @@ impl PersonioClientConfig {
     /// Like [`Self::new`], with the base URL taken from `PERSONIO_BASE_URL` when it is set and not empty.
     pub fn from_env(client_id: impl Into<String>, client_secret: SecretString) -> Self {
         let mut config = Self::new(client_id, client_secret);
-        if let Some(url) = std::env::var(BASE_URL_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
-            config.base_url = url.trim().to_string();
+        if let Some(url) = rest::env_override(BASE_URL_ENV) {
+            config.base_url = url;
         }
         config
     }
@@ -109,14 +107,7 @@ pub struct PersonioClient {
 
 impl PersonioClient {
     pub fn new(config: PersonioClientConfig) -> Result<Self, PersonioError> {
-        let base = Url::parse(config.base_url.trim())
-            .map_err(|e| PersonioError::Config(format!("base URL {:?}: {e}", config.base_url)))?;
-        if base.cannot_be_a_base() || !matches!(base.scheme(), "http" | "https") {
-            return Err(PersonioError::Config(format!(
-                "base URL {:?} is not an http(s) URL",
-                config.base_url
-            )));
-        }
+        let base = rest::parse_base_url(&config.base_url).map_err(PersonioError::Config)?;
         let header = |name: &str, value: &Option<String>| {
             value
                 .as_deref()
@@ -126,12 +117,8 @@ impl PersonioClient {
                 })
                 .transpose()
         };
-        let http = HttpCore::new(&TransportConfig {
-            timeout: config.timeout,
-            retry: config.retry.clone(),
-            rate_limit: config.rate_limit,
-        })
-        .map_err(PersonioError::Config)?;
+        let http = HttpCore::new(config.timeout, &config.retry, config.rate_limit)
+            .map_err(PersonioError::Config)?;
         Ok(Self {
             app_id: header("app id", &config.app_id)?,
             partner_id: header("partner id", &config.partner_id)?,
@@ -318,13 +305,7 @@ impl PersonioClient {
 
     /// The base URL with `segments` appended, each percent-encoded as one path segment.
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.set_query(None);
-        // `new` refused cannot-be-a-base URLs, so this always succeeds.
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        rest::endpoint(&self.base, segments)
     }
 
     /// A fresh access token, fetched when none is cached or the cached one is about to expire.
@@ -381,29 +362,24 @@ impl PersonioClient {
             auth.set_sensitive(true);
             let response = self
                 .http
-                .send(
-                    &method,
-                    url.path(),
-                    crate::connectors::http::retries_failures(&method),
-                    |client| {
-                        let mut request = client
-                            .request(method.clone(), url.clone())
-                            .header(AUTHORIZATION, auth.clone())
-                            .header(ACCEPT, "application/json, application/problem+json");
-                        if let Some(app) = &self.app_id {
-                            request = request.header("X-Personio-App-ID", app.clone());
-                        }
-                        if let Some(partner) = &self.partner_id {
-                            request = request.header("X-Personio-Partner-ID", partner.clone());
-                        }
-                        if let Some(bytes) = &body {
-                            request = request
-                                .header(CONTENT_TYPE, "application/json")
-                                .body(bytes.clone());
-                        }
-                        request
-                    },
-                )
+                .send(&method, url.path(), retries_failures(&method), |client| {
+                    let mut request = client
+                        .request(method.clone(), url.clone())
+                        .header(AUTHORIZATION, auth.clone())
+                        .header(ACCEPT, "application/json, application/problem+json");
+                    if let Some(app) = &self.app_id {
+                        request = request.header("X-Personio-App-ID", app.clone());
+                    }
+                    if let Some(partner) = &self.partner_id {
+                        request = request.header("X-Personio-Partner-ID", partner.clone());
+                    }
+                    if let Some(bytes) = &body {
+                        request = request
+                            .header(CONTENT_TYPE, "application/json")
+                            .body(bytes.clone());
+                    }
+                    request
+                })
                 .await?;
             if response.status.as_u16() == 401 && !refreshed {
                 tracing::info!(
@@ -430,10 +406,7 @@ impl PersonioClient {
         let what = format!("GET {}", url.path());
         let response = self.call(Method::GET, url, None).await?;
         let value = decode::<serde_json::Value>(&response.body, &what)?;
-        serde_json::from_value(unwrap_single(value)).map_err(|e| PersonioError::Decode {
-            what,
-            message: e.to_string(),
-        })
+        Ok(decode_value(unwrap_single(value), &what)?)
     }
 
     async fn create<B: Serialize>(&self, url: Url, body: &B) -> Result<String, PersonioError> {
@@ -500,20 +473,6 @@ impl PersonioClient {
 fn with_skip_approval(url: &mut Url, skip: bool) {
     url.query_pairs_mut()
         .append_pair("skip_approval", if skip { "true" } else { "false" });
-}
-
-fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, PersonioError> {
-    serde_json::from_slice(body).map_err(|e| PersonioError::Decode {
-        what: what.to_string(),
-        message: e.to_string(),
-    })
-}
-
-fn encode<B: Serialize>(body: &B, what: &str) -> Result<Vec<u8>, PersonioError> {
-    serde_json::to_vec(body).map_err(|e| PersonioError::Decode {
-        what: what.to_string(),
-        message: format!("cannot encode the request body: {e}"),
-    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::connectors::http::TransportError;
+use crate::connectors::rest::JsonFailure;
 use crate::connectors::{class_of_status, lenient, ErrorClass};
 
 /// TimeTrack's application code for "TimeEntry exist but it is deleted" (records are soft-deleted).
@@ -56,6 +57,15 @@ pub enum TimeTrackError {
     TooManyPages { path: String, pages: u32 },
     #[error("invalid TimeTrack client configuration: {0}")]
     Config(String),
+}
+
+impl From<JsonFailure> for TimeTrackError {
+    fn from(failure: JsonFailure) -> Self {
+        TimeTrackError::Decode {
+            what: failure.what,
+            message: failure.message,
+        }
+    }
 }
 
 impl TimeTrackError {

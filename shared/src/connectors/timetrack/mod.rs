@@ -13,9 +13,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
 
-use crate::connectors::http::{
-    retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy, TransportConfig,
-};
+use crate::connectors::http::{retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy};
+use crate::connectors::rest::{self, decode, decode_value, encode};
 use crate::connectors::Listing;
 
 mod error;
@@ -80,11 +79,8 @@ impl TimeTrackClientConfig {
         api_secret: SecretString,
     ) -> Self {
         let mut config = Self::new(account, api_key, api_secret);
-        if let Some(template) = std::env::var(BASE_URL_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-        {
-            config.base_url_template = template.trim().to_string();
+        if let Some(template) = rest::env_override(BASE_URL_ENV) {
+            config.base_url_template = template;
         }
         config
     }
@@ -104,14 +100,7 @@ impl TimeTrackClientConfig {
             }
         }
         let raw = self.base_url_template.trim().replace("{account}", account);
-        let url = Url::parse(&raw)
-            .map_err(|e| TimeTrackError::Config(format!("base URL {raw:?}: {e}")))?;
-        if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
-            return Err(TimeTrackError::Config(format!(
-                "base URL {raw:?} is not an http(s) URL"
-            )));
-        }
-        Ok(url)
+        rest::parse_base_url(&raw).map_err(TimeTrackError::Config)
     }
 }
 
@@ -154,12 +143,8 @@ impl TimeTrackClient {
             value.set_sensitive(true);
             Ok::<_, TimeTrackError>(value)
         };
-        let http = HttpCore::new(&TransportConfig {
-            timeout: config.timeout,
-            retry: config.retry.clone(),
-            rate_limit: config.rate_limit,
-        })
-        .map_err(TimeTrackError::Config)?;
+        let http = HttpCore::new(config.timeout, &config.retry, config.rate_limit)
+            .map_err(TimeTrackError::Config)?;
         Ok(Self {
             api_key: sensitive("API key", &config.api_key)?,
             api_secret: sensitive("API secret", &config.api_secret)?,
@@ -308,14 +293,9 @@ impl TimeTrackClient {
 
     // ----- machinery -----------------------------------------------------------------------------
 
+    /// The base URL with `segments` appended, each percent-encoded as one path segment.
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.set_query(None);
-        // `new` refused cannot-be-a-base URLs, so this always succeeds.
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
+        rest::endpoint(&self.base, segments)
     }
 
     /// Sends one request with the API headers; returns only successful answers.
@@ -356,18 +336,8 @@ impl TimeTrackClient {
         let what = format!("GET {}", url.path());
         let response = self.call(Method::GET, url, None).await?;
         let value: serde_json::Value = decode(&response.body, &what)?;
-        let value = match value {
-            serde_json::Value::Object(mut map)
-                if map.get("data").is_some_and(serde_json::Value::is_object) =>
-            {
-                map.remove("data").unwrap_or_default()
-            }
-            other => other,
-        };
-        serde_json::from_value(value).map_err(|e| TimeTrackError::Decode {
-            what,
-            message: e.to_string(),
-        })
+        // A single record comes bare, or wrapped in `data` like some list answers.
+        Ok(decode_value(rest::unwrap_object(value, &["data"]), &what)?)
     }
 
     async fn create<B: Serialize>(
@@ -482,28 +452,7 @@ fn created_id(body: &[u8], location: Option<&str>) -> Option<i64> {
             .flatten()
             .find_map(as_id)
         });
-    from_body.or_else(|| {
-        location?
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()?
-            .parse()
-            .ok()
-    })
-}
-
-fn decode<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, TimeTrackError> {
-    serde_json::from_slice(body).map_err(|e| TimeTrackError::Decode {
-        what: what.to_string(),
-        message: e.to_string(),
-    })
-}
-
-fn encode<B: Serialize>(body: &B, what: &str) -> Result<Vec<u8>, TimeTrackError> {
-    serde_json::to_vec(body).map_err(|e| TimeTrackError::Decode {
-        what: what.to_string(),
-        message: format!("cannot encode the request body: {e}"),
-    })
+    from_body.or_else(|| rest::location_id(location)?.parse().ok())
 }
 
 #[cfg(test)]

@@ -8,14 +8,12 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use axum::Router;
-use integration_tests::{aws, fresh_table, secretsmanager_client, unique};
-use secrecy::SecretString;
+use integration_tests::{aws, fresh_table, secretsmanager_client, sim_clients, sim_login, unique};
 use serde_json::Value;
 use shared::credentials::{Credentials, CredentialsSource, SecretsManagerCredentials};
 use shared::domain::{IntegrationId, Workflow};
 use shared::engine::{RecordingScheduler, RunnerConfig, SystemClock};
 use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
-use shared::service::context::ClientFactory;
 use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::IntegrationSettings;
 use shared::store::dynamodb::DynamoStore;
@@ -41,15 +39,7 @@ pub struct Harness {
 
 /// The simulators' credentials (their defaults).
 pub fn good_credentials() -> Credentials {
-    let p = PersonioConfig::default();
-    let t = TimeTrackConfig::default();
-    Credentials {
-        personio_client_id: p.client_id,
-        personio_client_secret: SecretString::from(p.client_secret),
-        timetrack_account: t.account,
-        timetrack_api_key: SecretString::from(t.api_key),
-        timetrack_api_secret: SecretString::from(t.api_secret),
-    }
+    sim_login(&PersonioConfig::default(), &TimeTrackConfig::default())
 }
 
 pub fn good_credentials_json() -> Value {
@@ -125,11 +115,7 @@ impl Harness {
             credentials: credentials.clone(),
             scheduler: Arc::new(RecordingScheduler::new()),
             clock: Arc::new(SystemClock),
-            clients: ClientFactory {
-                personio_base_url: personio.base_url(),
-                timetrack_base_url_template: timetrack.base_url_template(),
-                timeout: Duration::from_secs(10),
-            },
+            clients: sim_clients(&personio, &timetrack, Duration::from_secs(10)),
         };
         let mut employees = WorkflowService::new(context.clone(), EmployeesBinding);
         employees.runner = runner;

@@ -13,14 +13,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::Router;
 
-use crate::faults::{lock, Fault, FaultQueue, FaultRule};
+use crate::faults::{lock, FaultRule};
 use crate::seed::{PersonioSeed, Seed};
-use crate::server::{self, RequestLog, RequestLogEntry, ServerHandle};
+use crate::server::{self, Controls, RequestLogEntry, ServerHandle, SimulatedApi};
 
 pub use ratelimit::RateLimit;
 pub use state::{PersonioRules, PersonioState, WriteError};
@@ -62,8 +61,7 @@ pub(crate) struct PersonioShared {
     pub(crate) state: Mutex<PersonioState>,
     seed: Mutex<PersonioSeed>,
     pub(crate) tokens: auth::TokenStore,
-    faults: FaultQueue,
-    log: RequestLog,
+    controls: Controls,
     buckets: ratelimit::Buckets,
 }
 
@@ -102,16 +100,11 @@ impl PersonioSim {
             seed: Mutex::new(seed.personio.clone()),
             buckets: ratelimit::Buckets::new(config.rate_limit),
             tokens: auth::TokenStore::default(),
-            faults: FaultQueue::default(),
-            log: RequestLog::default(),
+            controls: Controls::default(),
             base_url,
             config,
         });
-        let router = routes::router()
-            .merge(control_routes())
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), edge))
-            .with_state(shared.clone());
-        let server = server::spawn(listener, router)?;
+        let server = server::serve(listener, shared.clone(), routes::router())?;
         Ok(PersonioSim { shared, server })
     }
 
@@ -126,16 +119,16 @@ impl PersonioSim {
 
     /// Queues a fault rule.
     pub fn inject(&self, rule: FaultRule) {
-        self.shared.faults.push(rule);
+        self.shared.controls.inject(rule);
     }
 
     /// Every request answered so far (control API calls excluded), oldest first.
     pub fn requests(&self) -> Vec<RequestLogEntry> {
-        self.shared.log.snapshot()
+        self.shared.controls.requests()
     }
 
     pub fn clear_requests(&self) {
-        self.shared.log.clear();
+        self.shared.controls.clear_requests();
     }
 
     /// The records, to inspect or change directly.
@@ -149,39 +142,35 @@ impl PersonioSim {
     }
 }
 
-/// What wraps every request: the request log, then fault rules, rate limiting, latency and the bearer
-/// check. The control API (`/_sim/...`) bypasses all of it.
-async fn edge(State(sim): State<Arc<PersonioShared>>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_string();
-    let path = request.uri().path().to_string();
-    if path.starts_with("/_sim/") {
-        return next.run(request).await;
+/// Personio's part of the shared edge ([`server::SimulatedApi`]): problem+json errors (with rate-limit
+/// headers on a 429), the per-endpoint token buckets and the bearer check. The control API reset
+/// restores the seed records and the rate-limit buckets; issued tokens stay valid.
+impl SimulatedApi for PersonioShared {
+    fn controls(&self) -> &Controls {
+        &self.controls
     }
-    let query = request.uri().query().map(str::to_string);
-    let connection = server::connection_of(&request);
-    let response = async {
-        if let Some(latency) = sim.config.latency {
-            tokio::time::sleep(latency).await;
+
+    fn latency(&self) -> Option<Duration> {
+        self.config.latency
+    }
+
+    /// Personio is served at the host root: the whole path is the API path.
+    fn api_path(&self, path: &str) -> Result<String, Response> {
+        Ok(path.to_string())
+    }
+
+    fn fault_answer(&self, status: u16, api_path: &str) -> Response {
+        let mut response = wire::gateway_error(status);
+        if status == 429 {
+            self.buckets
+                .add_exhausted_headers(api_path, response.headers_mut());
         }
-        match sim.faults.take(&method, &path) {
-            Some(Fault::Status(code)) => {
-                let mut response = wire::gateway_error(code);
-                if code == 429 {
-                    sim.buckets
-                        .add_exhausted_headers(&path, response.headers_mut());
-                }
-                return response;
-            }
-            Some(Fault::Hang(duration)) => tokio::time::sleep(duration).await,
-            Some(Fault::DropConnection) => {
-                if let Some(connection) = &connection {
-                    connection.kill();
-                }
-                return wire::gateway_error(500);
-            }
-            None => {}
-        }
-        let headers = match sim.buckets.take(&path) {
+        response
+    }
+
+    async fn admit(&self, request: Request, next: Next) -> Response {
+        let path = request.uri().path().to_string();
+        let headers = match self.buckets.take(&path) {
             Ok(headers) => headers,
             Err(mut too_many) => {
                 let mut response = wire::gateway_error(429);
@@ -190,7 +179,7 @@ async fn edge(State(sim): State<Arc<PersonioShared>>, request: Request, next: Ne
             }
         };
         let mut response = if auth::needs_bearer(&path) {
-            match sim.tokens.check(request.headers()) {
+            match self.tokens.check(request.headers()) {
                 Ok(()) => next.run(request).await,
                 Err(response) => response,
             }
@@ -200,59 +189,18 @@ async fn edge(State(sim): State<Arc<PersonioShared>>, request: Request, next: Ne
         response.headers_mut().extend(headers);
         response
     }
-    .await;
-    let dropped = connection.is_some_and(|c| c.is_killed());
-    sim.log.record(RequestLogEntry {
-        method,
-        api_path: path.clone(),
-        path,
-        query,
-        status: if dropped {
-            0
-        } else {
-            response.status().as_u16()
-        },
-    });
-    response
-}
 
-fn control_routes() -> Router<Arc<PersonioShared>> {
-    use axum::routing::{get, post};
-    Router::new()
-        .route("/_sim/state", get(control_state))
-        .route("/_sim/requests", get(control_requests))
-        .route("/_sim/faults", post(control_fault))
-        .route("/_sim/reset", post(control_reset))
-}
-
-async fn control_state(State(sim): State<Arc<PersonioShared>>) -> Response {
-    let seed = sim.state().to_seed();
-    wire::json_ok(&serde_json::json!({ "personio": seed }))
-}
-
-async fn control_requests(State(sim): State<Arc<PersonioShared>>) -> Response {
-    wire::json_ok(&serde_json::json!(sim.log.snapshot()))
-}
-
-async fn control_fault(
-    State(sim): State<Arc<PersonioShared>>,
-    body: axum::body::Bytes,
-) -> Response {
-    match serde_json::from_slice::<FaultRule>(&body) {
-        Ok(rule) => {
-            sim.faults.push(rule);
-            wire::no_content()
-        }
-        Err(error) => wire::bad_request(&format!("Invalid fault rule: {error}")),
+    fn bad_request(&self, detail: &str) -> Response {
+        wire::bad_request(detail)
     }
-}
 
-/// Restores the seed records, forgets faults, the request log and rate-limit buckets (tokens stay valid).
-async fn control_reset(State(sim): State<Arc<PersonioShared>>) -> Response {
-    let seed = lock(&sim.seed).clone();
-    *sim.state() = PersonioState::from_seed(&seed, &sim.config.company_time_zone);
-    sim.faults.clear();
-    sim.log.clear();
-    sim.buckets.reset();
-    wire::no_content()
+    fn state_json(&self) -> serde_json::Value {
+        serde_json::json!({ "personio": self.state().to_seed() })
+    }
+
+    fn reset_records(&self) {
+        let seed = lock(&self.seed).clone();
+        *self.state() = PersonioState::from_seed(&seed, &self.config.company_time_zone);
+        self.buckets.reset();
+    }
 }

@@ -11,16 +11,15 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use serde_json::json;
 
-use crate::faults::{lock, Fault, FaultQueue, FaultRule};
+use crate::faults::{lock, FaultRule};
 use crate::seed::{Seed, TimeTrackSeed};
-use crate::server::{self, RequestLog, RequestLogEntry, ServerHandle};
+use crate::server::{self, Controls, RequestLogEntry, ServerHandle, SimulatedApi};
 
 pub use state::TimeTrackState;
 
@@ -51,8 +50,7 @@ pub(crate) struct TimeTrackShared {
     pub(crate) config: TimeTrackConfig,
     pub(crate) state: Mutex<TimeTrackState>,
     seed: Mutex<TimeTrackSeed>,
-    faults: FaultQueue,
-    log: RequestLog,
+    controls: Controls,
 }
 
 impl TimeTrackShared {
@@ -82,14 +80,9 @@ impl TimeTrackSim {
             config,
             state: Mutex::new(TimeTrackState::from_seed(&seed.timetrack)),
             seed: Mutex::new(seed.timetrack.clone()),
-            faults: FaultQueue::default(),
-            log: RequestLog::default(),
+            controls: Controls::default(),
         });
-        let router = routes::router()
-            .merge(control_routes())
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), edge))
-            .with_state(shared.clone());
-        let server = server::spawn(listener, router)?;
+        let server = server::serve(listener, shared.clone(), routes::router())?;
         Ok(TimeTrackSim { shared, server })
     }
 
@@ -109,16 +102,16 @@ impl TimeTrackSim {
     }
 
     pub fn inject(&self, rule: FaultRule) {
-        self.shared.faults.push(rule);
+        self.shared.controls.inject(rule);
     }
 
     /// Every request answered so far (control API excluded), oldest first.
     pub fn requests(&self) -> Vec<RequestLogEntry> {
-        self.shared.log.snapshot()
+        self.shared.controls.requests()
     }
 
     pub fn clear_requests(&self) {
-        self.shared.log.clear();
+        self.shared.controls.clear_requests();
     }
 
     pub fn state(&self) -> MutexGuard<'_, TimeTrackState> {
@@ -194,38 +187,27 @@ fn authorized(headers: &HeaderMap, config: &TimeTrackConfig) -> bool {
         && header("x-timetrack-api-secret") == Some(config.api_secret.as_str())
 }
 
-/// Request log, account routing, faults, latency and the key/secret check (control API bypasses it).
-async fn edge(State(sim): State<Arc<TimeTrackShared>>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_string();
-    let path = request.uri().path().to_string();
-    if path.starts_with("/_sim/") {
-        return next.run(request).await;
+/// TimeTrack's part of the shared edge ([`server::SimulatedApi`]): the `errors[]` envelope, account
+/// routing (the ext root, alone or below `/<account>`) and the key/secret check.
+impl SimulatedApi for TimeTrackShared {
+    fn controls(&self) -> &Controls {
+        &self.controls
     }
-    let query = request.uri().query().map(str::to_string);
-    let connection = server::connection_of(&request);
-    let relative = api_path(&path, &sim.config.account);
-    let api = relative
-        .as_ref()
-        .map_or_else(|_| path.clone(), Clone::clone);
-    let response = async {
-        if let Some(latency) = sim.config.latency {
-            tokio::time::sleep(latency).await;
-        }
-        match sim.faults.take(&method, &api) {
-            Some(Fault::Status(code)) => return fault_error(code),
-            Some(Fault::Hang(duration)) => tokio::time::sleep(duration).await,
-            Some(Fault::DropConnection) => {
-                if let Some(connection) = &connection {
-                    connection.kill();
-                }
-                return fault_error(500);
-            }
-            None => {}
-        }
-        if let Err(response) = relative {
-            return response;
-        }
-        if !authorized(request.headers(), &sim.config) {
+
+    fn latency(&self) -> Option<Duration> {
+        self.config.latency
+    }
+
+    fn api_path(&self, path: &str) -> Result<String, Response> {
+        api_path(path, &self.config.account)
+    }
+
+    fn fault_answer(&self, status: u16, _api_path: &str) -> Response {
+        fault_error(status)
+    }
+
+    async fn admit(&self, request: Request, next: Next) -> Response {
+        if !authorized(request.headers(), &self.config) {
             return error(
                 401,
                 codes::UNAUTHORIZED,
@@ -235,71 +217,17 @@ async fn edge(State(sim): State<Arc<TimeTrackShared>>, request: Request, next: N
         }
         next.run(request).await
     }
-    .await;
-    let dropped = connection.is_some_and(|c| c.is_killed());
-    sim.log.record(RequestLogEntry {
-        method,
-        path,
-        api_path: api,
-        query,
-        status: if dropped {
-            0
-        } else {
-            response.status().as_u16()
-        },
-    });
-    response
-}
 
-fn control_routes() -> Router<Arc<TimeTrackShared>> {
-    use axum::routing::{get, post};
-    Router::new()
-        .route("/_sim/state", get(control_state))
-        .route("/_sim/requests", get(control_requests))
-        .route("/_sim/faults", post(control_fault))
-        .route("/_sim/reset", post(control_reset))
-}
-
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    (
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-async fn control_state(State(sim): State<Arc<TimeTrackShared>>) -> Response {
-    let seed = sim.state().to_seed();
-    json_response(StatusCode::OK, &json!({ "timetrack": seed }))
-}
-
-async fn control_requests(State(sim): State<Arc<TimeTrackShared>>) -> Response {
-    json_response(StatusCode::OK, &json!(sim.log.snapshot()))
-}
-
-async fn control_fault(
-    State(sim): State<Arc<TimeTrackShared>>,
-    body: axum::body::Bytes,
-) -> Response {
-    match serde_json::from_slice::<FaultRule>(&body) {
-        Ok(rule) => {
-            sim.faults.push(rule);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => error(
-            400,
-            codes::VALIDATION,
-            "Bad Request",
-            &format!("Invalid fault rule: {e}"),
-        ),
+    fn bad_request(&self, detail: &str) -> Response {
+        error(400, codes::VALIDATION, "Bad Request", detail)
     }
-}
 
-async fn control_reset(State(sim): State<Arc<TimeTrackShared>>) -> Response {
-    let seed = lock(&sim.seed).clone();
-    *sim.state() = TimeTrackState::from_seed(&seed);
-    sim.faults.clear();
-    sim.log.clear();
-    StatusCode::NO_CONTENT.into_response()
+    fn state_json(&self) -> serde_json::Value {
+        json!({ "timetrack": self.state().to_seed() })
+    }
+
+    fn reset_records(&self) {
+        let seed = lock(&self.seed).clone();
+        *self.state() = TimeTrackState::from_seed(&seed);
+    }
 }
