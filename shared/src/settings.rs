@@ -108,7 +108,8 @@ pub enum LeaverPolicy {
     /// Deactivate the TimeTrack user of a person who left.
     #[default]
     Deactivate,
-    /// Leave the TimeTrack user alone (still recorded in the run).
+    /// Leave the TimeTrack user alone: it stays enabled and linked, names still follow Personio, and the
+    /// run counts the pair as unchanged (no skip entry on every run).
     Ignore,
 }
 

@@ -1,6 +1,6 @@
 //! Request extractors whose every failure is a [`Problem`](shared::service::Problem): path identifiers
-//! validated once (integration id, workflow, run id), JSON bodies checked for content type, size and
-//! syntax, and query strings.
+//! validated once (integration id, workflow, run id, mapping kind and id), JSON bodies checked for
+//! content type, size and syntax, and query strings.
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use shared::domain::{IntegrationId, Workflow};
+use shared::domain::{EntityKind, IntegrationId, Workflow};
 use shared::service::problem::FieldProblem;
 use shared::service::Problem;
 
@@ -181,5 +181,69 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
             .await
             .map_err(from_query_rejection)?;
         Ok(Self(value))
+    }
+}
+
+/// Longest accepted mapping id; the engine's are UUIDs (36 characters).
+const MAX_MAPPING_ID_LEN: usize = 128;
+
+/// The mapping a route's path names: `{kind}` (an [`EntityKind`] spelling: `employee`, `time_entry`,
+/// `absence`) and `{mapping_id}`. An unknown kind is a 404 (`unknown-kind`): like an unknown workflow,
+/// the path names nothing that exists; a malformed mapping id is a 400 (`invalid-id`).
+#[derive(Debug, Clone)]
+pub struct MappingRef {
+    pub kind: EntityKind,
+    pub mapping_id: String,
+}
+
+/// `s` as an [`EntityKind`], by its stored spelling.
+pub fn parse_kind(s: &str) -> Option<EntityKind> {
+    [
+        EntityKind::Employee,
+        EntityKind::TimeEntry,
+        EntityKind::Absence,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MappingRef {
+    type Rejection = ApiProblem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(from_path_rejection)?;
+        let (Some(kind), Some(mapping_id)) = (params.get("kind"), params.get("mapping_id")) else {
+            return Err(ApiProblem(Problem::bad_request(
+                "the path names no mapping",
+            )));
+        };
+        let kind = parse_kind(kind).ok_or_else(|| {
+            ApiProblem(Problem::new(
+                404,
+                "unknown-kind",
+                "Unknown kind",
+                format!(
+                    "unknown record kind {:?}: expected employee, time_entry or absence",
+                    shorten(kind)
+                ),
+            ))
+        })?;
+        let ok = !mapping_id.is_empty()
+            && mapping_id.len() <= MAX_MAPPING_ID_LEN
+            && mapping_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+        if !ok {
+            return Err(invalid_id(format!(
+                "invalid mapping id {:?}: use 1 to {MAX_MAPPING_ID_LEN} characters of A-Z, a-z, 0-9, '-', '_' and '.'",
+                shorten(mapping_id)
+            )));
+        }
+        Ok(Self {
+            kind,
+            mapping_id: mapping_id.clone(),
+        })
     }
 }

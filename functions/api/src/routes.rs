@@ -19,6 +19,8 @@ pub enum RouteId {
     PutSettings,
     GetSchedule,
     PutSchedule,
+    ListParked,
+    ReleaseParked,
     OpenApi,
 }
 
@@ -100,6 +102,18 @@ pub const ROUTES: &[RouteSpec] = &[
         responses: &[200, 400, 404, 413, 415, 422, 503],
     },
     RouteSpec {
+        id: RouteId::ListParked,
+        method: "GET",
+        path: "/integrations/{integration_id}/parked",
+        responses: &[200, 400, 404, 503],
+    },
+    RouteSpec {
+        id: RouteId::ReleaseParked,
+        method: "POST",
+        path: "/integrations/{integration_id}/parked/{kind}/{mapping_id}/release",
+        responses: &[200, 400, 404, 409, 503],
+    },
+    RouteSpec {
         id: RouteId::OpenApi,
         method: "GET",
         path: "/openapi.json",
@@ -122,6 +136,8 @@ pub(crate) fn method_router(id: RouteId) -> MethodRouter<ApiState> {
         RouteId::PutSettings => put(settings::put_settings),
         RouteId::GetSchedule => get(schedules::get_schedule),
         RouteId::PutSchedule => put(schedules::put_schedule),
+        RouteId::ListParked => get(parked::list_parked),
+        RouteId::ReleaseParked => post(parked::release_parked),
         RouteId::OpenApi => get(openapi::openapi),
     }
 }

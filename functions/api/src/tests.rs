@@ -110,6 +110,8 @@ fn concrete(path: &str) -> String {
     path.replace("{integration_id}", "acme")
         .replace("{workflow}", "absences")
         .replace("{run_id}", "20260101T000000000Z-0000abcd")
+        .replace("{kind}", "absence")
+        .replace("{mapping_id}", "0b6f7c1e-0000-4000-8000-000000000000")
 }
 
 #[tokio::test]
@@ -189,6 +191,24 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
             "unknown-workflow",
         ),
         ("GET", "/integrations/%FF/settings", 400, "invalid-id"),
+        (
+            "POST",
+            "/integrations/acme/parked/payroll/m-1/release",
+            404,
+            "unknown-kind",
+        ),
+        (
+            "POST",
+            "/integrations/acme/parked/absence/m%201/release",
+            400,
+            "invalid-id",
+        ),
+        (
+            "GET",
+            "/integrations/acme/parked/absence/m-1/release",
+            405,
+            "method-not-allowed",
+        ),
     ] {
         let response = app
             .clone()

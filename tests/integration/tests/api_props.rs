@@ -40,6 +40,10 @@ fn segment(id: String) -> impl Strategy<Value = String> {
         Just("workflows".to_string()),
         Just("schedule".to_string()),
         Just("openapi.json".to_string()),
+        Just("parked".to_string()),
+        Just("release".to_string()),
+        Just("employee".to_string()),
+        Just("time_entry".to_string()),
         "[a-zA-Z0-9._~-]{0,12}",
         // percent-encoded arbitrary bytes (invalid UTF-8 included)
         proptest::collection::vec(any::<u8>(), 1..6)
@@ -61,6 +65,8 @@ fn path(id: String) -> impl Strategy<Value = String> {
                 .replace("{integration_id}", &a)
                 .replace("{workflow}", &b)
                 .replace("{run_id}", &c)
+                .replace("{kind}", &b)
+                .replace("{mapping_id}", &c)
         });
     let random = proptest::collection::vec(segment(id), 0..7)
         .prop_map(|segments| format!("/{}", segments.join("/")));

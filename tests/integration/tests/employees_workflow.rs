@@ -6,8 +6,9 @@
 //! 1027 (Thomas Müller) and 1028 (Niklas Strauß, new hire) are in TimeTrack; 1003's TimeTrack e-mail
 //! differs in letter case; 1025 (Elif Şahin) links only by personal number; 1026 has left (INACTIVE);
 //! TimeTrack additionally has `uwe.kuehn` (TimeTrack only) and `thomas.mueller` (a contractor whose
-//! username collides with the one derived from Thomas Müller's e-mail).
-use std::collections::BTreeMap;
+//! username collides with the one derived from Thomas Müller's e-mail). Department 9001 (Engineering)
+//! holds 1002–1005, 1016, 1020, 1022, 1027 and 1028.
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Deref;
 
 use integration_tests::{start_simulators, WorkflowRig};
@@ -15,8 +16,8 @@ use jiff::civil::date;
 use shared::domain::EntityKind;
 use shared::engine::SystemClock;
 use shared::runs::{RunRecord, RunStatus};
-use shared::settings::IntegrationSettings;
-use shared::store::StateStore;
+use shared::settings::{EmployeeSelection, IntegrationSettings, LeaverPolicy};
+use shared::store::{Mapping, StateStore};
 use shared::workflows::employees::binding::EmployeesBinding;
 use simulators::personio::model::EmploymentStatus;
 use simulators::{Fault, FaultRule, Seed};
@@ -397,4 +398,378 @@ async fn a_manual_sync_that_writes_answers_200() {
     assert_eq!(status, 200, "{body}");
     let run: RunRecord = serde_json::from_value(body).expect("run record");
     assert_eq!(counts(&run), first_run_counts());
+}
+
+/// Engineering (department 9001) in the seed: the persons whose latest employment names it, read from
+/// the simulator rather than copied from the seed.
+fn engineering(h: &Harness) -> BTreeSet<String> {
+    let state = h.personio.state();
+    state
+        .persons_in_order()
+        .into_iter()
+        .filter(|p| {
+            state.employments_of(&p.id).first().is_some_and(|e| {
+                e.org_units
+                    .iter()
+                    .any(|u| u.kind == "department" && u.id == "9001")
+            })
+        })
+        .map(|p| p.id.clone())
+        .collect()
+}
+
+/// `auto_add = false`: a scheduled run keeps the linked pairs in sync but creates nobody, and says
+/// nothing about the unlinked hires (the design: with auto-add off, scheduled runs only keep linked
+/// pairs in sync). A manual sync naming the new hire imports it.
+#[tokio::test]
+async fn without_auto_add_a_new_hire_waits_for_a_manual_import() {
+    let mut s = settings();
+    s.employees.auto_add = false;
+    let h = harness_with(s).await;
+    let users_before = h.timetrack.state().users.len();
+
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(
+        counts(&run),
+        c(&[
+            ("mappings", &[("adopt", 24)]),
+            ("timetrack", &[("update", 1)]),
+        ])
+    );
+    assert!(run.skipped.is_empty() && run.failures.is_empty(), "{run:?}");
+    assert_eq!(h.timetrack.state().users.len(), users_before);
+    assert_eq!(h.tt_users_with_email("niklas.strauss@acme.example"), 0);
+    assert_eq!(h.tt_users_with_email("thomas.mueller@acme.example"), 0);
+    let pairs = h.mapping_pairs().await;
+    assert_eq!(pairs.len(), 25);
+    assert!(!pairs.contains_key("1027") && !pairs.contains_key("1028"));
+
+    // Another scheduled run still does not add them.
+    let again = h.scheduled().await;
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 25)])]));
+    assert_eq!(h.tt_users_with_email("niklas.strauss@acme.example"), 0);
+
+    // A manual run imports the named hire; manual runs always import the selection too (documented), so
+    // Thomas Müller, also selected and unlinked, comes along.
+    let (status, body) = h
+        .manual(&serde_json::json!({ "import_person_ids": ["1028"] }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let manual: RunRecord = serde_json::from_value(body).expect("run record");
+    assert_eq!(manual.status, RunStatus::Succeeded, "{manual:?}");
+    assert_eq!(
+        counts(&manual),
+        c(&[
+            ("mappings", &[("unchanged", 25)]),
+            ("timetrack", &[("create", 2)]),
+        ])
+    );
+    assert_eq!(h.timetrack.state().users.len(), users_before + 2);
+    let niklas = h.tt_user_id("niklas.strauss");
+    assert!(h.timetrack.state().users[&niklas].enabled);
+    let pairs = h.mapping_pairs().await;
+    assert_eq!(pairs.len(), 27);
+    assert_eq!(pairs["1028"], niklas.to_string());
+    assert_eq!(pairs["1027"], h.tt_user_id("thomas.mueller2").to_string());
+}
+
+/// Leaver policy `ignore`: a linked person who leaves keeps an enabled TimeTrack user. Status is not
+/// compared under this policy, so the run sees an unchanged pair (no skip, no write), and so does the
+/// next one.
+#[tokio::test]
+async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
+    let mut s = settings();
+    s.employees.leaver_policy = LeaverPolicy::Ignore;
+    let h = harness_with(s).await;
+    let first = h.scheduled().await;
+    assert_eq!(counts(&first), first_run_counts());
+    let bjoern = h.tt_user_id("bjoern.weiss");
+    assert!(h
+        .personio
+        .state()
+        .set_person_employment_status("1004", EmploymentStatus::Inactive));
+    let before = h.snapshot();
+
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(counts(&run), c(&[("mappings", &[("unchanged", 27)])]));
+    assert!(run.skipped.is_empty() && run.conflicts.is_empty() && run.failures.is_empty());
+    assert!(h.timetrack.state().users[&bjoern].enabled);
+    assert_eq!(h.mapping_pairs().await["1004"], bjoern.to_string());
+    assert_eq!(
+        h.snapshot(),
+        before,
+        "the leaver policy `ignore` wrote something"
+    );
+
+    let again = h.scheduled().await;
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 27)])]));
+    assert!(again.skipped.is_empty());
+    assert_eq!(h.snapshot(), before);
+
+    // A name change of the leaver still arrives: only status is left alone.
+    assert!(h
+        .personio
+        .state()
+        .set_person_name("1004", "Björn", "Weiß-Lange"));
+    let renamed = h.scheduled().await;
+    assert_eq!(
+        counts(&renamed),
+        c(&[
+            ("mappings", &[("unchanged", 26)]),
+            ("timetrack", &[("update", 1)])
+        ])
+    );
+    let user = h.timetrack.state().users[&bjoern].clone();
+    assert_eq!(user.last_name, "Weiß-Lange");
+    assert!(user.enabled);
+
+    // Switching the policy to `deactivate` later catches up with the leaver on the next run.
+    let mut s = settings();
+    s.employees.leaver_policy = LeaverPolicy::Deactivate;
+    h.store.put_settings(&h.id, &s).await.expect("settings");
+    let switched = h.scheduled().await;
+    assert_eq!(switched.status, RunStatus::Succeeded, "{switched:?}");
+    assert_eq!(
+        counts(&switched),
+        c(&[
+            ("mappings", &[("unchanged", 26)]),
+            ("timetrack", &[("update", 1)])
+        ])
+    );
+    assert!(!h.timetrack.state().users[&bjoern].enabled);
+}
+
+/// Selection by org unit (department 9001, Engineering): only its persons are linked or imported; the
+/// TimeTrack users of everyone else stay exactly as they were (Elif Şahin keeps her private e-mail,
+/// Greta Löwe, who left, stays enabled), and a hire outside the department is imported only when a
+/// manual sync names her.
+#[tokio::test]
+async fn an_org_unit_selection_imports_only_that_department() {
+    let mut s = settings();
+    s.employees.selection = EmployeeSelection::OrgUnits {
+        departments: vec!["9001".to_string()],
+        teams: Vec::new(),
+        offices: Vec::new(),
+    };
+    let h = harness_with(s).await;
+    // A hire without any org unit (the simulator's default employment): outside the selection.
+    let jana =
+        h.personio
+            .state()
+            .add_person("Jana", "Kowalski", Some("jana.kowalski@acme.example"));
+    let engineering = engineering(&h);
+    assert_eq!(
+        engineering.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["1002", "1003", "1004", "1005", "1016", "1020", "1022", "1027", "1028"],
+        "the seed's Engineering department changed"
+    );
+    let users_before = h.timetrack.state().users.clone();
+
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(
+        counts(&run),
+        c(&[
+            ("mappings", &[("adopt", 7)]),
+            ("timetrack", &[("create", 2)]),
+        ])
+    );
+    assert!(run.skipped.is_empty() && run.failures.is_empty(), "{run:?}");
+    let pairs = h.mapping_pairs().await;
+    assert_eq!(pairs.keys().cloned().collect::<BTreeSet<_>>(), engineering);
+    let linked_users: BTreeSet<i64> = pairs
+        .values()
+        .map(|u| u.parse().expect("numeric user id"))
+        .collect();
+    {
+        let state = h.timetrack.state();
+        assert_eq!(state.users.len(), users_before.len() + 2);
+        for (id, user) in &users_before {
+            if !linked_users.contains(id) {
+                assert_eq!(&state.users[id], user, "user {} was touched", user.username);
+            }
+        }
+        assert_eq!(
+            state.user_by_username("esahin").map(|u| u.email.as_str()),
+            Some("elif.s@privat.example")
+        );
+        assert!(state
+            .user_by_username("greta.loewe")
+            .is_some_and(|u| u.enabled));
+    }
+    assert_eq!(h.tt_users_with_email("jana.kowalski@acme.example"), 0);
+
+    // Named in a manual sync, the hire outside the selection is imported.
+    let (status, body) = h
+        .manual(&serde_json::json!({ "import_person_ids": [jana.clone()] }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let manual: RunRecord = serde_json::from_value(body).expect("run record");
+    assert_eq!(
+        counts(&manual),
+        c(&[
+            ("mappings", &[("unchanged", 9)]),
+            ("timetrack", &[("create", 1)]),
+        ])
+    );
+    let jana_user = h.tt_user_id("jana.kowalski");
+    assert_eq!(h.mapping_pairs().await[&jana], jana_user.to_string());
+    // Linked now, she is kept in sync by scheduled runs although outside the selection.
+    let next = h.scheduled().await;
+    assert_eq!(counts(&next), c(&[("mappings", &[("unchanged", 10)])]));
+}
+
+/// A TimeTrack user disabled while the person is still employed in Personio: status follows Personio
+/// and TimeTrack's API cannot re-enable users, so the pair is parked with the reason (a conflict with
+/// resolution `parked` and a refused write, nothing written to Personio); the next run skips it as
+/// parked and keeps every other pair as it was.
+#[tokio::test]
+async fn a_user_disabled_in_timetrack_while_employed_is_parked() {
+    let h = harness().await;
+    h.scheduled().await;
+    let lena = h.tt_user_id("lena.vogt");
+    assert!(h.timetrack.state().set_user_enabled(lena, false));
+    let personio_before =
+        serde_json::to_string(&h.personio.state().to_seed()).expect("personio state");
+    h.personio.clear_requests();
+
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::CompletedWithFailures, "{run:?}");
+    assert_eq!(
+        counts(&run),
+        c(&[
+            ("mappings", &[("unchanged", 26)]),
+            ("personio", &[("failed", 1)]),
+        ])
+    );
+    assert_eq!(run.conflicts.len(), 1, "{run:?}");
+    let conflict = &run.conflicts[0];
+    assert_eq!(
+        (
+            conflict.personio_id.as_deref(),
+            conflict.timetrack_id.as_deref(),
+            conflict.resolution.as_str()
+        ),
+        (Some("1005"), Some(lena.to_string().as_str()), "parked")
+    );
+    assert_eq!(run.failures.len(), 1, "{run:?}");
+    let failure = &run.failures[0];
+    assert_eq!(failure.record_id.as_deref(), Some("1005"));
+    assert!(
+        failure.error.contains("disabled")
+            && failure.error.contains("re-enable the user in TimeTrack"),
+        "{}",
+        failure.error
+    );
+    // Nothing was written to Personio, and the user stays disabled.
+    assert!(
+        h.personio
+            .requests()
+            .iter()
+            .all(|r| r.method == "GET" || r.api_path == "/v2/auth/token"),
+        "{:?}",
+        h.personio.requests()
+    );
+    assert_eq!(
+        serde_json::to_string(&h.personio.state().to_seed()).expect("personio state"),
+        personio_before
+    );
+    assert!(!h.timetrack.state().users[&lena].enabled);
+    let parked = h
+        .store
+        .list_mappings(&h.id, EntityKind::Employee, None)
+        .await
+        .expect("mappings")
+        .into_iter()
+        .find(|m| m.personio_id.as_deref() == Some("1005"))
+        .and_then(|m| m.parked)
+        .expect("the pair is parked");
+    assert!(
+        parked.contains("re-enable the user in TimeTrack"),
+        "{parked}"
+    );
+
+    let before = h.snapshot();
+    let next = h.scheduled().await;
+    assert_eq!(next.status, RunStatus::Succeeded, "{next:?}");
+    assert_eq!(
+        counts(&next),
+        c(&[
+            ("mappings", &[("unchanged", 26)]),
+            ("personio", &[("skip", 1)]),
+        ])
+    );
+    assert_eq!(next.skipped.len(), 1, "{next:?}");
+    let skip = &next.skipped[0];
+    assert_eq!(skip.record_id.as_deref(), Some("1005"));
+    assert!(
+        skip.reason.starts_with("parked: ") && skip.reason.contains("disabled"),
+        "{}",
+        skip.reason
+    );
+    assert!(next.conflicts.is_empty() && next.failures.is_empty());
+    assert_eq!(h.snapshot(), before);
+
+    // Recovery: re-enabling the user in TimeTrack leads to no write, so the pair stays parked until
+    // it is released (what the API's release call stores); then it settles without any write.
+    assert!(h.timetrack.state().set_user_enabled(lena, true));
+    let still = h.scheduled().await;
+    assert_eq!(
+        counts(&still),
+        c(&[
+            ("mappings", &[("unchanged", 26)]),
+            ("personio", &[("skip", 1)]),
+        ])
+    );
+    let mapping = h
+        .store
+        .list_mappings(&h.id, EntityKind::Employee, None)
+        .await
+        .expect("mappings")
+        .into_iter()
+        .find(|m| m.personio_id.as_deref() == Some("1005"))
+        .expect("Lena's mapping");
+    h.store
+        .put_mapping(&Mapping {
+            parked: None,
+            failures: 0,
+            last_error: None,
+            version: mapping.version + 1,
+            ..mapping
+        })
+        .await
+        .expect("released");
+    let before = h.snapshot();
+    let released = h.scheduled().await;
+    assert_eq!(released.status, RunStatus::Succeeded, "{released:?}");
+    assert_eq!(counts(&released), c(&[("mappings", &[("unchanged", 27)])]));
+    assert!(released.skipped.is_empty());
+    assert_eq!(h.snapshot(), before);
+}
+
+/// A rate-limit burst on the person list (three 429s, what Personio answers when its bucket is empty)
+/// is absorbed by the client's retries: the run reads every person and finishes as a clean first run.
+#[tokio::test]
+async fn a_rate_limit_burst_on_the_person_list_is_retried() {
+    let h = harness().await;
+    h.personio
+        .inject(FaultRule::new("/v2/persons", Fault::Status(429), 3).with_method("GET"));
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert_eq!(counts(&run), first_run_counts());
+    assert!(run.failures.is_empty() && run.error.is_none(), "{run:?}");
+    assert_eq!(h.mapping_pairs().await.len(), 27);
+    // The burst really hit the list: three 429s, then the same first page answered.
+    let statuses: Vec<u16> = h
+        .personio
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.api_path == "/v2/persons")
+        .map(|r| r.status)
+        .collect();
+    assert!(statuses.len() >= 4, "{statuses:?}");
+    assert_eq!(statuses[..4], [429, 429, 429, 200]);
+    assert!(statuses[4..].iter().all(|s| *s == 200), "{statuses:?}");
 }

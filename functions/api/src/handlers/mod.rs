@@ -4,6 +4,7 @@ pub mod absence_types;
 pub mod candidates;
 pub mod credentials;
 pub mod openapi;
+pub mod parked;
 pub mod runs;
 pub mod schedules;
 pub mod settings;

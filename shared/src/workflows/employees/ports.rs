@@ -10,7 +10,8 @@
 //! silent drop):
 //! - Status flows only Personio → TimeTrack. A TimeTrack user disabled while the person is active in
 //!   Personio cannot be mirrored to Personio and cannot be undone through TimeTrack's API (no re-enable):
-//!   the Personio write is `Refused` (the pair is parked and reported until a human re-enables the user).
+//!   the Personio write is `Refused` (the pair is parked and reported; once a human re-enables the user,
+//!   releasing the parked pair lets the next run find it unchanged).
 //!   A user re-enabled in TimeTrack while the person has left is not written to Personio either: the
 //!   update writes names and e-mail only, and the next run deactivates the user again.
 //! - The sync never deletes Personio persons (`Refused`); "deleting" a TimeTrack user disables it, and
