@@ -24,6 +24,15 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+impl From<crate::settings::SettingsProblem> for FieldProblem {
+    fn from(p: crate::settings::SettingsProblem) -> Self {
+        Self {
+            field: p.field,
+            message: p.message,
+        }
+    }
+}
+
 fn type_uri(slug: &str) -> String {
     format!("urn:personio-timetrack-sync:problem:{slug}")
 }

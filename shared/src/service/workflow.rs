@@ -258,13 +258,7 @@ impl<B: WorkflowBinding> WorkflowService<B> {
             .map_err(store_problem)?
             .ok_or_else(|| Problem::unknown_integration(id.as_str()))?;
         if let Err(problems) = settings.validate() {
-            let errors: Vec<FieldProblem> = problems
-                .into_iter()
-                .map(|p| FieldProblem {
-                    field: p.field,
-                    message: p.message,
-                })
-                .collect();
+            let errors: Vec<FieldProblem> = problems.into_iter().map(FieldProblem::from).collect();
             return Err(Problem::invalid_settings(
                 format!(
                     "the stored settings of {id} have {} problem(s); fix them with PUT /integrations/{id}/settings",

@@ -11,7 +11,7 @@ use shared::connectors::personio::PersonFilter;
 use shared::connectors::ErrorClass;
 use shared::domain::EntityKind;
 use shared::service::Problem;
-use shared::workflows::employees::linking::{link, Candidate};
+use shared::workflows::employees::linking::{link, linked_pairs, Candidate};
 use shared::workflows::employees::ports::{person_view, user_view};
 use shared::workflows::employees::view::{PersonioPersonView, TimeTrackUserView};
 
@@ -114,14 +114,7 @@ pub async fn list_candidates(
         .list_mappings(&ids.integration_id, EntityKind::Employee, None)
         .await
         .map_err(|e| store_problem(&e))?;
-    let existing: Vec<(String, i64)> = mappings
-        .iter()
-        .filter_map(|m| {
-            let p = m.personio_id.clone()?;
-            let t = m.timetrack_id.as_deref()?.parse::<i64>().ok()?;
-            Some((p, t))
-        })
-        .collect();
+    let existing = linked_pairs(&mappings);
     // Employments are not read: linking needs e-mails and personal numbers only.
     let person_views: Vec<PersonioPersonView> = persons
         .items

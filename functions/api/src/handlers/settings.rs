@@ -37,13 +37,7 @@ pub async fn put_settings(
         ))
     })?;
     if let Err(problems) = settings.validate() {
-        let errors: Vec<FieldProblem> = problems
-            .into_iter()
-            .map(|p| FieldProblem {
-                field: p.field,
-                message: p.message,
-            })
-            .collect();
+        let errors: Vec<FieldProblem> = problems.into_iter().map(FieldProblem::from).collect();
         return Err(ApiProblem(Problem::invalid_settings(
             format!(
                 "the settings have {} problem(s); nothing was stored",

@@ -27,7 +27,7 @@ use futures::stream::{self, StreamExt};
 
 use super::canonical::{is_active, normalise_email, Employee};
 use super::kind::EmployeeKind;
-use super::linking::{link, AmbiguityReason, Ambiguous, LinkedBy};
+use super::linking::{link, linked_pairs, AmbiguityReason, Ambiguous, LinkedBy};
 use super::ports::{
     latest_employment, needs_employment, person_view, user_view, PersonioEmployees,
     TimeTrackEmployees,
@@ -360,14 +360,7 @@ impl WorkflowBinding for EmployeesBinding {
             .list_mappings(input.integration_id, EntityKind::Employee, None)
             .await
             .map_err(|e| Problem::unavailable(format!("cannot read employee links: {e}")))?;
-        let existing: Vec<(String, i64)> = mappings
-            .iter()
-            .filter_map(|m| {
-                let p = m.personio_id.clone()?;
-                let t = m.timetrack_id.as_deref()?.parse::<i64>().ok()?;
-                Some((p, t))
-            })
-            .collect();
+        let existing = linked_pairs(&mappings);
 
         let mut exposure = Exposure::compute(&ExposureInput {
             persons: &person_views,

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::canonical::normalise_email;
 use super::view::{PersonioPersonView, TimeTrackUserView};
 use crate::domain::System;
+use crate::store::Mapping;
 
 /// How a pair was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +84,19 @@ pub struct Candidate {
     pub status: CandidateStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<AmbiguityReason>,
+}
+
+/// The `(Personio person id, TimeTrack user id)` pairs of stored employee mappings — the first evidence
+/// [`link`] uses. Mappings with only one side (a create in flight) or a non-numeric user id are left out.
+pub fn linked_pairs(mappings: &[Mapping]) -> Vec<(String, i64)> {
+    mappings
+        .iter()
+        .filter_map(|m| {
+            let person = m.personio_id.clone()?;
+            let user = m.timetrack_id.as_deref()?.parse::<i64>().ok()?;
+            Some((person, user))
+        })
+        .collect()
 }
 
 /// Links `persons` with `users`. `existing` are the pairs stored mappings already link (personio id,
@@ -497,5 +511,25 @@ mod tests {
         assert_eq!(status(Some("4"), None), Some(CandidateStatus::Unmatched));
         assert_eq!(status(None, Some(14)), Some(CandidateStatus::Unmatched));
         assert_eq!(status(Some("5"), Some(15)), Some(CandidateStatus::Linked));
+    }
+
+    #[test]
+    fn linked_pairs_take_only_complete_numeric_mappings() {
+        use crate::domain::{EntityKind, IntegrationId};
+        use crate::store::contract::sample_mapping;
+        let id = IntegrationId::new("acme").unwrap();
+        let mut both = sample_mapping(&id, EntityKind::Employee, "m1", None);
+        both.personio_id = Some("7788".into());
+        both.timetrack_id = Some("42".into());
+        let mut in_flight = sample_mapping(&id, EntityKind::Employee, "m2", None);
+        in_flight.personio_id = Some("7789".into());
+        in_flight.timetrack_id = None;
+        let mut odd = sample_mapping(&id, EntityKind::Employee, "m3", None);
+        odd.personio_id = Some("7790".into());
+        odd.timetrack_id = Some("not-a-number".into());
+        assert_eq!(
+            linked_pairs(&[both, in_flight, odd]),
+            vec![("7788".to_string(), 42)]
+        );
     }
 }
