@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only simulators clean build deploy demo sam lint-sam bench
+.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only test-long simulators clean build deploy demo sam lint-sam bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: setup fmt-check clippy lint-infra ## the whole suite: lint, then every tes
 
 test-only: setup ## the whole suite without the lint steps
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast
+
+test-long: setup ## the whole suite plus the exhaustive sweeps (tests marked #[ignore = "long: ..."])
+	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast --run-ignored all
 
 simulators: ## serve both simulators with the seed company (Ctrl-C to stop)
 	$(CARGO) run -p simulators --bin simulators
