@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint lint-infra unit test test-only test-long simulators clean build deploy demo sam lint-sam bench
+.PHONY: help setup fmt fmt-check clippy lint lint-infra lint-checkov unit test test-only test-long simulators clean build deploy demo sam lint-sam bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,12 +24,24 @@ clippy:
 lint-infra: setup ## cfn-lint the SAM template
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
-lint: setup fmt-check clippy lint-infra ## formatting, clippy, template lint
+# checkov lives in its own virtualenv (scripts/requirements-checkov.txt says why); skip list with reasons in
+# infra/checkov.yaml.
+CHECKOV_VENV := $(VENV)/checkov
+lint-checkov: setup ## checkov security scan of the SAM template (skip list: infra/checkov.yaml)
+	@want=$$(sha256sum scripts/requirements-checkov.txt | cut -d' ' -f1); \
+	[ -x $(CHECKOV_VENV)/bin/checkov ] && [ "$$(cat $(CHECKOV_VENV)/.stamp 2>/dev/null)" = "$$want" ] || { \
+	  echo "lint-checkov: installing checkov into $(CHECKOV_VENV)"; \
+	  python3 -m venv $(CHECKOV_VENV) && \
+	  $(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-checkov.txt && \
+	  echo "$$want" > $(CHECKOV_VENV)/.stamp; }
+	$(CHECKOV_VENV)/bin/checkov --config-file infra/checkov.yaml -f infra/template.yaml
+
+lint: setup fmt-check clippy lint-infra lint-checkov ## formatting, clippy, template lint and security scan
 
 unit: ## pure unit tests only (no emulator needed)
 	$(CARGO) nextest run --workspace --lib
 
-test: setup fmt-check clippy lint-infra ## the whole suite: lint, then every test with moto_server running
+test: setup fmt-check clippy lint-infra lint-checkov ## the whole suite: lint, then every test with moto_server running
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast
 
 test-only: setup ## the whole suite without the lint steps

@@ -195,3 +195,262 @@ fn the_table_is_protected_and_expires_run_records() {
     );
     assert_eq!(p["DeletionProtectionEnabled"], true);
 }
+
+/// The statements of every `Policies` entry of `resource` (SAM inline statements or IAM role policies).
+fn policy_statements(resource: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in resource["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
+        let list = if p["Statement"].is_sequence() {
+            &p["Statement"]
+        } else {
+            &p["PolicyDocument"]["Statement"]
+        };
+        out.extend(list.as_sequence().into_iter().flatten().cloned());
+    }
+    out
+}
+
+/// `Action` of a statement as a list of strings.
+fn actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::Sequence(items) => items.iter().map(text_of).collect(),
+        other => vec![text_of(other)],
+    }
+}
+
+#[test]
+fn alarms_can_publish_the_topic_key_is_customer_managed_and_admits_cloudwatch() {
+    let res = resources(&template());
+    let topics: Vec<&Value> = res
+        .values()
+        .filter(|r| r["Type"] == *"AWS::SNS::Topic")
+        .collect();
+    assert!(!topics.is_empty(), "an alarm topic");
+    for topic in topics {
+        let key_ref = &topic["Properties"]["KmsMasterKeyId"];
+        // The AWS-managed alias/aws/sns key's policy cannot admit CloudWatch: alarms would stay silent.
+        assert!(
+            !text_of(key_ref).starts_with("alias/aws/"),
+            "topic encrypted with an AWS-managed key: {key_ref:?}"
+        );
+        let key_name = referenced_resource(key_ref)
+            .unwrap_or_else(|| panic!("topic key is not a key of this template: {key_ref:?}"));
+        let key = &res[&key_name];
+        assert_eq!(key["Type"], Value::from("AWS::KMS::Key"), "{key_name}");
+        assert_eq!(key["Properties"]["EnableKeyRotation"], true, "{key_name}");
+        let statements = key["Properties"]["KeyPolicy"]["Statement"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
+        let cloudwatch = statements
+            .iter()
+            .find(|s| {
+                s["Effect"] == *"Allow"
+                    && text_of(&s["Principal"]["Service"]) == "cloudwatch.amazonaws.com"
+            })
+            .expect("the key policy admits cloudwatch.amazonaws.com");
+        let granted = actions(cloudwatch);
+        for needed in ["kms:Decrypt", "kms:GenerateDataKey*"] {
+            assert!(
+                granted.iter().any(|a| a == needed),
+                "{needed} in {granted:?}"
+            );
+        }
+    }
+    // Every alarm notifies the topic.
+    for (name, alarm) in res
+        .iter()
+        .filter(|(_, r)| r["Type"] == *"AWS::CloudWatch::Alarm")
+    {
+        let actions = alarm["Properties"]["AlarmActions"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            actions.iter().any(|a| {
+                referenced_resource(a)
+                    .and_then(|r| res.get(&r).cloned())
+                    .is_some_and(|r| r["Type"] == *"AWS::SNS::Topic")
+            }),
+            "{name} notifies no topic"
+        );
+    }
+}
+
+#[test]
+fn failed_workflow_invocations_are_not_retried_and_land_in_an_alarmed_queue() {
+    let res = resources(&template());
+    for (workflow, function) in WORKFLOWS {
+        let config = &res[function]["Properties"]["EventInvokeConfig"];
+        // docs/adr/0018: no Lambda retries; the next scheduled run is the retry.
+        assert_eq!(
+            config["MaximumRetryAttempts"].as_u64(),
+            Some(0),
+            "{workflow}: retries"
+        );
+        let on_failure = &config["DestinationConfig"]["OnFailure"];
+        assert_eq!(on_failure["Type"], Value::from("SQS"), "{workflow}");
+        let queue = referenced_resource(&on_failure["Destination"])
+            .unwrap_or_else(|| panic!("{workflow}: destination is not a queue of this template"));
+        assert_eq!(res[&queue]["Type"], Value::from("AWS::SQS::Queue"));
+        let alarmed = res.values().any(|r| {
+            r["Type"] == *"AWS::CloudWatch::Alarm"
+                && r["Properties"]["MetricName"] == *"ApproximateNumberOfMessagesVisible"
+                && r["Properties"]["Dimensions"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(|d| referenced_resource(&d["Value"]).as_deref() == Some(queue.as_str()))
+                && r["Properties"]["AlarmActions"].is_sequence()
+        });
+        assert!(alarmed, "{workflow}: no alarm on the depth of {queue}");
+    }
+}
+
+#[test]
+fn secrets_queues_log_groups_and_the_table_survive_stack_deletion_and_replacement() {
+    let res = resources(&template());
+    let stateful = [
+        "AWS::SecretsManager::Secret",
+        "AWS::SQS::Queue",
+        "AWS::Logs::LogGroup",
+        "AWS::DynamoDB::Table",
+    ];
+    let mut seen = 0;
+    for (name, r) in &res {
+        if stateful.iter().any(|t| r["Type"] == **t) {
+            seen += 1;
+            assert_eq!(r["DeletionPolicy"], Value::from("Retain"), "{name}");
+            assert_eq!(r["UpdateReplacePolicy"], Value::from("Retain"), "{name}");
+        }
+    }
+    // secret, two queues, five log groups, the table
+    assert!(seen >= 9, "only {seen} stateful resources found");
+}
+
+#[test]
+fn functions_get_only_the_actions_they_use_and_pass_role_only_to_the_scheduler() {
+    let res = resources(&template());
+    for (name, r) in res
+        .iter()
+        .filter(|(_, r)| r["Type"] == *"AWS::Serverless::Function")
+    {
+        let policies = r["Properties"]["Policies"]
+            .as_sequence()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            policies
+                .iter()
+                .all(|p| p.get("DynamoDBCrudPolicy").is_none()),
+            "{name}: DynamoDBCrudPolicy grants Scan, batch writes and more than the store uses"
+        );
+        let statements = policy_statements(r);
+        let granted: Vec<String> = statements.iter().flat_map(actions).collect();
+        for action in &granted {
+            assert!(!action.ends_with('*'), "{name}: wildcard action {action}");
+            assert!(
+                !matches!(
+                    action.as_str(),
+                    "dynamodb:Scan"
+                        | "dynamodb:BatchWriteItem"
+                        | "dynamodb:BatchGetItem"
+                        | "secretsmanager:DeleteSecret"
+                        | "scheduler:DeleteSchedule"
+                ),
+                "{name}: {action} is not used by any function"
+            );
+        }
+        let workflow_function = WORKFLOWS.iter().any(|(_, f)| f == name);
+        if workflow_function {
+            // Workflows read credentials; only the API writes them.
+            assert!(
+                granted
+                    .iter()
+                    .filter(|a| a.starts_with("secretsmanager:"))
+                    .all(|a| a == "secretsmanager:GetSecretValue"),
+                "{name}: {granted:?}"
+            );
+        }
+        for s in statements
+            .iter()
+            .filter(|s| actions(s).iter().any(|a| a == "iam:PassRole"))
+        {
+            assert_eq!(
+                text_of(&s["Condition"]["StringEquals"]["iam:PassedToService"]),
+                "scheduler.amazonaws.com",
+                "{name}: iam:PassRole without an iam:PassedToService condition"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_http_api_logs_every_request_with_its_caller_and_is_throttled() {
+    let res = resources(&template());
+    let api = res
+        .values()
+        .find(|r| r["Type"] == *"AWS::Serverless::HttpApi")
+        .expect("an HTTP API");
+    let logs = &api["Properties"]["AccessLogSettings"];
+    let group = referenced_resource(&logs["DestinationArn"]).expect("an access log destination");
+    assert_eq!(res[&group]["Type"], Value::from("AWS::Logs::LogGroup"));
+    let format = text_of(&logs["Format"]);
+    for field in [
+        "$context.identity.userArn",
+        "$context.routeKey",
+        "$context.status",
+    ] {
+        assert!(format.contains(field), "access log lacks {field}: {format}");
+    }
+    let route = &api["Properties"]["DefaultRouteSettings"];
+    assert!(!route["ThrottlingRateLimit"].is_null(), "no rate limit");
+    assert!(!route["ThrottlingBurstLimit"].is_null(), "no burst limit");
+}
+
+#[test]
+fn every_function_has_a_concurrency_cap() {
+    let res = resources(&template());
+    for (name, r) in res
+        .iter()
+        .filter(|(_, r)| r["Type"] == *"AWS::Serverless::Function")
+    {
+        assert!(
+            !r["Properties"]["ReservedConcurrentExecutions"].is_null(),
+            "{name}: no reserved concurrency"
+        );
+    }
+}
+
+#[test]
+fn every_skipped_checkov_check_gives_its_reason() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/checkov.yaml");
+    let text = std::fs::read_to_string(path).expect("infra/checkov.yaml is readable");
+    let config: Value = serde_yaml::from_str(&text).expect("valid YAML");
+    let skipped = config["skip-check"]
+        .as_sequence()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!skipped.is_empty());
+    let lines: Vec<&str> = text.lines().collect();
+    for check in skipped {
+        let id = check.as_str().expect("a check id");
+        let at = lines
+            .iter()
+            .position(|l| l.trim() == format!("- {id}"))
+            .unwrap_or_else(|| panic!("{id} is not on a line of its own"));
+        // The reason is the comment block right above the entry.
+        let reason = at
+            .checked_sub(1)
+            .map(|i| lines[i].trim())
+            .unwrap_or_default();
+        assert!(
+            reason.starts_with('#') && reason.len() > 20,
+            "{id}: no reason above it"
+        );
+    }
+}
