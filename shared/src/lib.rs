@@ -7,8 +7,10 @@
 //! - [`store`]: the state-store port (settings, mappings, watermarks, runs, leases) with a DynamoDB
 //!   adapter and an in-memory one for unit tests.
 //! - [`runs`]: the run record, what every sync run leaves behind.
+//! - [`audit`]: the audit record, what every change made through the API leaves behind.
 //! - [`connectors`]: HTTP clients of Personio API v2 and TimeTrack API v2 "ext" (wire shapes live here only).
 //! - [`engine`]: canonical records, fingerprints, the pure three-way planner and the plan applier.
+pub mod audit;
 pub mod aws;
 pub mod connectors;
 pub mod credentials;

@@ -21,6 +21,7 @@ pub enum RouteId {
     PutSchedule,
     ListParked,
     ReleaseParked,
+    ListAudit,
     OpenApi,
 }
 
@@ -114,6 +115,12 @@ pub const ROUTES: &[RouteSpec] = &[
         responses: &[200, 400, 404, 409, 503],
     },
     RouteSpec {
+        id: RouteId::ListAudit,
+        method: "GET",
+        path: "/integrations/{integration_id}/audit",
+        responses: &[200, 400, 503],
+    },
+    RouteSpec {
         id: RouteId::OpenApi,
         method: "GET",
         path: "/openapi.json",
@@ -138,6 +145,7 @@ pub(crate) fn method_router(id: RouteId) -> MethodRouter<ApiState> {
         RouteId::PutSchedule => put(schedules::put_schedule),
         RouteId::ListParked => get(parked::list_parked),
         RouteId::ReleaseParked => post(parked::release_parked),
+        RouteId::ListAudit => get(audit::list_audit),
         RouteId::OpenApi => get(openapi::openapi),
     }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use thiserror::Error;
 
+use crate::audit::Caller;
 use crate::domain::{IntegrationId, InvalidIntegrationId};
 
 /// Bodies larger than this are refused (413) before parsing.
@@ -38,6 +39,8 @@ pub struct HttpRequest {
     pub headers: BTreeMap<String, String>,
     /// The decoded body (API Gateway base64-encodes binary bodies).
     pub body: Option<String>,
+    /// Who API Gateway authenticated (`requestContext.authorizer`), for the audit trail.
+    pub caller: Caller,
 }
 
 impl HttpRequest {
@@ -89,6 +92,8 @@ struct HttpShape {
 #[derive(Deserialize)]
 struct HttpContext {
     http: HttpMethodPath,
+    #[serde(default)]
+    authorizer: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +129,11 @@ impl InvocationEvent {
                     .map(|(k, v)| (k.to_ascii_lowercase(), v))
                     .collect(),
                 body,
+                caller: shape
+                    .request_context
+                    .authorizer
+                    .as_ref()
+                    .map_or(Caller::Unauthenticated, Caller::from_authorizer),
             }));
         }
         let shape: ScheduledShape = serde_json::from_value(event).map_err(|e| {
@@ -209,5 +219,28 @@ mod tests {
         assert_eq!(req.header("content-type"), Some("application/json"));
         assert_eq!(req.body.as_deref(), Some(r#"{"dry_run":true}"#));
         assert_eq!(req.path_parameters["integration_id"], "acme");
+        assert_eq!(req.caller, Caller::Unauthenticated, "no authorizer context");
+    }
+
+    #[test]
+    fn the_caller_is_read_from_the_iam_authorizer_context() {
+        let event = json!({
+            "rawPath": "/integrations/acme/sync/absences",
+            "requestContext": {
+                "http": {"method": "POST", "path": "/integrations/acme/sync/absences"},
+                "authorizer": {"iam": {"accessKey": "ASIAEXAMPLE", "userArn": "arn:aws:iam::123456789012:user/ops"}}
+            },
+            "headers": {"x-caller": "arn:aws:iam::123456789012:user/forged"},
+            "pathParameters": {"integration_id": "acme", "workflow": "absences"}
+        });
+        let InvocationEvent::Http(req) = InvocationEvent::classify(event).unwrap() else {
+            panic!("not http")
+        };
+        assert_eq!(
+            req.caller,
+            Caller::Iam {
+                arn: "arn:aws:iam::123456789012:user/ops".into()
+            }
+        );
     }
 }

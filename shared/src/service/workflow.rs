@@ -16,6 +16,7 @@ use super::context::ServiceContext;
 use super::lambda_event::{http_response, HttpRequest, InvocationEvent, MAX_BODY_BYTES};
 use super::manual_sync::{ExplicitSelection, ManualSync};
 use super::problem::{self, FieldProblem, Problem};
+use crate::audit::AuditRecord;
 use crate::connectors::personio::PersonioClient;
 use crate::connectors::timetrack::TimeTrackClient;
 use crate::credentials::CredentialsError;
@@ -153,9 +154,28 @@ impl<B: WorkflowBinding> WorkflowService<B> {
     }
 
     /// `POST /integrations/{integration_id}/sync/{workflow}` served by this workflow's function.
+    ///
+    /// A sync that ran (200, or 202 when it continues) leaves an audit record with the caller; refused
+    /// requests changed nothing and leave none.
     pub async fn handle_http(&self, request: HttpRequest, deadline: Option<Timestamp>) -> Value {
+        let caller = request.caller.clone();
+        let body = request.body.clone();
         match self.manual_sync(request, deadline).await {
-            Ok((status, body)) => http_response(status, "application/json", &body),
+            Ok((status, answer, integration_id)) => {
+                let record = AuditRecord::manual_sync(
+                    integration_id,
+                    self.context.clock.now(),
+                    caller,
+                    self.binding.workflow(),
+                    answer.get("run_id").and_then(Value::as_str),
+                    body.as_deref(),
+                );
+                if let Err(e) = self.context.store.put_audit(&record).await {
+                    error!(caller = %record.caller, subject = ?record.subject, error = %e,
+                        "audit record of a manual sync not written; the sync ran");
+                }
+                http_response(status, "application/json", &answer)
+            }
             Err(p) => http_response(p.status, problem::CONTENT_TYPE, &json!(p)),
         }
     }
@@ -164,7 +184,7 @@ impl<B: WorkflowBinding> WorkflowService<B> {
         &self,
         request: HttpRequest,
         deadline: Option<Timestamp>,
-    ) -> Result<(u16, Value), Problem> {
+    ) -> Result<(u16, Value, IntegrationId), Problem> {
         if request.method != "POST" {
             return Err(Problem::method_not_allowed(format!(
                 "{} is not allowed here; use POST",
@@ -240,11 +260,13 @@ impl<B: WorkflowBinding> WorkflowService<B> {
                     "detail": "the run did not finish within the API budget and continues in the background",
                     "href": format!("/integrations/{integration_id}/runs/{}", run.run_id),
                 }),
+                integration_id,
             ))
         } else {
             Ok((
                 200,
                 serde_json::to_value(&run).map_err(|e| Problem::unavailable(e.to_string()))?,
+                integration_id,
             ))
         }
     }

@@ -10,6 +10,7 @@ use jiff::civil::{date, Date};
 use jiff::Timestamp;
 
 use super::{Lease, Mapping, PendingIntent, StateStore, StoreError, Watermark};
+use crate::audit::{AuditAction, AuditRecord, Caller, ChangeKind, FieldChange};
 use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
 use crate::runs::{RunRecord, RunStatus};
 use crate::settings::{AbsenceTypeMapping, IntegrationSettings};
@@ -23,6 +24,7 @@ pub async fn store_contract_suite(store: &dyn StateStore) {
     runs_are_found_by_id_and_listed_newest_first(store).await;
     run_paging_with_workflow_filter(store).await;
     leases_exclude_take_over_and_release(store).await;
+    audit_records_append_and_page_newest_first(store).await;
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -540,4 +542,78 @@ fn assert_conflict(result: Result<(), StoreError>, rule: &str) {
         Err(StoreError::Conflict { .. }) => {}
         other => panic!("{rule}: expected Conflict, got {other:?}"),
     }
+}
+
+/// Audit records are appended (never replaced), listed newest first per integration, and paged with an
+/// opaque cursor. A fresh integration id per call: the suite may run twice against one table.
+async fn audit_records_append_and_page_newest_first(store: &dyn StateStore) {
+    let id = iid(&format!("audit-{:08x}", rand::random::<u32>()));
+    let caller = Caller::Iam {
+        arn: "arn:aws:sts::123456789012:assumed-role/ops/jane".to_string(),
+    };
+    let record = |at: &str, action: AuditAction| {
+        AuditRecord::new(
+            id.clone(),
+            ts(at),
+            caller.clone(),
+            "PUT /integrations/{integration_id}/settings",
+            action,
+            vec![FieldChange {
+                field: "sync.max_failures_before_parking".to_string(),
+                change: ChangeKind::Changed,
+                before: Some(serde_json::json!(5)),
+                after: Some(serde_json::json!(7)),
+                redacted: false,
+            }],
+        )
+    };
+    let first = record("2026-03-01T10:00:00Z", AuditAction::SettingsChanged);
+    let second =
+        record("2026-03-01T10:00:00.5Z", AuditAction::CredentialsStored).with_subject("personio");
+    let third = record("2026-03-02T09:00:00Z", AuditAction::ParkedReleased);
+    // Out of order on purpose: the order comes from the time of the change.
+    for r in [&second, &third, &first] {
+        store.put_audit(r).await.expect("put_audit");
+    }
+    assert!(
+        matches!(
+            store.put_audit(&first).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "an audit record is never replaced"
+    );
+    let other = AuditRecord::new(
+        iid(&format!("audit-other-{:08x}", rand::random::<u32>())),
+        ts("2026-03-05T00:00:00Z"),
+        Caller::Unauthenticated,
+        "POST /integrations/{integration_id}/sync/{workflow}",
+        AuditAction::ManualSync,
+        Vec::new(),
+    );
+    store.put_audit(&other).await.expect("put_audit");
+
+    let all = store.list_audit(&id, 10, None).await.expect("list_audit");
+    assert_eq!(
+        all.records,
+        vec![third.clone(), second.clone(), first.clone()],
+        "newest first, only this integration's records, every field kept"
+    );
+    assert_eq!(all.next_cursor, None);
+
+    let page1 = store.list_audit(&id, 2, None).await.expect("page 1");
+    assert_eq!(page1.records, vec![third, second]);
+    let cursor = page1.next_cursor.expect("a second page");
+    let page2 = store
+        .list_audit(&id, 2, Some(&cursor))
+        .await
+        .expect("page 2");
+    assert_eq!(page2.records, vec![first]);
+    assert_eq!(page2.next_cursor, None, "last page");
+    assert!(
+        matches!(
+            store.list_audit(&id, 2, Some("not-a-cursor")).await,
+            Err(StoreError::Corrupt { ref key, .. }) if key == "cursor"
+        ),
+        "a foreign cursor is refused"
+    );
 }

@@ -11,6 +11,7 @@
 //! | mapping | `INT#<id>#MAP#<kind>` | `M#<mapping_id>` |
 //! | run | `INT#<id>#RUN` | `<started_at, 9 fraction digits>Z#<run_id>` |
 //! | run lookup | `INT#<id>#RUNID` | `<run_id>` (attribute `run_sk` points at the run item) |
+//! | audit | `INT#<id>#AUDIT` | `<at, 9 fraction digits>Z#<audit_id>` |
 //!
 //! Runs sort by start time whatever their id looks like; the lookup item makes `get_run` by id one extra
 //! `GetItem`. Both are written in one transaction so neither can exist without the other.
@@ -31,8 +32,11 @@ use aws_sdk_dynamodb::Client;
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::keys::{decode_cursor, encode_cursor, lease_expiry_ms, run_sort_key, timestamp_from_ms};
+use super::keys::{
+    audit_sort_key, decode_cursor, encode_cursor, lease_expiry_ms, run_sort_key, timestamp_from_ms,
+};
 use super::{Lease, Mapping, PendingIntent, RunPage, StateStore, StoreError, Watermark};
+use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
 use crate::runs::RunRecord;
 use crate::settings::IntegrationSettings;
@@ -41,6 +45,9 @@ type Item = HashMap<String, AttributeValue>;
 
 /// How long run records are kept before DynamoDB's TTL removes them.
 pub const DEFAULT_RUN_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
+
+/// How long audit records are kept before DynamoDB's TTL removes them (docs/adr/0019-audit-trail.md).
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
 /// Extra time a lease item lives after its expiry before TTL may delete it. Expiry itself is decided by
 /// `expires_at_ms`; TTL only tidies up (and deletes lazily, hours late), so it must never be the judge.
@@ -55,6 +62,7 @@ pub struct DynamoStore {
     client: Client,
     table_name: String,
     run_retention: Duration,
+    audit_retention: Duration,
     query_page_size: Option<i32>,
 }
 
@@ -64,6 +72,7 @@ impl DynamoStore {
             client,
             table_name,
             run_retention: DEFAULT_RUN_RETENTION,
+            audit_retention: DEFAULT_AUDIT_RETENTION,
             query_page_size: None,
         }
     }
@@ -71,6 +80,12 @@ impl DynamoStore {
     /// Run records expire `retention` after their start (default [`DEFAULT_RUN_RETENTION`]).
     pub fn with_run_retention(mut self, retention: Duration) -> Self {
         self.run_retention = retention;
+        self
+    }
+
+    /// Audit records expire `retention` after they were made (default [`DEFAULT_AUDIT_RETENTION`]).
+    pub fn with_audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention;
         self
     }
 
@@ -242,6 +257,9 @@ fn run_pk(id: &IntegrationId) -> String {
 }
 fn run_lookup_pk(id: &IntegrationId) -> String {
     format!("INT#{id}#RUNID")
+}
+fn audit_pk(id: &IntegrationId) -> String {
+    format!("INT#{id}#AUDIT")
 }
 fn watermark_sk(workflow: Workflow) -> String {
     format!("WM#{workflow}")
@@ -845,6 +863,94 @@ impl StateStore for DynamoStore {
             }
             Err(e) => Err(backend("release_lease", e)),
         }
+    }
+
+    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table_name)
+            .item("pk", s(audit_pk(&record.integration_id)))
+            .item("sk", s(audit_sort_key(record)))
+            .item("audit_id", s(&record.audit_id))
+            .item("record", s(to_json("audit record", record)?))
+            .item(
+                TTL_ATTRIBUTE,
+                n(ttl_epoch_seconds(record.at, self.audit_retention)),
+            )
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if conditional_failed(&e, |e| e.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict {
+                    what: format!(
+                        "audit record {} of integration {}",
+                        record.audit_id, record.integration_id
+                    ),
+                })
+            }
+            Err(e) => Err(backend("put_audit", e)),
+        }
+    }
+
+    async fn list_audit(
+        &self,
+        integration_id: &IntegrationId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, StoreError> {
+        let op = "list_audit";
+        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let pk = audit_pk(integration_id);
+        let mut start: Option<Item> = cursor
+            .map(decode_cursor)
+            .transpose()?
+            .map(|sk| HashMap::from([("pk".to_string(), s(&pk)), ("sk".to_string(), s(sk))]));
+        // One more than the page, to know whether another page follows.
+        let want = limit.saturating_add(1);
+        let request_limit = self
+            .query_page_size
+            .unwrap_or_else(|| i32::try_from(want).unwrap_or(i32::MAX).min(1000));
+        let mut found: Vec<(String, AuditRecord)> = Vec::new();
+        'pages: loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table_name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(&pk))
+                .scan_index_forward(false)
+                .consistent_read(true)
+                .limit(request_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| backend(op, e))?;
+            for item in out.items() {
+                let d = Decoder::new(item);
+                found.push((d.str("sk")?, d.json("record")?));
+                if found.len() >= want {
+                    break 'pages;
+                }
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let next_cursor = if more {
+            found.last().map(|(sk, _)| encode_cursor(sk))
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            records: found.into_iter().map(|(_, r)| r).collect(),
+            next_cursor,
+        })
     }
 }
 

@@ -42,6 +42,11 @@ pub(crate) fn run_sort_key(run: &RunRecord) -> String {
     format!("{}#{}", sortable_timestamp(run.started_at), run.run_id)
 }
 
+/// The key audit records are ordered by, like runs: `<at, fixed width>#<audit_id>`.
+pub(crate) fn audit_sort_key(record: &crate::audit::AuditRecord) -> String {
+    format!("{}#{}", sortable_timestamp(record.at), record.audit_id)
+}
+
 pub(crate) fn encode_cursor(run_sort_key: &str) -> String {
     hex::encode(run_sort_key.as_bytes())
 }

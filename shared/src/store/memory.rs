@@ -12,9 +12,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::keys::{
-    decode_cursor, encode_cursor, lease_expiry_ms, lease_is_live, run_sort_key, timestamp_from_ms,
+    audit_sort_key, decode_cursor, encode_cursor, lease_expiry_ms, lease_is_live, run_sort_key,
+    timestamp_from_ms,
 };
 use super::{Lease, Mapping, RunPage, StateStore, StoreError, Watermark};
+use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
 use crate::runs::RunRecord;
 use crate::settings::IntegrationSettings;
@@ -37,6 +39,8 @@ struct Inner {
     run_keys: HashMap<(IntegrationId, String), String>,
     /// Leases with their expiry in epoch milliseconds (the precision the DynamoDB adapter keeps).
     leases: HashMap<(IntegrationId, Workflow), (String, i64)>,
+    /// Keyed by the audit sort key, so a reverse range walk is "newest first".
+    audit: BTreeMap<(IntegrationId, String), AuditRecord>,
 }
 
 impl MemoryStore {
@@ -59,6 +63,18 @@ impl MemoryStore {
             .collect();
         runs.sort_by(|a, b| b.0.cmp(a.0));
         runs.into_iter().map(|(_, run)| run.clone()).collect()
+    }
+
+    /// Every stored audit record, newest first (all integrations).
+    pub fn audit_snapshot(&self) -> Vec<AuditRecord> {
+        let inner = self.lock();
+        let mut records: Vec<(&String, &AuditRecord)> = inner
+            .audit
+            .iter()
+            .map(|((_, key), record)| (key, record))
+            .collect();
+        records.sort_by(|a, b| b.0.cmp(a.0));
+        records.into_iter().map(|(_, r)| r.clone()).collect()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -309,6 +325,53 @@ impl StateStore for MemoryStore {
             inner.leases.remove(&key);
         }
         Ok(())
+    }
+
+    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let key = (record.integration_id.clone(), audit_sort_key(record));
+        let mut inner = self.lock();
+        if inner.audit.contains_key(&key) {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "audit record {} of integration {}",
+                    record.audit_id, record.integration_id
+                ),
+            });
+        }
+        inner.audit.insert(key, record.clone());
+        Ok(())
+    }
+
+    async fn list_audit(
+        &self,
+        integration_id: &IntegrationId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, StoreError> {
+        let after = cursor.map(decode_cursor).transpose()?;
+        let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let inner = self.lock();
+        let mut matching = inner
+            .audit
+            .iter()
+            .rev()
+            .filter(|((id, _), _)| id == integration_id)
+            .filter(|((_, key), _)| after.as_ref().is_none_or(|after| key < after));
+        let mut records = Vec::new();
+        let mut last_key = None;
+        for ((_, key), record) in matching.by_ref().take(limit) {
+            records.push(record.clone());
+            last_key = Some(key.clone());
+        }
+        let more = matching.next().is_some();
+        Ok(AuditPage {
+            records,
+            next_cursor: if more {
+                last_key.as_deref().map(encode_cursor)
+            } else {
+                None
+            },
+        })
     }
 }
 

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
 use crate::runs::RunRecord;
 use crate::settings::IntegrationSettings;
@@ -198,4 +199,16 @@ pub trait StateStore: Send + Sync {
     ) -> Result<Lease, StoreError>;
     /// Releases the lease if still held by its holder (a no-op otherwise).
     async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+
+    // --- audit trail ----------------------------------------------------------------------------
+    /// Appends an audit record (never replaces one: a record with the same integration, time and id
+    /// that already exists is a `Conflict`). Records expire (TTL) after the store's audit retention.
+    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// Newest first; `limit` records at most, resuming after `cursor` (from a previous page).
+    async fn list_audit(
+        &self,
+        integration_id: &IntegrationId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<AuditPage, StoreError>;
 }

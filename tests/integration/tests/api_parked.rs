@@ -357,6 +357,17 @@ impl StateStore for RacingStore {
     async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
         self.inner.release_lease(lease).await
     }
+    async fn put_audit(&self, record: &shared::audit::AuditRecord) -> Result<(), StoreError> {
+        self.inner.put_audit(record).await
+    }
+    async fn list_audit(
+        &self,
+        integration_id: &IntegrationId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<shared::audit::AuditPage, StoreError> {
+        self.inner.list_audit(integration_id, limit, cursor).await
+    }
 }
 
 #[tokio::test]

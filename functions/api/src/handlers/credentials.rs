@@ -11,9 +11,11 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
+use shared::audit::{credential_changes, AuditAction};
 use shared::credentials::{Credentials, CredentialsError};
 use shared::service::{context::ClientFactory, Problem};
 
+use super::audit::AuditContext;
 use crate::extract::{Ids, JsonBody};
 use crate::problem::{credentials_problem, ApiProblem};
 use crate::ApiState;
@@ -71,6 +73,7 @@ pub async fn check_connection(clients: &ClientFactory, credentials: &Credentials
 pub async fn put_credentials(
     State(state): State<ApiState>,
     ids: Ids,
+    audit: AuditContext,
     JsonBody(body): JsonBody,
 ) -> Result<Json<ConnectReport>, ApiProblem> {
     let text = std::str::from_utf8(&body)
@@ -84,11 +87,26 @@ pub async fn put_credentials(
         )),
         other => credentials_problem(&other),
     })?;
+    // What was stored before, only to tell which fields changed (unreadable: reported as added).
+    let before = state
+        .credentials
+        .credentials(&ids.integration_id)
+        .await
+        .ok();
     state
         .credentials
         .store(&ids.integration_id, &credentials)
         .await
         .map_err(|e| credentials_problem(&e))?;
+    audit
+        .record(
+            &state,
+            &ids.integration_id,
+            AuditAction::CredentialsStored,
+            None,
+            credential_changes(before.as_ref(), &credentials),
+        )
+        .await;
     let mut report = check_connection(&state.clients, &credentials).await;
     report.stored = Some(true);
     tracing::info!(

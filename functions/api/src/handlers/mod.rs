@@ -1,6 +1,7 @@
 //! One module per group of routes. Handlers translate between HTTP and the shared crate's ports; the
 //! decisions (validation, linking, syncing) live in `shared`.
 pub mod absence_types;
+pub mod audit;
 pub mod candidates;
 pub mod credentials;
 pub mod openapi;

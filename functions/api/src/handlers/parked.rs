@@ -12,10 +12,12 @@ use axum::Json;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::Serialize;
+use shared::audit::{AuditAction, ChangeKind, FieldChange};
 use shared::domain::EntityKind;
 use shared::service::Problem;
 use shared::store::{Mapping, StoreError};
 
+use super::audit::AuditContext;
 use super::require_settings;
 use crate::extract::{Ids, MappingRef};
 use crate::problem::{store_problem, ApiProblem};
@@ -107,6 +109,7 @@ pub async fn list_parked(
 pub async fn release_parked(
     State(state): State<ApiState>,
     ids: Ids,
+    audit: AuditContext,
     target: MappingRef,
 ) -> Result<Json<MappingSummary>, ApiProblem> {
     require_settings(&state, &ids.integration_id).await?;
@@ -161,6 +164,25 @@ pub async fn release_parked(
             )),
             other => store_problem(&other),
         })?;
+    let cleared = |field: &str, before: serde_json::Value| FieldChange {
+        field: field.to_string(),
+        change: ChangeKind::Removed,
+        before: Some(before),
+        after: None,
+        redacted: false,
+    };
+    audit
+        .record(
+            &state,
+            &ids.integration_id,
+            AuditAction::ParkedReleased,
+            Some(format!("{}/{}", target.kind, target.mapping_id)),
+            vec![
+                cleared("parked", mapping.parked.clone().into()),
+                cleared("failures", mapping.failures.into()),
+            ],
+        )
+        .await;
     tracing::info!(
         integration_id = %ids.integration_id,
         kind = %target.kind,

@@ -3,10 +3,12 @@
 //! its JSON path, so that a setup screen can mark all offending fields at once.
 use axum::extract::State;
 use axum::Json;
+use shared::audit::{json_changes, AuditAction};
 use shared::service::problem::FieldProblem;
 use shared::service::Problem;
 use shared::settings::{IntegrationSettings, SettingsError};
 
+use super::audit::AuditContext;
 use super::require_settings;
 use crate::extract::{Ids, JsonBody};
 use crate::problem::{store_problem, ApiProblem};
@@ -22,6 +24,7 @@ pub async fn get_settings(
 pub async fn put_settings(
     State(state): State<ApiState>,
     ids: Ids,
+    audit: AuditContext,
     JsonBody(body): JsonBody,
 ) -> Result<Json<IntegrationSettings>, ApiProblem> {
     let text = std::str::from_utf8(&body)
@@ -46,10 +49,27 @@ pub async fn put_settings(
             errors,
         )));
     }
+    let before = state
+        .store
+        .get_settings(&ids.integration_id)
+        .await
+        .map_err(|e| store_problem(&e))?;
     state
         .store
         .put_settings(&ids.integration_id, &settings)
         .await
         .map_err(|e| store_problem(&e))?;
+    let before = before.and_then(|b| serde_json::to_value(b).ok());
+    let after = serde_json::to_value(&settings).unwrap_or_default();
+    let changes = json_changes(before.as_ref(), &after);
+    audit
+        .record(
+            &state,
+            &ids.integration_id,
+            AuditAction::SettingsChanged,
+            None,
+            changes,
+        )
+        .await;
     Ok(Json(settings))
 }

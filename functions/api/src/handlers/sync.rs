@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use shared::service::{HttpRequest, Problem};
 
+use super::audit::AuditContext;
 use crate::extract::{Ids, TextBody};
 use crate::problem::ApiProblem;
 use crate::ApiState;
@@ -19,7 +20,7 @@ pub async fn manual_sync(
     State(state): State<ApiState>,
     lambda: Option<Extension<lambda_http::Context>>,
     ids: Ids,
-    method: Method,
+    audit: AuditContext,
     uri: Uri,
     headers: HeaderMap,
     TextBody(body): TextBody,
@@ -40,7 +41,8 @@ pub async fn manual_sync(
     );
     path_parameters.insert("workflow".to_string(), workflow.as_str().to_string());
     let request = HttpRequest {
-        method: method.as_str().to_string(),
+        // The route is registered for POST only (other methods get the 405 fallback).
+        method: Method::POST.as_str().to_string(),
         path: uri.path().to_string(),
         path_parameters,
         query: BTreeMap::new(),
@@ -49,6 +51,8 @@ pub async fn manual_sync(
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect(),
         body,
+        // The workflow service records the audit record of a sync that ran, with this caller.
+        caller: audit.caller,
     };
     let answer = handler
         .handle_http(request, deadline(&state, lambda.as_ref().map(|e| &e.0)))
