@@ -32,13 +32,20 @@ const SCOPES: &[&str] = &[
 #[derive(Debug, Default)]
 pub(crate) struct TokenStore {
     tokens: Mutex<HashMap<String, Instant>>,
+    /// Every token ever issued, revoked ones included (for leak checks).
+    issued: Mutex<Vec<String>>,
 }
 
 impl TokenStore {
     fn issue(&self, ttl: std::time::Duration) -> String {
         let token = format!("papi-{}", Alphanumeric.sample_string(&mut rand::rng(), 48));
         lock(&self.tokens).insert(token.clone(), Instant::now() + ttl);
+        lock(&self.issued).push(token.clone());
         token
+    }
+
+    pub(crate) fn issued(&self) -> Vec<String> {
+        lock(&self.issued).clone()
     }
 
     pub(crate) fn revoke_all(&self) {

@@ -136,6 +136,11 @@ impl PersonioSim {
         self.shared.state()
     }
 
+    /// Every access token issued so far (revoked and expired ones included), for leak checks.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.tokens.issued()
+    }
+
     /// Every token issued so far answers 401 from now on; clients must fetch a new one.
     pub fn revoke_tokens(&self) {
         self.shared.tokens.revoke_all();
