@@ -122,7 +122,7 @@ async fn console_admin_connects_imports_maps_previews_runs_and_releases_in_the_b
     assert!(b.path().await.contains("/runs/"), "{}", b.path().await);
     assert!(b.h1().await.starts_with("Run of employees"));
     let summary = b.text("table.summary").await;
-    assert!(summary.contains("TimeTrack: 2 create"), "{summary}");
+    assert!(summary.contains("TimeTrack: 2 created"), "{summary}");
     b.review("10-employees-run").await;
 
     // Absence types: map TimeTrack "Urlaub" (and its half day) to Personio "Vacation".
@@ -173,7 +173,7 @@ async fn console_admin_connects_imports_maps_previews_runs_and_releases_in_the_b
     );
     b.review("14-sync-preview").await;
     let runs_before = s.runs().await;
-    b.click("form button[value=run]:not(.secondary)").await;
+    b.click("form.run-this button").await;
     assert!(
         b.h1().await.starts_with("Run of time-entries"),
         "{}",

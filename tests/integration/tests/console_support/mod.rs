@@ -218,8 +218,10 @@ impl ConsoleServer {
         };
         let state =
             api::ApiState::new(&context, Arc::new(schedules)).with_standard_workflows(&context);
-        let id = IntegrationId::new(unique("acme")).expect("valid id");
-        let other = IntegrationId::new(unique("beta")).expect("valid id");
+        // Fixed names read well in the screenshots; the table, secrets prefix, schedule group and
+        // user pool are this test's own, so no other test sees them.
+        let id = IntegrationId::new("acme").expect("valid id");
+        let other = IntegrationId::new("acme-austria").expect("valid id");
         store
             .put_settings(&id, &IntegrationSettings::example())
             .await
@@ -504,8 +506,26 @@ impl Browser {
     }
 
     /// Writes a screenshot `.run/console-screens/<prefix>-<name>.png`.
+    /// The whole page, not only the window: the window is made as tall as the page (at most 4000
+    /// pixels) for the screenshot.
     pub async fn shot(&self, name: &str) {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .ok()
+            .and_then(|h| h.as_u64())
+            .unwrap_or(1000)
+            .clamp(600, 4000);
+        self.client
+            .set_window_size(1280, u32::try_from(height).unwrap_or(1000) + 140)
+            .await
+            .expect("resize for the screenshot");
         let png = self.client.screenshot().await.expect("screenshot");
+        self.client
+            .set_window_size(1280, 1000)
+            .await
+            .expect("resize back");
         std::fs::write(
             self.screens.join(format!("{}-{name}.png", self.prefix)),
             png,

@@ -311,6 +311,21 @@ pub fn results_tables(run: &Value, names: &Names) -> Markup {
     }
 }
 
+/// An action counted in a run, in words.
+fn done_label(action: &str) -> String {
+    match action {
+        "create" => "created".into(),
+        "update" => "updated".into(),
+        "delete" => "deleted".into(),
+        "adopt" => "linked".into(),
+        "skip" => "skipped".into(),
+        "conflict" => "conflicts".into(),
+        "supersede" => "replaced".into(),
+        "forget_mapping" => "links forgotten".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 /// `counts` (`{"timetrack": {"create": 3}}`) in words: "TimeTrack: 3 created".
 pub fn counts_text(run: &Value) -> String {
     let Some(counts) = run.get("counts").and_then(Value::as_object) else {
@@ -324,12 +339,13 @@ pub fn counts_text(run: &Value) -> String {
         let items: Vec<String> = actions
             .iter()
             .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
-            .map(|(a, n)| format!("{} {}", plain(n), a.replace('_', " ")))
+            .map(|(a, n)| format!("{} {}", plain(n), done_label(a)))
             .collect();
         if !items.is_empty() {
             let side = match side.as_str() {
                 "personio" => "Personio",
                 "timetrack" => "TimeTrack",
+                "mappings" => "Links",
                 other => other,
             };
             parts.push(format!("{side}: {}", items.join(", ")));
@@ -372,7 +388,7 @@ mod tests {
     #[test]
     fn counts_read_as_words() {
         let run = json!({"counts": {"timetrack": {"create": 2, "update": 0}, "personio": {}}});
-        assert_eq!(counts_text(&run), "TimeTrack: 2 create");
+        assert_eq!(counts_text(&run), "TimeTrack: 2 created");
         assert_eq!(counts_text(&json!({"counts": {}})), "no changes");
     }
 }

@@ -195,6 +195,12 @@ pub fn run_body(frame: &Frame<'_>, run: &Value, names: &Names) -> maud::Markup {
                 "This run is still in progress; the page refreshes every " (REFRESH_SECONDS) " seconds until it ends."
             }
         }
+        @if dry {
+            @if let Some(plan) = run.get("plan").filter(|p| p.get("actions").is_some()) {
+                h2 { "What this run would do" }
+                (plan_table(plan, names))
+            }
+        }
         table class="summary" {
             caption class="visually-hidden" { "Run summary" }
             tbody {
@@ -215,9 +221,11 @@ pub fn run_body(frame: &Frame<'_>, run: &Value, names: &Names) -> maud::Markup {
                 tr { th scope="row" { "Run id" } td { code { (text(run, "run_id")) } } }
             }
         }
-        @if let Some(plan) = run.get("plan").filter(|p| p.get("actions").is_some()) {
-            h2 { @if dry { "What this run would do" } @else { "What was left to do" } }
-            (plan_table(plan, names))
+        @if !dry {
+            @if let Some(plan) = run.get("plan").filter(|p| p.get("actions").is_some()) {
+                h2 { "What was left to do" }
+                (plan_table(plan, names))
+            }
         }
         (results_tables(run, names))
     }

@@ -177,12 +177,8 @@ pub async fn submit(ctx: Ctx, Form(f): Form<SyncForm>) -> Response {
                 action: "run".into(),
                 ..f.clone()
             };
-            let content = html! {
-                (form_markup(&frame, &f, None))
-                h2 id="preview" { "Preview" }
-                (layout::notice("This is a preview: nothing was written. Check the plan, then run it."))
-                (run_body(&frame, &a.body, &names))
-                form method="post" action=(frame.href(Nav::Sync)) {
+            let run_button = html! {
+                form method="post" action=(frame.href(Nav::Sync)) class="run-this" {
                     (frame.csrf())
                     input type="hidden" name="workflow" value=(workflow);
                     input type="hidden" name="from" value=(run_form.from);
@@ -190,6 +186,14 @@ pub async fn submit(ctx: Ctx, Form(f): Form<SyncForm>) -> Response {
                     input type="hidden" name="direction" value=(run_form.direction);
                     button type="submit" name="action" value="run" { "Run this sync" }
                 }
+            };
+            let content = html! {
+                h2 id="preview" { "Preview" }
+                (layout::notice("This is a preview: nothing was written. Check the plan, then run it."))
+                (run_button)
+                (run_body(&frame, &a.body, &names))
+                h2 { "Another period or direction" }
+                (form_markup(&frame, &f, None))
             };
             layout::page(&frame, "Sync now", content)
         }
