@@ -167,26 +167,65 @@ pub fn plan_table(plan: &Value, names: &Names) -> Markup {
         .unwrap_or_default();
     let in_sync = plan.get("in_sync").and_then(Value::as_u64).unwrap_or(0);
     let count = |name: &str| actions.iter().filter(|a| text(a, "action") == name).count();
+    let (skips, writes): (Vec<&Value>, Vec<&Value>) =
+        actions.iter().partition(|a| text(a, "action") == "skip");
     html! {
         p {
             (count("create")) " to create, " (count("update")) " to update, " (count("delete"))
             " to delete, " (count("conflict")) " conflicts, " (count("skip")) " skipped, "
             (in_sync) " already in sync."
         }
-        @if actions.is_empty() {
-            p { "Nothing to do: both systems agree for this period." }
+        @if writes.is_empty() {
+            p { "Nothing to write: both systems agree for this period." }
         } @else {
             table id="plan" {
                 caption class="visually-hidden" { "Planned changes" }
                 thead { tr { th scope="col" { "What" } th scope="col" { "In" } th scope="col" { "Record" } th scope="col" { "Details" } } }
                 tbody {
-                    @for a in &actions {
+                    @for a in &writes {
                         (action_row(a, names))
                     }
                 }
             }
         }
+        @if !skips.is_empty() {
+            (skip_groups("plan-skips", &skips.iter().map(|a| (a.get("system").unwrap_or(&Value::Null), text(a, "reason"))).collect::<Vec<_>>()))
+        }
     }
+}
+
+/// Skips grouped by side and reason, with their count, folded away: a run over a long period skips
+/// many records for the same few reasons.
+fn skip_groups(id: &str, skips: &[(&Value, &str)]) -> Markup {
+    let mut groups: Vec<(&'static str, &str, usize)> = Vec::new();
+    for (system, reason) in skips {
+        let side = system_name(system);
+        match groups
+            .iter_mut()
+            .find(|(s, r, _)| *s == side && r == reason)
+        {
+            Some(g) => g.2 += 1,
+            None => groups.push((side, reason, 1)),
+        }
+    }
+    groups.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(b.1)));
+    html! {
+        details id=(id) {
+            summary { (skips.len()) " records skipped, for " (groups.len()) " reasons (show)" }
+            table {
+                thead { tr { th scope="col" { "In" } th scope="col" { "Reason" } th scope="col" { "Records" } } }
+                tbody {
+                    @for (side, reason, n) in &groups {
+                        tr { td { (side) } td { (layout_sentence(reason)) } td { (n) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn layout_sentence(s: &str) -> String {
+    super::layout::sentence(s)
 }
 
 fn action_row(a: &Value, names: &Names) -> Markup {
@@ -295,18 +334,7 @@ pub fn results_tables(run: &Value, names: &Names) -> Markup {
         }
         h2 { "Skipped (" (skipped.len()) ")" }
         @if skipped.is_empty() { p class="muted" { "None." } } @else {
-            table {
-                thead { tr { th scope="col" { "In" } th scope="col" { "Record" } th scope="col" { "Reason" } } }
-                tbody {
-                    @for s in &skipped {
-                        tr {
-                            td { (system_name(s.get("system").unwrap_or(&Value::Null))) }
-                            td { (plain(s.get("record_id").unwrap_or(&Value::Null))) }
-                            td { (text(s, "reason")) }
-                        }
-                    }
-                }
-            }
+            (skip_groups("run-skips", &skipped.iter().map(|s| (s.get("system").unwrap_or(&Value::Null), text(s, "reason"))).collect::<Vec<_>>()))
         }
     }
 }
