@@ -167,8 +167,11 @@ pub fn plan_table(plan: &Value, names: &Names) -> Markup {
         .unwrap_or_default();
     let in_sync = plan.get("in_sync").and_then(Value::as_u64).unwrap_or(0);
     let count = |name: &str| actions.iter().filter(|a| text(a, "action") == name).count();
-    let (skips, writes): (Vec<&Value>, Vec<&Value>) =
-        actions.iter().partition(|a| text(a, "action") == "skip");
+    let writes: Vec<&Value> = actions
+        .iter()
+        .copied()
+        .filter(|a| text(a, "action") != "skip")
+        .collect();
     html! {
         p {
             (count("create")) " to create, " (count("update")) " to update, " (count("delete"))
@@ -188,9 +191,7 @@ pub fn plan_table(plan: &Value, names: &Names) -> Markup {
                 }
             }
         }
-        @if !skips.is_empty() {
-            (skip_groups("plan-skips", &skips.iter().map(|a| (a.get("system").unwrap_or(&Value::Null), text(a, "reason"))).collect::<Vec<_>>()))
-        }
+        // Skips are listed, grouped by reason, with the run's results (the run record reports them too).
     }
 }
 
