@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint lint-infra lint-checkov unit test test-only test-long simulators clean build deploy demo sam lint-sam bench
+.PHONY: help setup fmt fmt-check clippy lint lint-infra lint-checkov unit test test-only test-long simulators clean build deploy demo console sam lint-sam bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ lint-sam: sam ## sam validate --lint on the template (offline)
 
 demo: ## the one-command demo: real function binaries under cargo lambda watch, moto and the simulators
 	scripts/demo.sh
+
+console: ## the demo, then the web console on 127.0.0.1 against it (Cognito on moto; login printed; Ctrl-C ends)
+	CONSOLE=1 scripts/demo.sh
 
 bench: ## release-build benchmark: planner, fingerprints, end-to-end time-entries sync (docs/performance.md)
 	scripts/bench.sh $(BENCH_ARGS)

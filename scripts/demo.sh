@@ -11,6 +11,8 @@
 #      (one each way and a conflict); an absences dry run shows the plan, a second scheduled round applies
 #      it, and a third finds nothing left to do
 #   5. `demo report`: every run record, and what changed in both systems
+#   6. with CONSOLE=1 (`make console`): a Cognito user pool on moto with an admin user, and the api
+#      function serving the web console on 127.0.0.1 against this stack until Ctrl-C
 #
 # Repeatable: every run starts fresh processes on new ports and a fresh .run/demo/. Everything started
 # here runs in its own process group and is stopped by that id on exit, whatever the exit status.
@@ -97,6 +99,7 @@ for f in "${functions[@]}"; do
   if [ -f "functions/$f/Cargo.toml" ]; then present+=("$f"); else echo "demo: functions/$f does not exist yet; its steps are skipped"; fi
 done
 bin_args=(--bin simulators --bin demo)
+if [ "${CONSOLE:-0}" = 1 ]; then bin_args+=(--bin api); fi
 for f in "${present[@]}"; do bin_args+=(--bin "$f"); done
 "$CARGO" build --quiet "${bin_args[@]}"
 
@@ -218,4 +221,25 @@ if [ "$failures" -gt 0 ]; then
   echo "demo: $failures invocation(s) failed; see $run_dir/invoke-*.err and $run_dir/watch.log" >&2
   exit 1
 fi
-echo "demo: done (logs and the report in $run_dir)"
+if [ "${CONSOLE:-0}" != 1 ]; then
+  echo "demo: done (logs and the report in $run_dir)"
+  echo "demo: 'make console' runs this demo and then leaves the web console serving on 127.0.0.1"
+  exit 0
+fi
+
+# ------------------------------------------------------------------------------------ 6. the console
+say "6/6 the web console (Cognito on moto)"
+"$root/target/debug/demo" console-users "$run_dir/console.env"
+console_port=${CONSOLE_PORT:-$(free_port)}
+set -a
+# shellcheck disable=SC1091
+. "$run_dir/console.env"
+set +a
+export CONSOLE_INTEGRATIONS=$integration
+start console "$root/target/debug/api" --listen "127.0.0.1:$console_port"
+wait_for console "http://127.0.0.1:$console_port/console/sign-in" "${pids[-1]}"
+printf '\n  The console: http://127.0.0.1:%s/console\n' "$console_port"
+printf '  Sign in as hr.admin with the temporary password Demo-Start-2026!\n'
+printf '  (the first sign-in asks for a new password). The demo runs are on the Runs page;\n'
+printf '  try Sync now -> Preview. Ctrl-C stops everything.\n'
+wait "${pids[-1]}"

@@ -1,12 +1,34 @@
 #!/usr/bin/env bash
 # Creates the project-local Python virtualenv (.venv) with the pinned tools the Make targets use:
-# moto_server (local AWS), cfn-lint (template checks), cargo-lambda + ziglang (Lambda builds).
+# moto_server (local AWS), cfn-lint (template checks), cargo-lambda + ziglang (Lambda builds); and for the
+# console's browser tests Debian's chromium + chromium-driver (when missing) and axe-core (npm ci).
 # Idempotent: a stamp file records the requirements it was built from, so a second run is instant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
 REQ=scripts/requirements.txt
 STAMP="$VENV/.requirements.sha256"
+
+# The console's browser tests: Debian's Chromium and chromedriver, and the pinned axe-core
+# (tests/console/package-lock.json) they inject into every page.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing chromium, chromium-driver and npm (Debian packages)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver npm >/dev/null
+  else
+    echo "setup: the console's browser tests need: sudo apt-get install chromium chromium-driver npm" >&2
+  fi
+fi
+CONSOLE=tests/console
+CONSOLE_STAMP="$CONSOLE/node_modules/.package-lock.sha256"
+console_want=$(sha256sum "$CONSOLE/package-lock.json" | cut -d' ' -f1)
+if command -v npm >/dev/null && { [ ! -f "$CONSOLE_STAMP" ] || [ "$(cat "$CONSOLE_STAMP")" != "$console_want" ]; }; then
+  echo "setup: npm ci in $CONSOLE (axe-core for the accessibility checks)"
+  npm ci --prefix "$CONSOLE" --no-audit --no-fund --silent
+  echo "$console_want" > "$CONSOLE_STAMP"
+fi
+
 want=$(sha256sum "$REQ" | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
   exit 0

@@ -7,7 +7,8 @@
 //!
 //! Layout: [`extract`] (validated path ids, JSON bodies, queries), [`handlers`] (one module per route
 //! group), [`dispatch`] (manual sync served in-process by the workflows' services), [`schedules`] (the
-//! workflow-schedule port over EventBridge Scheduler), [`routes`] (the route table).
+//! workflow-schedule port over EventBridge Scheduler), [`routes`] (the route table), [`console`] (the
+//! HR admin's web console under `/console`, behind a Cognito sign-in; it calls this router in-process).
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use shared::service::lambda_event::MAX_BODY_BYTES;
 use shared::service::{ServiceContext, WorkflowService};
 use shared::store::StateStore;
 
+pub mod console;
 pub mod dispatch;
 pub mod extract;
 pub mod handlers;

@@ -16,7 +16,11 @@ async fn main() -> Result<(), Error> {
     let aws = shared::aws::load_aws_config().await;
     let schedules = EventBridgeScheduler::from_env(aws_sdk_scheduler::Client::new(&aws))?;
     let state = api::ApiState::new(&context, Arc::new(schedules)).with_standard_workflows(&context);
-    let app = api::router(state);
+    let clock = state.clock.clone();
+    let app = match api::console::Console::from_env(&aws, clock)? {
+        Some(console) => api::console::with_console(api::router(state), console),
+        None => api::router(state),
+    };
     match listen {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(&addr).await?;

@@ -5,10 +5,12 @@
 //! demo edit             change records in both systems (one each way and a conflict), through their APIs
 //! demo snapshot FILE     save both simulators' records (the "before" picture)
 //! demo report [FILE]     print the run records and, given a snapshot, what changed in both systems
+//! demo console-users ENV  the console's user pool, app client, groups and admin user (make console)
 //! ```
 //! Configuration comes from the environment (see [`config::DemoConfig::from_env`]) — the same variables
 //! the functions read, so setup creates exactly what they look for.
 mod config;
+mod console;
 mod edit;
 mod report;
 mod setup;
@@ -20,7 +22,7 @@ use crate::config::DemoConfig;
 use crate::sim_state::Snapshot;
 
 const USAGE: &str =
-    "usage: demo setup | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE]";
+    "usage: demo setup | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE] | demo console-users ENV_FILE";
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -61,6 +63,7 @@ async fn main() -> Result<()> {
             print!("{}", report::run(&config, before).await?);
             Ok(())
         }
+        ["console-users", env_file] => console::run(env_file).await,
         ["--help" | "-h" | "help"] => {
             println!("{USAGE}");
             Ok(())
