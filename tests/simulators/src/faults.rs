@@ -3,6 +3,11 @@
 //! Tests (and the demo, through `POST /_sim/faults`) queue [`FaultRule`]s; each rule fires for the next
 //! `times` requests that match its method and path prefix, then disappears. This is how client retry,
 //! timeout and connection-error handling is exercised against the real HTTP stack.
+//!
+//! A fault fires *instead of* the request, except [`Fault::AfterApply`]: the request is applied first
+//! and only its answer is lost (5xx, a dropped connection, or an answer later than the client waits).
+//! That is the case personio-api-v2.md §9 warns about — a POST answered with a 5xx or a timeout may
+//! have been applied — and it works on every route of both simulators, writes included.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,6 +26,27 @@ pub enum Fault {
     Hang(Duration),
     /// Close the TCP connection without writing any response bytes.
     DropConnection,
+    /// Apply the request as usual, then lose its answer the way the inner fault says: `Status` replaces
+    /// the real answer, `Hang` delays it (past the client's timeout), `DropConnection` closes the
+    /// connection instead of answering. JSON: `{"after_apply": {"status": 504}}`.
+    AfterApply(Box<Fault>),
+}
+
+impl Fault {
+    /// The request is applied, then answered with `status` (in the API's own error shape).
+    pub fn applied_then_status(status: u16) -> Fault {
+        Fault::AfterApply(Box::new(Fault::Status(status)))
+    }
+
+    /// The request is applied, then the connection is closed unanswered.
+    pub fn applied_then_dropped() -> Fault {
+        Fault::AfterApply(Box::new(Fault::DropConnection))
+    }
+
+    /// The request is applied, then the answer waits `duration` (the client's timeout fires first).
+    pub fn applied_then_hang(duration: Duration) -> Fault {
+        Fault::AfterApply(Box::new(Fault::Hang(duration)))
+    }
 }
 
 /// A queued fault: fires for the next `times` requests whose method and path match.
@@ -140,5 +166,15 @@ mod tests {
                 .unwrap();
         assert_eq!(drop.fault, Fault::DropConnection);
         assert_eq!(drop.method, None);
+        let lost: FaultRule = serde_json::from_str(
+            r#"{"method":"POST","path_prefix":"/v2/attendance-periods","fault":{"after_apply":{"status":504}},"times":1}"#,
+        )
+        .unwrap();
+        assert_eq!(lost.fault, Fault::applied_then_status(504));
+        let json = serde_json::to_value(Fault::applied_then_dropped()).unwrap();
+        assert_eq!(json, serde_json::json!({"after_apply": "drop_connection"}));
+        let hang: Fault =
+            serde_json::from_value(serde_json::json!({"after_apply": {"hang": 2000}})).unwrap();
+        assert_eq!(hang, Fault::applied_then_hang(Duration::from_secs(2)));
     }
 }
