@@ -60,6 +60,10 @@ pub struct FaultRule {
     pub fault: Fault,
     /// How many matching requests this rule still affects.
     pub times: u32,
+    /// How many matching requests pass untouched before the rule starts firing (to hit the k-th
+    /// write of a group: `skip = k - 1`).
+    #[serde(default)]
+    pub skip: u32,
 }
 
 impl FaultRule {
@@ -70,7 +74,14 @@ impl FaultRule {
             path_prefix: path_prefix.into(),
             fault,
             times,
+            skip: 0,
         }
+    }
+
+    /// Lets the first `n` matching requests through untouched.
+    pub fn after(mut self, n: u32) -> FaultRule {
+        self.skip = n;
+        self
     }
 
     /// Restricts the rule to one HTTP method.
@@ -109,6 +120,10 @@ impl FaultQueue {
         let mut rules = lock(&self.rules);
         let index = rules.iter().position(|r| r.matches(method, path))?;
         let rule = &mut rules[index];
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         rule.times -= 1;
         let fault = rule.fault.clone();
         if rule.times == 0 {
@@ -152,6 +167,25 @@ mod tests {
         assert_eq!(queue.take("get", "/v2/persons/7"), Some(Fault::Status(503)));
         assert_eq!(queue.take("GET", "/v2/persons"), Some(Fault::Status(503)));
         assert_eq!(queue.take("GET", "/v2/persons"), None);
+    }
+
+    #[test]
+    fn a_rule_can_let_the_first_matches_through() {
+        let queue = FaultQueue::default();
+        queue.push(FaultRule::new("/absences", Fault::applied_then_status(504), 1).after(2));
+        assert_eq!(queue.take("POST", "/absences"), None);
+        assert_eq!(queue.take("GET", "/users"), None);
+        assert_eq!(queue.take("DELETE", "/absences/3"), None);
+        assert_eq!(
+            queue.take("POST", "/absences"),
+            Some(Fault::applied_then_status(504))
+        );
+        assert_eq!(queue.take("POST", "/absences"), None);
+        let rule: FaultRule = serde_json::from_str(
+            r#"{"path_prefix":"/","fault":{"status":500},"times":1,"skip":3}"#,
+        )
+        .unwrap();
+        assert_eq!(rule.skip, 3);
     }
 
     #[test]
