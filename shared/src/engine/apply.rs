@@ -428,6 +428,12 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                 )
             }
         };
+        // A retry of an intent keeps what earlier attempts recorded: their leftovers may still exist.
+        let earlier = base
+            .as_ref()
+            .and_then(|m| m.intent.as_ref())
+            .filter(|i| i.target == target)
+            .map(|i| i.parts.clone());
         let mut intent = self.next_version(base.as_ref(), value);
         match target {
             System::Personio => intent.personio_id = None,
@@ -445,12 +451,22 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             fingerprint: fp,
             run_id: self.run_id.to_string(),
             created_at: self.clock.now(),
+            parts: earlier.clone().unwrap_or_default(),
         });
         if let Err(e) = self.store.put_mapping(&intent).await {
             // Never create without the intent on record.
             return store_failure(Some(target), source_id.map(String::from), "create", e);
         }
-        match self.port(target).create(value).await {
+        let journal = IntentJournal {
+            store: self.store,
+            clock: self.clock,
+            earlier,
+            mapping: Mutex::new(intent),
+        };
+        let created = self.port(target).create_recorded(value, &journal).await;
+        // The mapping as the journal last stored it (its version moved with every recorded part).
+        let intent = journal.into_mapping();
+        match created {
             Ok(new_id) => {
                 let (p, t) = match target {
                     System::Personio => (new_id, intent.timetrack_id.clone().unwrap_or_default()),
@@ -601,7 +617,17 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             (Resolution::Update, Some(w), Some(l)) => {
                 // Link first (twins found by natural key), so failures are counted on a mapping.
                 let mapping = match c.mapping {
-                    Some(m) => m,
+                    // A pending intent's mapping names one side only: link the twin too, so that
+                    // whichever side loses, the update's mapping has both ids.
+                    Some(mut m) => {
+                        let (p, t) = match c.winner {
+                            System::Personio => (&w.id, &l.id),
+                            System::TimeTrack => (&l.id, &w.id),
+                        };
+                        m.personio_id.get_or_insert_with(|| p.clone());
+                        m.timetrack_id.get_or_insert_with(|| t.clone());
+                        m
+                    }
                     None => {
                         let mut link = self.next_version(None, &w.value);
                         let (p, t) = match c.winner {
@@ -722,6 +748,57 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             }
         }
         outcome
+    }
+}
+
+/// The journal of one create: every part a port records is added to the mapping's pending intent and
+/// stored (conditional put, version + 1) before the port sends the write.
+struct IntentJournal<'a> {
+    store: &'a dyn StateStore,
+    clock: &'a dyn Clock,
+    earlier: Option<Vec<String>>,
+    mapping: Mutex<Mapping>,
+}
+
+impl IntentJournal<'_> {
+    fn into_mapping(self) -> Mapping {
+        self.mapping.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait::async_trait]
+impl super::port::WriteJournal for IntentJournal<'_> {
+    fn earlier(&self) -> Option<&[String]> {
+        self.earlier.as_deref()
+    }
+
+    async fn record(&self, part: &str) -> Result<(), PortError> {
+        // The lock is never held across the await: the port records its writes one at a time.
+        let mut next = self
+            .mapping
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let Some(intent) = next.intent.as_mut() else {
+            return Err(PortError::new(
+                PortErrorClass::Transient,
+                "state store: a create's journal has no intent to record in",
+            ));
+        };
+        if intent.parts.iter().any(|p| p == part) {
+            return Ok(()); // recorded by an earlier attempt already
+        }
+        intent.parts.push(part.to_string());
+        next.version += 1;
+        next.updated_at = self.clock.now();
+        self.store.put_mapping(&next).await.map_err(|e| {
+            PortError::new(
+                PortErrorClass::Transient,
+                format!("state store: recording a write of the create failed: {e}"),
+            )
+        })?;
+        *self.mapping.lock().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(())
     }
 }
 

@@ -29,6 +29,17 @@ pub trait SyncKind: Send + Sync {
     /// Which system wins when both sides changed the pair (or one side deleted and the other changed,
     /// or twins were linked with differences). A side is `None` when its record is gone.
     fn master(&self, personio: Option<&Self::Value>, timetrack: Option<&Self::Value>) -> System;
+
+    /// Is `found` — a record on a pending intent's target with the intent's natural key but not the
+    /// intended content — made only of writes the intent recorded (`recorded`, see
+    /// [`PendingIntent::parts`](crate::store::PendingIntent::parts))? Then it is what the product's
+    /// own create left half done (its last answer lost), not anybody's edit: the planner completes it
+    /// with the intended value instead of letting the master rule copy the fragment onto the other
+    /// side. Kinds whose creates are one write never have recorded parts (the default: never).
+    fn is_remnant(&self, found: &Self::Value, recorded: &[String]) -> bool {
+        let _ = (found, recorded);
+        false
+    }
 }
 
 /// A record of one system: its id there and its canonical value.

@@ -305,6 +305,31 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             });
             return;
         }
+        // The twin of a pending intent, made only of the writes that intent recorded: the product's own
+        // create, left half done by a lost answer. It is completed with the intended value (the
+        // source), whoever is master: the fragment is nobody's edit and must not reach the source.
+        if let Some(m) = mapping {
+            let recorded = m
+                .intent
+                .as_ref()
+                .filter(|i| i.target == target)
+                .map(|i| i.parts.as_slice())
+                .unwrap_or_default();
+            if !recorded.is_empty() && self.kind.is_remnant(&twin.value, recorded) {
+                self.write_to(
+                    target,
+                    Some(twin.id.clone()),
+                    Action::Update {
+                        target,
+                        target_id: twin.id.clone(),
+                        value: source.value.clone(),
+                        previous: Some(twin.value.clone()),
+                        mapping: m.clone(),
+                    },
+                );
+                return;
+            }
+        }
         let winner = self
             .kind
             .master(Some(&personio.value), Some(&timetrack.value));

@@ -349,6 +349,7 @@ fn engine_pending_intent_adopts_the_twin_or_creates_again() {
         fingerprint: fingerprint(&v).unwrap(),
         run_id: "r0".into(),
         created_at: Timestamp::UNIX_EPOCH,
+        parts: Vec::new(),
     });
     let kind = FakeKind { master: P };
     // The create happened before the run died: the twin is adopted, nothing is written.
@@ -868,4 +869,76 @@ fn engine_a_create_skipped_by_direction_names_its_source_record() {
     assert_eq!(*system, Some(System::Personio));
     assert_eq!(record_id.as_deref(), Some("p1"));
     assert!(reason.contains("timetrack"), "{reason}");
+}
+
+#[test]
+fn engine_pending_intent_twin_made_of_recorded_writes_is_completed_not_mastered() {
+    // A create of "a" into TimeTrack recorded its writes ("half", then "a"); the run lost the answer
+    // after the first. TimeTrack holds the fragment "half" with the intent's natural key.
+    let mut m = mapping(Some("p1"), None, None);
+    m.intent = Some(PendingIntent {
+        target: T,
+        natural_key: "k".into(),
+        fingerprint: fingerprint(&value("a")).unwrap(),
+        run_id: "r0".into(),
+        created_at: Timestamp::UNIX_EPOCH,
+        parts: vec!["half".into(), "a".into()],
+    });
+    for master in [P, T] {
+        let kind = FakeKind { master };
+        let planned = plan(
+            &kind,
+            Direction::Both,
+            &window(),
+            &side(St::New("a"), "p1"),
+            &side(St::New("half"), "t9"),
+            std::slice::from_ref(&m),
+        );
+        // Whoever is master, the fragment is brought to the intended value; nothing reaches Personio.
+        match &planned.actions[..] {
+            [Action::Update {
+                target: System::TimeTrack,
+                target_id,
+                value: v,
+                previous: Some(prev),
+                mapping: mm,
+            }] => {
+                assert_eq!(target_id, "t9");
+                assert_eq!(v, &value("a"));
+                assert_eq!(prev, &value("half"));
+                assert_eq!(mm.mapping_id, "m1");
+            }
+            other => panic!("master {master}: unexpected plan {other:?}"),
+        }
+        // A one-way run towards Personio may not write it: skipped, and the twin stays claimed
+        // (it is not "new" on TimeTrack's side).
+        let one_way = plan(
+            &kind,
+            Direction::ToPersonio,
+            &window(),
+            &side(St::New("a"), "p1"),
+            &side(St::New("half"), "t9"),
+            std::slice::from_ref(&m),
+        );
+        assert!(
+            matches!(&one_way.actions[..], [Action::Skip(s)] if matches!(s.reason, SkipReason::Direction { .. })),
+            "{:?}",
+            one_way.actions
+        );
+    }
+    // A twin that the intent's records do not account for is somebody's record: the master decides.
+    let kind = FakeKind { master: P };
+    let planned = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &side(St::New("a"), "p1"),
+        &side(St::New("edited"), "t9"),
+        std::slice::from_ref(&m),
+    );
+    assert!(
+        matches!(&planned.actions[..], [Action::Conflict(c)] if c.winner == P && c.resolution == Resolution::Update),
+        "{:?}",
+        planned.actions
+    );
 }

@@ -25,6 +25,25 @@ pub trait SidePort<V>: Send + Sync {
     /// Creates the record; returns its new id.
     async fn create(&self, value: &V) -> Result<String, PortError>;
 
+    /// Creates the record like [`create`](Self::create), for a port whose create takes several
+    /// writes: each write is recorded in `journal` *before* it is sent, and a retry of an interrupted
+    /// create gets the earlier attempts' records back ([`WriteJournal::earlier`]) to find and adopt or
+    /// remove what they left. Rules for such ports (docs/sync-engine.md, "Write groups"): a write whose
+    /// outcome is unknown (5xx, timeout, dropped connection) counts as possibly applied, so a failed
+    /// create never undoes writes that a possibly-applied later write depends on; what is left is
+    /// always accounted for by the journal. The default is a single-write create.
+    async fn create_recorded(
+        &self,
+        value: &V,
+        journal: &dyn WriteJournal,
+    ) -> Result<String, PortError>
+    where
+        V: Sync,
+    {
+        let _ = journal;
+        self.create(value).await
+    }
+
     /// Overwrites record `id` with `value` (`previous` is the record's current canonical value when
     /// known, for systems that can change only some fields in place). Returns the record's id after
     /// the update, which differs when the system implements an update as delete + re-create
@@ -33,6 +52,33 @@ pub trait SidePort<V>: Send + Sync {
 
     /// Deletes record `id`; a record that is already gone is `NotFound`, which the engine accepts.
     async fn delete(&self, id: &str) -> Result<(), PortError>;
+}
+
+/// Where a port records the single writes of a multi-write create before sending them (the engine
+/// keeps them on the mapping's pending intent, durably, in the state store).
+#[async_trait]
+pub trait WriteJournal: Send + Sync {
+    /// `None` on a first attempt. On a retry of a pending intent, what earlier attempts recorded
+    /// (empty when they recorded nothing, e.g. intents written before parts were recorded).
+    fn earlier(&self) -> Option<&[String]>;
+
+    /// Records `part` durably. The port must not send the write when this fails.
+    async fn record(&self, part: &str) -> Result<(), PortError>;
+}
+
+/// A journal that records nothing: for a create outside the engine's intents (tests, tools).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Unrecorded;
+
+#[async_trait]
+impl WriteJournal for Unrecorded {
+    fn earlier(&self) -> Option<&[String]> {
+        None
+    }
+
+    async fn record(&self, _part: &str) -> Result<(), PortError> {
+        Ok(())
+    }
 }
 
 /// One side's records in a window.

@@ -50,6 +50,10 @@ impl SyncKind for FakeKind {
     fn master(&self, _: Option<&FakeValue>, _: Option<&FakeValue>) -> System {
         self.master
     }
+    /// A fake create records the payloads it writes: a record whose payload was recorded is a remnant.
+    fn is_remnant(&self, found: &FakeValue, recorded: &[String]) -> bool {
+        recorded.contains(&found.payload)
+    }
 }
 
 /// Counts writes across both fake systems and "kills the process" after the k-th: that write happens,

@@ -56,6 +56,7 @@ pub fn sample_mapping(
             fingerprint: "beef".to_string(),
             run_id: "run-0".to_string(),
             created_at: ts("2026-03-29T01:30:00.123456789Z"),
+            parts: vec!["WORK|1006|2026-03-29T01:30:00|2026-03-29T02:00:00".to_string()],
         }),
         failures: 0,
         last_error: None,

@@ -89,6 +89,13 @@ pub struct PendingIntent {
     pub fingerprint: String,
     pub run_id: String,
     pub created_at: Timestamp,
+    /// The single writes of a create that takes several (a Personio time entry's WORK and BREAK
+    /// periods), each recorded here *before* it is sent, in the port's own notation. A create whose
+    /// writes stopped half way (or whose last answer was lost) leaves records that these account for;
+    /// the next attempt gets them back to find and adopt or remove them. Kept until the create
+    /// completes; empty for single-write creates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<String>,
 }
 
 /// Where scheduled runs of a workflow start their next window.

@@ -3,6 +3,11 @@
 //! Tests (and the demo, through `POST /_sim/faults`) queue [`FaultRule`]s; each rule fires for the next
 //! `times` requests that match its method and path prefix, then disappears. This is how client retry,
 //! timeout and connection-error handling is exercised against the real HTTP stack.
+//!
+//! A fault fires *instead of* the request, except [`Fault::AfterApply`]: the request is applied first
+//! and only its answer is lost (5xx, a dropped connection, or an answer later than the client waits).
+//! That is the case personio-api-v2.md §9 warns about — a POST answered with a 5xx or a timeout may
+//! have been applied — and it works on every route of both simulators, writes included.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,6 +26,27 @@ pub enum Fault {
     Hang(Duration),
     /// Close the TCP connection without writing any response bytes.
     DropConnection,
+    /// Apply the request as usual, then lose its answer the way the inner fault says: `Status` replaces
+    /// the real answer, `Hang` delays it (past the client's timeout), `DropConnection` closes the
+    /// connection instead of answering. JSON: `{"after_apply": {"status": 504}}`.
+    AfterApply(Box<Fault>),
+}
+
+impl Fault {
+    /// The request is applied, then answered with `status` (in the API's own error shape).
+    pub fn applied_then_status(status: u16) -> Fault {
+        Fault::AfterApply(Box::new(Fault::Status(status)))
+    }
+
+    /// The request is applied, then the connection is closed unanswered.
+    pub fn applied_then_dropped() -> Fault {
+        Fault::AfterApply(Box::new(Fault::DropConnection))
+    }
+
+    /// The request is applied, then the answer waits `duration` (the client's timeout fires first).
+    pub fn applied_then_hang(duration: Duration) -> Fault {
+        Fault::AfterApply(Box::new(Fault::Hang(duration)))
+    }
 }
 
 /// A queued fault: fires for the next `times` requests whose method and path match.
@@ -34,6 +60,10 @@ pub struct FaultRule {
     pub fault: Fault,
     /// How many matching requests this rule still affects.
     pub times: u32,
+    /// How many matching requests pass untouched before the rule starts firing (to hit the k-th
+    /// write of a group: `skip = k - 1`).
+    #[serde(default)]
+    pub skip: u32,
 }
 
 impl FaultRule {
@@ -44,7 +74,14 @@ impl FaultRule {
             path_prefix: path_prefix.into(),
             fault,
             times,
+            skip: 0,
         }
+    }
+
+    /// Lets the first `n` matching requests through untouched.
+    pub fn after(mut self, n: u32) -> FaultRule {
+        self.skip = n;
+        self
     }
 
     /// Restricts the rule to one HTTP method.
@@ -83,6 +120,10 @@ impl FaultQueue {
         let mut rules = lock(&self.rules);
         let index = rules.iter().position(|r| r.matches(method, path))?;
         let rule = &mut rules[index];
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         rule.times -= 1;
         let fault = rule.fault.clone();
         if rule.times == 0 {
@@ -129,6 +170,25 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_can_let_the_first_matches_through() {
+        let queue = FaultQueue::default();
+        queue.push(FaultRule::new("/absences", Fault::applied_then_status(504), 1).after(2));
+        assert_eq!(queue.take("POST", "/absences"), None);
+        assert_eq!(queue.take("GET", "/users"), None);
+        assert_eq!(queue.take("DELETE", "/absences/3"), None);
+        assert_eq!(
+            queue.take("POST", "/absences"),
+            Some(Fault::applied_then_status(504))
+        );
+        assert_eq!(queue.take("POST", "/absences"), None);
+        let rule: FaultRule = serde_json::from_str(
+            r#"{"path_prefix":"/","fault":{"status":500},"times":1,"skip":3}"#,
+        )
+        .unwrap();
+        assert_eq!(rule.skip, 3);
+    }
+
+    #[test]
     fn fault_rules_have_a_json_form_for_the_control_api() {
         let rule: FaultRule = serde_json::from_str(
             r#"{"method":"GET","path_prefix":"/users","fault":{"hang":1500},"times":1}"#,
@@ -140,5 +200,15 @@ mod tests {
                 .unwrap();
         assert_eq!(drop.fault, Fault::DropConnection);
         assert_eq!(drop.method, None);
+        let lost: FaultRule = serde_json::from_str(
+            r#"{"method":"POST","path_prefix":"/v2/attendance-periods","fault":{"after_apply":{"status":504}},"times":1}"#,
+        )
+        .unwrap();
+        assert_eq!(lost.fault, Fault::applied_then_status(504));
+        let json = serde_json::to_value(Fault::applied_then_dropped()).unwrap();
+        assert_eq!(json, serde_json::json!({"after_apply": "drop_connection"}));
+        let hang: Fault =
+            serde_json::from_value(serde_json::json!({"after_apply": {"hang": 2000}})).unwrap();
+        assert_eq!(hang, Fault::applied_then_hang(Duration::from_secs(2)));
     }
 }

@@ -309,21 +309,27 @@ async fn edge<A: SimulatedApi>(
         if let Some(latency) = sim.latency() {
             tokio::time::sleep(latency).await;
         }
-        match sim.controls().faults.take(&method, &api) {
-            Some(Fault::Status(code)) => return sim.fault_answer(code, &api),
-            Some(Fault::Hang(duration)) => tokio::time::sleep(duration).await,
-            Some(Fault::DropConnection) => {
-                if let Some(connection) = &connection {
-                    connection.kill();
+        let after_apply = match sim.controls().faults.take(&method, &api) {
+            Some(Fault::AfterApply(lost)) => Some(*lost),
+            Some(fault) => {
+                if let Some(answer) = fire(sim.as_ref(), &fault, connection.as_ref(), &api).await {
+                    return answer;
                 }
-                return sim.fault_answer(500, &api);
+                None
             }
-            None => {}
-        }
+            None => None,
+        };
         if let Err(response) = relative {
             return response;
         }
-        sim.admit(request, next).await
+        let applied = sim.admit(request, next).await;
+        match after_apply {
+            // The request took effect; only its answer is lost.
+            Some(lost) => fire(sim.as_ref(), &lost, connection.as_ref(), &api)
+                .await
+                .unwrap_or(applied),
+            None => applied,
+        }
     }
     .await;
     let dropped = connection.is_some_and(|c| c.is_killed());
@@ -339,6 +345,30 @@ async fn edge<A: SimulatedApi>(
         },
     });
     response
+}
+
+/// Carries out a fault: `Some(answer)` replaces the API's answer; `None` (after a hang) lets it through.
+async fn fire<A: SimulatedApi>(
+    sim: &A,
+    fault: &Fault,
+    connection: Option<&ConnectionHandle>,
+    api: &str,
+) -> Option<Response> {
+    match fault {
+        Fault::Status(code) => Some(sim.fault_answer(*code, api)),
+        Fault::Hang(duration) => {
+            tokio::time::sleep(*duration).await;
+            None
+        }
+        Fault::DropConnection => {
+            if let Some(connection) = connection {
+                connection.kill();
+            }
+            Some(sim.fault_answer(500, api))
+        }
+        // Nested "after apply" means the same as one level: the request was applied already.
+        Fault::AfterApply(inner) => Box::pin(fire(sim, inner, connection, api)).await,
+    }
 }
 
 fn control_routes<A: SimulatedApi>() -> Router<Arc<A>> {

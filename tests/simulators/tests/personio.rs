@@ -1112,3 +1112,86 @@ async fn control_api_exposes_state_faults_and_reset() {
     assert!(sim.state().persons.contains_key("1001"));
     assert!(sim.requests().is_empty());
 }
+
+#[tokio::test]
+async fn after_apply_faults_apply_the_write_then_lose_its_answer() {
+    let sim = empty_sim().await;
+    let person = sim
+        .state()
+        .add_person("Björn", "Weiß", Some("bjoern@example.com"));
+    let api = Api::new(&sim).await;
+    let posts = "/v2/attendance-periods";
+    sim.inject(FaultRule::new(posts, Fault::applied_then_status(504), 1).with_method("POST"));
+    let (status, body) = api
+        .post(
+            posts,
+            period(
+                &person,
+                "WORK",
+                "2026-11-02T08:00:00",
+                "2026-11-02T12:00:00",
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(first_error(&body).0, "Gateway Timeout");
+    assert_eq!(sim.state().attendance_periods.len(), 1, "applied");
+
+    // Dropped: the client sees a connection error, the period exists all the same.
+    sim.inject(FaultRule::new(posts, Fault::applied_then_dropped(), 1).with_method("POST"));
+    let error = api
+        .http
+        .post(api.url(posts))
+        .bearer_auth(&api.token)
+        .json(&period(
+            &person,
+            "BREAK",
+            "2026-11-02T10:00:00",
+            "2026-11-02T10:30:00",
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!error.is_timeout() && !error.is_status(), "{error:?}");
+    assert_eq!(sim.state().attendance_periods.len(), 2);
+
+    // Hang: applied at once, answered after the client gave up.
+    sim.inject(
+        FaultRule::new(posts, Fault::applied_then_hang(Duration::from_secs(5)), 1)
+            .with_method("POST"),
+    );
+    let error = api
+        .http
+        .post(api.url(posts))
+        .bearer_auth(&api.token)
+        .timeout(Duration::from_millis(300))
+        .json(&period(
+            &person,
+            "WORK",
+            "2026-11-03T08:00:00",
+            "2026-11-03T12:00:00",
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(sim.state().attendance_periods.len(), 3);
+
+    // Deletes too: the period is gone although the answer was a 502.
+    let id = sim
+        .state()
+        .attendance_periods
+        .keys()
+        .next()
+        .cloned()
+        .unwrap();
+    sim.inject(FaultRule::new(posts, Fault::applied_then_status(502), 1).with_method("DELETE"));
+    assert_eq!(
+        api.delete(&format!("{posts}/{id}")).await,
+        StatusCode::BAD_GATEWAY
+    );
+    assert!(!sim.state().attendance_periods.contains_key(&id));
+    // The log shows what the client saw (the token request first; the hung answer is logged late).
+    let logged: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+    assert_eq!(logged[1..4], [504, 0, 502], "{logged:?}");
+}

@@ -410,3 +410,81 @@ async fn control_api_resets_to_the_seed() {
         before
     );
 }
+
+#[tokio::test]
+async fn after_apply_faults_apply_the_write_then_lose_its_answer() {
+    let sim = company_sim().await;
+    let api = Api::new(sim.base_url());
+    let count = |sim: &TimeTrackSim| {
+        sim.state()
+            .attendances
+            .values()
+            .filter(|a| !a.deleted)
+            .count()
+    };
+    let before = count(&sim);
+    sim.inject(
+        FaultRule::new("/attendances", Fault::applied_then_status(504), 1).with_method("POST"),
+    );
+    let (status, body) = api
+        .post("/attendances", json!({"username": "uwe.kuehn", "from": "2026-12-01T08:00:00Z", "to": "2026-12-01T09:00:00Z"}))
+        .await;
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(error_of(&body)["status"], 504);
+    assert_eq!(count(&sim), before + 1, "applied");
+
+    sim.inject(
+        FaultRule::new("/attendances", Fault::applied_then_dropped(), 1).with_method("POST"),
+    );
+    let config = TimeTrackConfig::default();
+    let error = Client::new()
+        .post(format!("{}/attendances", sim.base_url()))
+        .header("X-TimeTrack-Api-Key", &config.api_key)
+        .header("X-TimeTrack-Api-Secret", &config.api_secret)
+        .json(&json!({"username": "uwe.kuehn", "from": "2026-12-02T08:00:00Z", "to": "2026-12-02T09:00:00Z"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!error.is_timeout() && !error.is_status(), "{error:?}");
+    assert_eq!(count(&sim), before + 2);
+
+    sim.inject(
+        FaultRule::new(
+            "/attendances",
+            Fault::applied_then_hang(std::time::Duration::from_secs(5)),
+            1,
+        )
+        .with_method("POST"),
+    );
+    let error = Client::new()
+        .post(format!("{}/attendances", sim.base_url()))
+        .header("X-TimeTrack-Api-Key", &config.api_key)
+        .header("X-TimeTrack-Api-Secret", &config.api_secret)
+        .timeout(std::time::Duration::from_millis(300))
+        .json(&json!({"username": "uwe.kuehn", "from": "2026-12-03T08:00:00Z", "to": "2026-12-03T09:00:00Z"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(count(&sim), before + 3);
+
+    // A delete whose answer is lost has deleted all the same.
+    let id = sim
+        .state()
+        .absences
+        .iter()
+        .find(|(_, a)| !a.deleted)
+        .map(|(id, _)| *id)
+        .unwrap();
+    sim.inject(
+        FaultRule::new("/absences", Fault::applied_then_status(503), 1).with_method("DELETE"),
+    );
+    assert_eq!(
+        api.delete(&format!("/absences/{id}")).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        api.get(&format!("/absences/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -7,6 +7,8 @@
 use jiff::civil::Date;
 
 use super::entry::TimeEntry;
+use super::personio_shape::personio_periods;
+use super::personio_writes::all_recorded;
 use crate::domain::{EntityKind, System};
 use crate::engine::SyncKind;
 use crate::timezone::ZoneConverter;
@@ -43,6 +45,13 @@ impl SyncKind for TimeEntryKind {
     /// record of working time.
     fn master(&self, _personio: Option<&TimeEntry>, _timetrack: Option<&TimeEntry>) -> System {
         self.master
+    }
+
+    /// A Personio entry whose every period (as Personio holds this value) is one the pending create
+    /// recorded before sending it: the WORK of an entry whose BREAK POST was lost, or the first part
+    /// of an overnight entry. Only Personio creates record parts (TimeTrack's create is one write).
+    fn is_remnant(&self, found: &TimeEntry, recorded: &[String]) -> bool {
+        personio_periods(found, &self.zone).is_ok_and(|drafts| all_recorded(&drafts, recorded))
     }
 }
 

@@ -10,6 +10,8 @@
 //!   all times and patching it across a moving WORK could break that for a moment.
 //! - Order: delete BREAKs → delete WORKs → patch WORKs → create WORKs → create BREAKs. Every intermediate
 //!   state keeps each remaining BREAK inside a WORK, as the API validates.
+use jiff::civil::DateTime;
+
 use super::personio_shape::{PeriodDraft, PeriodKind, PersonioPeriod};
 
 /// One Personio attendance-period call.
@@ -98,6 +100,33 @@ pub fn plan_period_writes(
     writes
 }
 
+/// How a create records a period in its intent before the POST (see
+/// [`PendingIntent::parts`](crate::store::PendingIntent::parts)): `TYPE|person|local start|local end`.
+/// Comments are left out: they do not identify a period, and a recorded part must still match a
+/// period whose comment someone edited.
+pub fn recorded_part(d: &PeriodDraft) -> String {
+    part(d.kind, &d.person, d.start, d.end)
+}
+
+/// Is the existing period one that a create recorded in `recorded`?
+pub fn is_recorded(p: &PersonioPeriod, recorded: &[String]) -> bool {
+    p.end
+        .is_some_and(|end| recorded.contains(&part(p.kind, &p.person, p.start, end)))
+}
+
+/// Are all the periods that `drafts` describe among the `recorded` ones (a remnant of that create)?
+pub fn all_recorded(drafts: &[PeriodDraft], recorded: &[String]) -> bool {
+    !drafts.is_empty() && drafts.iter().all(|d| recorded.contains(&recorded_part(d)))
+}
+
+fn part(kind: PeriodKind, person: &str, start: DateTime, end: DateTime) -> String {
+    let kind = match kind {
+        PeriodKind::Work => "WORK",
+        PeriodKind::Break => "BREAK",
+    };
+    format!("{kind}|{person}|{start}|{end}")
+}
+
 /// Does an existing period already hold the draft? Comments compare trimmed, absent = empty.
 fn matches(p: &PersonioPeriod, d: &PeriodDraft) -> bool {
     let comment = |c: &Option<String>| c.as_deref().map(str::trim).unwrap_or_default().to_string();
@@ -167,6 +196,44 @@ mod tests {
             ]
         );
         assert!(plan_period_writes(&stored(&drafts, "p"), &drafts).is_empty());
+    }
+
+    #[test]
+    fn recorded_parts_identify_periods_by_type_person_and_times_not_comment() {
+        let z = berlin();
+        let full = personio_periods(
+            &entry("2026-05-04T06:00:00Z", "2026-05-04T14:00:00Z", 30),
+            &z,
+        )
+        .unwrap();
+        let parts: Vec<String> = full.iter().map(recorded_part).collect();
+        assert_eq!(
+            parts[0],
+            "WORK|7788|2026-05-04T08:00:00|2026-05-04T16:00:00"
+        );
+        assert!(parts[1].starts_with("BREAK|7788|2026-05-04T"));
+        let mut periods = stored(&full, "p");
+        periods[0].comment = Some("edited".into());
+        assert!(periods.iter().all(|p| is_recorded(p, &parts)));
+        // The WORK alone (the BREAK's POST never applied) is a remnant of that create ...
+        let work_only = personio_periods(
+            &entry("2026-05-04T06:00:00Z", "2026-05-04T14:00:00Z", 0),
+            &z,
+        )
+        .unwrap();
+        assert!(all_recorded(&work_only, &parts));
+        // ... a longer WORK, another person's, or an open period is not.
+        let longer = personio_periods(
+            &entry("2026-05-04T06:00:00Z", "2026-05-04T15:00:00Z", 0),
+            &z,
+        )
+        .unwrap();
+        assert!(!all_recorded(&longer, &parts));
+        periods[1].person = "1".into();
+        assert!(!is_recorded(&periods[1], &parts));
+        periods[0].end = None;
+        assert!(!is_recorded(&periods[0], &parts));
+        assert!(!all_recorded(&[], &parts));
     }
 
     #[test]

@@ -26,12 +26,12 @@ use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 
-use super::entry::{SkippedRecord, TimeEntry};
+use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
 use super::personio_grouping::{group_periods, GroupedEntry};
 use super::personio_shape::{
     personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
 };
-use super::personio_writes::{plan_period_writes, PeriodWrite};
+use super::personio_writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
 use super::timetrack_shape::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
 use crate::connectors::personio::{
     AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod, AttendanceStatus, IdRef,
@@ -43,7 +43,9 @@ use crate::connectors::timetrack::{
 };
 use crate::connectors::ErrorClass;
 use crate::domain::{DateWindow, System};
-use crate::engine::{Listing, PortError, PortErrorClass, Record, Rejected, SidePort};
+use crate::engine::{
+    Listing, PortError, PortErrorClass, Record, Rejected, SidePort, Unrecorded, WriteJournal,
+};
 use crate::settings::TimestampMode;
 use crate::timezone::ZoneConverter;
 use crate::workflows::directory::EmployeeDirectory;
@@ -208,13 +210,15 @@ impl PersonioTimeEntries {
         }
     }
 
-    /// Runs the planned calls in order. Every period created is pushed to `created` (kind, local start,
-    /// id) as soon as it exists, so that a caller can undo a half-done create.
+    /// Runs the planned calls in order. Every period about to be created is recorded in `journal`
+    /// first (when given), and pushed to `created` (kind, local start, id) as soon as it exists, so
+    /// that a caller can undo a half-done create.
     async fn execute(
         &self,
         entry: &TimeEntry,
         writes: &[PeriodWrite],
         created: &mut Vec<(PeriodKind, DateTime, String)>,
+        journal: Option<&dyn WriteJournal>,
     ) -> Result<(), PortError> {
         for write in writes {
             match write {
@@ -247,6 +251,9 @@ impl PersonioTimeEntries {
                     }
                 }
                 PeriodWrite::Create { period } => {
+                    if let Some(journal) = journal {
+                        journal.record(&recorded_part(period)).await?;
+                    }
                     match self
                         .client
                         .create_attendance_period(&new_period(period), self.context.skip_approval)
@@ -326,6 +333,55 @@ impl PersonioTimeEntries {
             zone.to_local(entry.start),
             zone.to_local(entry.end)
         )
+    }
+
+    /// Before a pending create is tried again: deletes the BREAK periods of the person that lie inside
+    /// no WORK period and that this create accounts for — recorded by an earlier attempt, or exactly
+    /// one of the BREAKs it is about to write (intents from before parts were recorded). Such a BREAK
+    /// is the product's own debris (a BREAK POST applied after its WORK was undone); left in place it
+    /// would make the new WORK overlap it, or the entry hold its break twice.
+    async fn remove_debris(
+        &self,
+        entry: &TimeEntry,
+        drafts: &[PeriodDraft],
+        earlier: &[String],
+    ) -> Result<(), PortError> {
+        let zone = &self.context.zone;
+        let (start, end) = (zone.to_local(entry.start), zone.to_local(entry.end));
+        let (periods, _) = self
+            .periods(
+                Some(&entry.employee),
+                day_before(start.date()),
+                day_after(end.date()),
+            )
+            .await?;
+        let grouping = group_periods(&periods, zone);
+        let orphans: Vec<&String> = grouping
+            .skipped
+            .iter()
+            .filter(|s| matches!(s.reason, NotSyncable::BreakOutsideWork { .. }))
+            .flat_map(|s| &s.record_ids)
+            .collect();
+        let intended: Vec<String> = drafts
+            .iter()
+            .filter(|d| d.kind == PeriodKind::Break)
+            .map(recorded_part)
+            .collect();
+        for p in periods.iter().filter(|p| orphans.contains(&&p.id)) {
+            if is_recorded(p, earlier) || is_recorded(p, &intended) {
+                tracing::info!(period = %p.id, "removing a BREAK left by an interrupted create");
+                match self.client.delete_attendance_period(&p.id).await {
+                    Ok(()) => {}
+                    Err(e) if e.class() == ErrorClass::NotFound => {}
+                    Err(e) => {
+                        return Err(self
+                            .write_error("delete attendance period", entry, &e)
+                            .await)
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn drafts(&self, entry: &TimeEntry) -> Result<Vec<PeriodDraft>, PortError> {
@@ -478,15 +534,38 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
     }
 
     async fn create(&self, value: &TimeEntry) -> Result<String, PortError> {
+        self.create_recorded(value, &Unrecorded).await
+    }
+
+    /// WORK parts first, then BREAKs, each recorded in `journal` before its POST. A retry first
+    /// removes the earlier attempts' debris ([`Self::remove_debris`]). When a write fails:
+    /// - its outcome unknown (5xx, timeout, dropped connection: [`PortErrorClass::Transient`]) — it
+    ///   may have been applied, so nothing is undone: what exists is a prefix of the group (WORK
+    ///   parts, then some BREAKs), a valid entry that the recorded parts account for, which the next
+    ///   run adopts or completes. Undoing the WORK would orphan a BREAK that was applied.
+    /// - refused for certain — the periods created are deleted again, last first (BREAKs before their
+    ///   WORK), stopping at the first delete that fails, so what remains is still a valid prefix.
+    async fn create_recorded(
+        &self,
+        value: &TimeEntry,
+        journal: &dyn WriteJournal,
+    ) -> Result<String, PortError> {
         let drafts = self.drafts(value)?;
+        if let Some(earlier) = journal.earlier() {
+            self.remove_debris(value, &drafts, earlier).await?;
+        }
         let writes = plan_period_writes(&[], &drafts);
         let mut created = Vec::new();
-        if let Err(e) = self.execute(value, &writes, &mut created).await {
-            // Undo the periods already created (best effort, BREAKs first), so that a failed create
-            // leaves no half entry behind; the record is retried as a whole next run.
-            for (_, _, id) in created.iter().rev() {
-                if let Err(undo) = self.client.delete_attendance_period(id).await {
-                    tracing::warn!(period = %id, error = %undo, "could not undo a partly created entry");
+        if let Err(e) = self
+            .execute(value, &writes, &mut created, Some(journal))
+            .await
+        {
+            if e.class != PortErrorClass::Transient {
+                for (_, _, id) in created.iter().rev() {
+                    if let Err(undo) = self.client.delete_attendance_period(id).await {
+                        tracing::warn!(period = %id, error = %undo, "could not undo a partly created entry; the next run completes it");
+                        break;
+                    }
                 }
             }
             return Err(e);
@@ -527,7 +606,7 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
         }
         self.ensure_unlocked(id, &members, &writes)?;
         let mut created = Vec::new();
-        self.execute(value, &writes, &mut created).await?;
+        self.execute(value, &writes, &mut created, None).await?;
         let created_works: Vec<(DateTime, String)> = created
             .into_iter()
             .filter(|(kind, _, _)| *kind == PeriodKind::Work)
@@ -557,7 +636,8 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
             .collect();
         writes.dedup();
         self.ensure_unlocked(id, &members, &writes)?;
-        self.execute(&group.entry, &writes, &mut Vec::new()).await
+        self.execute(&group.entry, &writes, &mut Vec::new(), None)
+            .await
     }
 }
 
