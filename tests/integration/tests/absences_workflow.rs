@@ -12,7 +12,7 @@
 //! Seed absences in the window that the assertions rely on (tests/simulators/src/seed/company.rs):
 //! twins on both sides — 1002 02-16..20, 1003 04-27..29 pending, 1004 half day 04-03, 1005 sick
 //! 03-03..05, 1008 04-13..14 rejected, 1010 afternoon off 03-05, 1016 03-09..18, 1017 06-08..12
-//! pending; Personio only — 1004 05-11..15 noon (not representable in TimeTrack), 1006 sick 03-12,
+//! pending; Personio only — 1004 05-11..15 noon (two TimeTrack parts), 1006 sick 03-12,
 //! 1013 Special leave 02-27 (unmapped), 1021 Overtime compensation 03-25 (unmapped, hourly);
 //! TimeTrack only — 1007 05-11..15, 1012 "Sonderurlaub" 04-08 (unmapped).
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,8 +184,7 @@ impl Harness {
             writes(&run.counts),
             counts(&[
                 ("mappings", "adopt", 8),
-                ("timetrack", "create", 1),
-                ("timetrack", "failed", 1),
+                ("timetrack", "create", 2),
                 ("personio", "create", 1),
             ]),
             "{run:#?}"
@@ -199,7 +198,7 @@ async fn first_scheduled_run_creates_both_ways_and_adopts_the_twins() {
     let h = harness().await;
     let tt_before = h.timetrack.state().absences.len();
     let run = h.synced().await;
-    assert_eq!(run.status, RunStatus::CompletedWithFailures);
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}");
     assert_eq!(
         (run.window.from, run.window.to),
         (date(2026, 2, 14), date(2026, 9, 12))
@@ -216,28 +215,35 @@ async fn first_scheduled_run_creates_both_ways_and_adopts_the_twins() {
     assert_eq!(anna.absence_type.id, h.vacation);
     assert_eq!(anna.ends_at, Some(midnight(date(2026, 5, 15))));
     assert_eq!(anna.approval.status, PStatus::Approved);
-    assert_eq!(h.timetrack.state().absences.len(), tt_before + 1);
-
-    // Björn's Monday-to-Friday-noon has no TimeTrack form: refused, reported, not rounded.
+    // Personio → TimeTrack: Björn's Monday to Friday noon, the TimeTrack way: "Urlaub" Monday to
+    // Thursday plus "Urlaub (½ Tag)" on Friday; the mapping names the full-day part.
     let bjoern_noon = h.p_starting("1004", date(2026, 5, 11));
-    assert_eq!(run.failures.len(), 1, "{:?}", run.failures);
-    let failure = &run.failures[0];
-    assert_eq!(failure.system, Some(System::TimeTrack));
-    assert!(
-        failure.error.contains("cannot be represented in TimeTrack"),
-        "{failure:?}"
+    assert!(run.failures.is_empty(), "{:?}", run.failures);
+    let full = h.tt_starting("1004", date(2026, 5, 11));
+    let half = h.tt_starting("1004", date(2026, 5, 15));
+    assert_eq!(
+        (full.to, full.absence_type, full.status),
+        (date(2026, 5, 14), URLAUB, 0)
     );
-    assert!(h.tt_of("1004").iter().all(|a| a.from != date(2026, 5, 11)));
-    assert_eq!(failure.record_id.as_deref(), Some(bjoern_noon.id.as_str()));
+    assert_eq!(
+        (half.to, half.absence_type, half.status),
+        (date(2026, 5, 15), URLAUB_HALF, 0),
+        "pending, as in Personio"
+    );
+    assert_eq!(
+        h.mapping_of_personio(&bjoern_noon.id).await.timetrack_id,
+        Some(full.id.to_string())
+    );
+    assert_eq!(h.timetrack.state().absences.len(), tt_before + 3);
 
-    // Eight pairs adopted, plus the two creates: ten linked mappings, each with both ids.
+    // Eight pairs adopted, plus the three creates: eleven linked mappings, each with both ids.
     let linked: Vec<Mapping> = h
         .absence_mappings()
         .await
         .into_iter()
         .filter(|m| m.personio_id.is_some() && m.timetrack_id.is_some())
         .collect();
-    assert_eq!(linked.len(), 10);
+    assert_eq!(linked.len(), 11);
     let zoe = h.p_starting("1003", date(2026, 4, 27));
     let zoe_tt = h.tt_starting("1003", date(2026, 4, 27));
     assert_eq!(
@@ -281,7 +287,7 @@ async fn a_re_run_writes_nothing() {
     let before = h.snapshot();
     let run = h.scheduled().await;
     assert_eq!(writes(&run.counts), Counts::new(), "{run:#?}");
-    assert_eq!(run.counts["mappings"]["unchanged"], 10);
+    assert_eq!(run.counts["mappings"]["unchanged"], 11);
     assert_eq!(h.snapshot(), before);
 }
 
@@ -683,7 +689,6 @@ async fn agreeing_half_boundary_vacation_is_adopted(halves: Halves) {
 }
 
 #[tokio::test]
-#[ignore = "fails until half-day absences are grouped (issue 11 §2)"]
 async fn agreeing_vacation_ending_at_noon_is_adopted_without_writes() {
     agreeing_half_boundary_vacation_is_adopted(Halves {
         first: false,
@@ -693,7 +698,6 @@ async fn agreeing_vacation_ending_at_noon_is_adopted_without_writes() {
 }
 
 #[tokio::test]
-#[ignore = "fails until half-day absences are grouped (issue 11 §2)"]
 async fn agreeing_vacation_starting_at_noon_is_adopted_without_writes() {
     agreeing_half_boundary_vacation_is_adopted(Halves {
         first: true,
@@ -703,7 +707,6 @@ async fn agreeing_vacation_starting_at_noon_is_adopted_without_writes() {
 }
 
 #[tokio::test]
-#[ignore = "fails until half-day absences are grouped (issue 11 §2)"]
 async fn agreeing_vacation_with_half_first_and_last_days_is_adopted_without_writes() {
     agreeing_half_boundary_vacation_is_adopted(Halves {
         first: true,
