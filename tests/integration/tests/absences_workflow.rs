@@ -714,3 +714,281 @@ async fn agreeing_vacation_with_half_first_and_last_days_is_adopted_without_writ
     })
     .await;
 }
+
+#[tokio::test]
+async fn timetrack_parts_of_one_absence_become_one_personio_period() {
+    let h = harness().await;
+    h.synced().await;
+    let halves = Halves {
+        first: true,
+        last: true,
+    };
+    let parts = h.add_timetrack_vacation("1002", date(2026, 7, 6), date(2026, 7, 10), halves, 1);
+
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("personio", "create", 1)]),
+        "{run:#?}"
+    );
+    let period = h.p_starting("1002", date(2026, 7, 6));
+    assert_eq!(
+        (
+            period.starts_from.half,
+            period.ends_at.map(|e| e.date_time.date())
+        ),
+        (Some(HalfDay::SecondHalf), Some(date(2026, 7, 10)))
+    );
+    assert_eq!(
+        period.ends_at.and_then(|e| e.half),
+        Some(HalfDay::FirstHalf)
+    );
+    assert_eq!(period.approval.status, PStatus::Approved);
+    // The mapping names the full-day part (the middle one).
+    assert_eq!(
+        h.mapping_of_personio(&period.id).await.timetrack_id,
+        Some(parts[1].to_string())
+    );
+    let again = h.scheduled().await;
+    assert_eq!(writes(&again.counts), Counts::new(), "{again:#?}");
+}
+
+#[tokio::test]
+async fn edits_status_changes_and_deletes_keep_the_parts_and_the_period_together() {
+    let h = harness().await;
+    h.synced().await;
+    // Björn's pending Monday to Friday noon, created in TimeTrack as two parts by the first run.
+    let period = h.p_starting("1004", date(2026, 5, 11));
+    let full = h.tt_starting("1004", date(2026, 5, 11));
+    let half = h.tt_starting("1004", date(2026, 5, 15));
+
+    // Approved in Personio: every part is approved in place.
+    h.personio
+        .state()
+        .absence_periods
+        .get_mut(&period.id)
+        .expect("period")
+        .approval
+        .status = PStatus::Approved;
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "update", 1)]),
+        "{run:#?}"
+    );
+    assert_eq!(
+        (
+            h.tt_starting("1004", date(2026, 5, 11)),
+            h.tt_starting("1004", date(2026, 5, 15)).status
+        ),
+        (
+            TtAbsence {
+                status: 1,
+                ..full.clone()
+            },
+            1
+        )
+    );
+    assert_eq!(h.tt_starting("1004", date(2026, 5, 15)).id, half.id);
+
+    // Moved in Personio to end on Thursday noon: the old parts are replaced, the mapping follows.
+    h.personio.state().update_absence_dates(
+        &period.id,
+        midnight(date(2026, 5, 11)),
+        Some(AbsenceBoundary {
+            date_time: date(2026, 5, 14).at(0, 0, 0, 0),
+            half: Some(HalfDay::FirstHalf),
+        }),
+    );
+    h.personio
+        .state()
+        .absence_periods
+        .get_mut(&period.id)
+        .expect("period")
+        .approval
+        .status = PStatus::Approved;
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "update", 1)]),
+        "{run:#?}"
+    );
+    let tt = h.tt_of("1004");
+    let may: Vec<(Date, Date, i64, u8)> = tt
+        .iter()
+        .filter(|a| a.from >= date(2026, 5, 11) && a.from <= date(2026, 5, 15))
+        .map(|a| (a.from, a.to, a.absence_type, a.status))
+        .collect();
+    assert_eq!(
+        may,
+        vec![
+            (date(2026, 5, 11), date(2026, 5, 13), URLAUB, 1),
+            (date(2026, 5, 14), date(2026, 5, 14), URLAUB_HALF, 1)
+        ]
+    );
+    let new_full = h.tt_starting("1004", date(2026, 5, 11));
+    assert_eq!(
+        h.mapping_of_personio(&period.id).await.timetrack_id,
+        Some(new_full.id.to_string())
+    );
+
+    // Its half day removed in TimeTrack: Personio's period now ends on Wednesday evening.
+    let new_half = h.tt_starting("1004", date(2026, 5, 14));
+    h.timetrack.state().delete_absence(new_half.id);
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("personio", "update", 1)]),
+        "{run:#?}"
+    );
+    let after = h.p_starting("1004", date(2026, 5, 11));
+    assert_eq!(after.id, period.id);
+    assert_eq!(after.ends_at, Some(midnight(date(2026, 5, 13))));
+
+    // Deleted in Personio: every part goes.
+    h.personio.state().absence_periods.remove(&period.id);
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "delete", 1)]),
+        "{run:#?}"
+    );
+    assert!(h
+        .tt_of("1004")
+        .iter()
+        .all(|a| a.from < date(2026, 5, 11) || a.from > date(2026, 5, 15)));
+    let again = h.scheduled().await;
+    assert_eq!(writes(&again.counts), Counts::new(), "{again:#?}");
+}
+
+#[tokio::test]
+async fn deleting_every_part_in_timetrack_deletes_the_personio_period() {
+    let h = harness().await;
+    h.synced().await;
+    let period = h.p_starting("1004", date(2026, 5, 11));
+    for part in [date(2026, 5, 11), date(2026, 5, 15)] {
+        let id = h.tt_starting("1004", part).id;
+        h.timetrack.state().delete_absence(id);
+    }
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("personio", "delete", 1)]),
+        "{run:#?}"
+    );
+    assert!(!h.personio.state().absence_periods.contains_key(&period.id));
+}
+
+/// A 409 overlap is looked up, not retried: a TimeTrack vacation that overlaps a different Personio
+/// absence parks at once with a reason naming both records, and the next run does not try again.
+#[tokio::test]
+async fn a_personio_overlap_with_a_different_absence_parks_at_once_naming_both() {
+    let h = harness().await;
+    h.synced().await;
+    let sick = h.personio.state().add_absence(
+        "1002",
+        &h.sick,
+        midnight(date(2026, 7, 7)),
+        Some(midnight(date(2026, 7, 9))),
+        PStatus::Approved,
+    );
+    let user = h.username("1002");
+    let vacation = h
+        .timetrack
+        .state()
+        .add_absence(&user, URLAUB, date(2026, 7, 6), date(2026, 7, 8), 1)
+        .expect("TimeTrack vacation");
+
+    let run = h.scheduled().await;
+    let failure = run
+        .failures
+        .iter()
+        .find(|f| f.record_id.as_deref() == Some(vacation.to_string().as_str()))
+        .unwrap_or_else(|| panic!("no failure for {vacation}: {run:#?}"));
+    assert!(failure.error.contains("overlapping"), "{failure:?}");
+    assert!(
+        failure.error.contains(&sick),
+        "names the sick leave: {failure:?}"
+    );
+    assert!(
+        failure.error.contains("2026-07-06..=2026-07-08"),
+        "names the vacation: {failure:?}"
+    );
+    let parked: Vec<Mapping> = h
+        .absence_mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.timetrack_id.as_deref() == Some(vacation.to_string().as_str()))
+        .collect();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert!(
+        parked[0]
+            .parked
+            .as_deref()
+            .is_some_and(|r| r.contains(&sick)),
+        "parked at once: {parked:?}"
+    );
+    assert!(
+        h.p_of("1002")
+            .iter()
+            .all(|p| p.absence_type.id != h.vacation
+                || p.starts_from.date_time.date() != date(2026, 7, 6)),
+        "nothing created"
+    );
+
+    let again = h.scheduled().await;
+    assert_eq!(
+        again.counts.get("personio").and_then(|c| c.get("create")),
+        None,
+        "not retried: {again:#?}"
+    );
+    assert_eq!(
+        again.counts.get("personio").and_then(|c| c.get("failed")),
+        None,
+        "not retried: {again:#?}"
+    );
+}
+
+/// The same absence twice in TimeTrack: one is linked to the Personio period, the other gets a 409
+/// whose overlapping period is that same absence — but already linked, so it is not adopted twice.
+#[tokio::test]
+async fn a_personio_overlap_with_the_same_but_already_linked_absence_is_not_adopted_twice() {
+    let h = harness().await;
+    h.synced().await;
+    let halves = Halves {
+        first: false,
+        last: false,
+    };
+    let period = h.add_personio_vacation(
+        "1002",
+        date(2026, 7, 6),
+        date(2026, 7, 10),
+        halves,
+        PStatus::Approved,
+    );
+    let first = h.add_timetrack_vacation("1002", date(2026, 7, 6), date(2026, 7, 10), halves, 1);
+    let second = h.add_timetrack_vacation("1002", date(2026, 7, 6), date(2026, 7, 10), halves, 1);
+
+    let run = h.scheduled().await;
+    assert_eq!(
+        h.mapping_of_personio(&period).await.timetrack_id,
+        Some(first[0].to_string())
+    );
+    let failure = run
+        .failures
+        .iter()
+        .find(|f| f.record_id.as_deref() == Some(second[0].to_string().as_str()))
+        .unwrap_or_else(|| panic!("no failure for {second:?}: {run:#?}"));
+    assert!(
+        failure
+            .error
+            .contains("already synced with another TimeTrack absence"),
+        "{failure:?}"
+    );
+    assert!(failure.error.contains(&period), "{failure:?}");
+    assert_eq!(
+        h.p_of("1002").len(),
+        2,
+        "the seed's period and the vacation, nothing more"
+    );
+}

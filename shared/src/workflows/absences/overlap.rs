@@ -2,9 +2,11 @@
 //! conflict"): never retry it blindly.
 //!
 //! The Personio port looks up the person's periods overlapping the refused one and decides here:
-//! - one of them **is** the absence (same canonical value: person, type, days, halves, status) and no
-//!   mapping claims it yet: it is adopted — the create returns its id, and the engine links it (this
-//!   is a period the listing did not pair, e.g. one created by an earlier run whose answer was lost);
+//! - one of them **is** the absence (same canonical value: person, type, days, halves, status), no
+//!   stored mapping links it and this run's listing did not return it (the planner pairs every listed
+//!   twin, so a listed one is already someone's): it is adopted — the create returns its id and the
+//!   engine links it. This is a period the run could not have paired: created in Personio after the
+//!   listing, or missed by Personio's date filters;
 //! - otherwise the write is refused at once (the engine parks the record and reports it as a conflict)
 //!   with a reason that names the refused absence and every overlapping period, because the next run
 //!   would get the same 409: someone has to resolve the overlap, then release the parked record.
@@ -30,7 +32,8 @@ pub enum OverlapOutcome {
 }
 
 /// Decides a 409 on writing `target` (`own_id`: the period being updated, which may overlap itself).
-/// `claimed`: Personio ids that a mapping already links (never adopted twice).
+/// `claimed`: Personio ids that a mapping already links or that this run listed (never adopted
+/// twice).
 pub fn overlap_outcome(
     target: &Absence,
     own_id: Option<&str>,

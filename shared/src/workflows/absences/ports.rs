@@ -14,7 +14,7 @@
 //! - TimeTrack changes only `status` in place; anything else is create-new-then-delete-old, and the
 //!   update returns the new id (the engine moves the mapping to it).
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use jiff::civil::{Date, Time};
@@ -193,6 +193,9 @@ pub struct PersonioAbsences {
     client: Arc<PersonioClient>,
     context: Arc<AbsenceContext>,
     claims: AbsenceClaims,
+    /// The periods this run's listing returned: the planner has paired each one that matches an
+    /// absence (or knows it is mapped), so a 409 never adopts one of them a second time.
+    listed: Mutex<HashSet<String>>,
 }
 
 impl PersonioAbsences {
@@ -205,7 +208,15 @@ impl PersonioAbsences {
             client,
             context,
             claims,
+            listed: Mutex::new(HashSet::new()),
         }
+    }
+
+    fn listed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A panic elsewhere cannot leave the set half-written (inserts only): keep using it.
+        self.listed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Personio refused writing `target` (the update of `own_id`, or a create) as overlapping: look
@@ -247,7 +258,9 @@ impl PersonioAbsences {
             })
             .collect();
         let claimed = if own_id.is_none() {
-            self.claims.personio_ids_anchored_on(target.start).await?
+            let mut claimed = self.claims.personio_ids_anchored_on(target.start).await?;
+            claimed.extend(self.listed().iter().cloned());
+            claimed
         } else {
             HashSet::new()
         };
@@ -322,6 +335,8 @@ impl SidePort<Absence> for PersonioAbsences {
             .await
             .map_err(|e| port_error::from_personio("list absence periods", &e))?;
         let mut out = Listing::default();
+        self.listed()
+            .extend(listing.items.iter().map(|p| p.id.clone()));
         for bad in listing.malformed {
             out.rejected.push(Rejected {
                 id: bad.id,

@@ -166,13 +166,15 @@ pub fn to_timetrack(
     };
     let (full_from, full_to) = match (full_from, full_to) {
         (Some(f), Some(t)) if f <= t => (f, t),
-        _ => return Err(NotSyncable::NotRepresentableInTimeTrack {
-            reason: format!(
+        _ => {
+            return Err(NotSyncable::NotRepresentableInTimeTrack {
+                reason: format!(
                 "{}..={} is half on both of its two days; with no full day between them TimeTrack \
                      would hold two unrelated half days",
                 absence.start, absence.end
             ),
-        }),
+            })
+        }
     };
     let mut parts = Vec::with_capacity(3);
     if absence.starts_midday {
