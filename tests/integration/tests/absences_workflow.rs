@@ -12,7 +12,7 @@
 //! Seed absences in the window that the assertions rely on (tests/simulators/src/seed/company.rs):
 //! twins on both sides — 1002 02-16..20, 1003 04-27..29 pending, 1004 half day 04-03, 1005 sick
 //! 03-03..05, 1008 04-13..14 rejected, 1010 afternoon off 03-05, 1016 03-09..18, 1017 06-08..12
-//! pending; Personio only — 1004 05-11..15 noon (not representable in TimeTrack), 1006 sick 03-12,
+//! pending; Personio only — 1004 05-11..15 noon (two TimeTrack parts), 1006 sick 03-12,
 //! 1013 Special leave 02-27 (unmapped), 1021 Overtime compensation 03-25 (unmapped, hourly);
 //! TimeTrack only — 1007 05-11..15, 1012 "Sonderurlaub" 04-08 (unmapped).
 use std::collections::{BTreeMap, BTreeSet};
@@ -184,8 +184,7 @@ impl Harness {
             writes(&run.counts),
             counts(&[
                 ("mappings", "adopt", 8),
-                ("timetrack", "create", 1),
-                ("timetrack", "failed", 1),
+                ("timetrack", "create", 2),
                 ("personio", "create", 1),
             ]),
             "{run:#?}"
@@ -199,7 +198,7 @@ async fn first_scheduled_run_creates_both_ways_and_adopts_the_twins() {
     let h = harness().await;
     let tt_before = h.timetrack.state().absences.len();
     let run = h.synced().await;
-    assert_eq!(run.status, RunStatus::CompletedWithFailures);
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:#?}");
     assert_eq!(
         (run.window.from, run.window.to),
         (date(2026, 2, 14), date(2026, 9, 12))
@@ -216,28 +215,35 @@ async fn first_scheduled_run_creates_both_ways_and_adopts_the_twins() {
     assert_eq!(anna.absence_type.id, h.vacation);
     assert_eq!(anna.ends_at, Some(midnight(date(2026, 5, 15))));
     assert_eq!(anna.approval.status, PStatus::Approved);
-    assert_eq!(h.timetrack.state().absences.len(), tt_before + 1);
-
-    // Björn's Monday-to-Friday-noon has no TimeTrack form: refused, reported, not rounded.
+    // Personio → TimeTrack: Björn's Monday to Friday noon, the TimeTrack way: "Urlaub" Monday to
+    // Thursday plus "Urlaub (½ Tag)" on Friday; the mapping names the full-day part.
     let bjoern_noon = h.p_starting("1004", date(2026, 5, 11));
-    assert_eq!(run.failures.len(), 1, "{:?}", run.failures);
-    let failure = &run.failures[0];
-    assert_eq!(failure.system, Some(System::TimeTrack));
-    assert!(
-        failure.error.contains("cannot be represented in TimeTrack"),
-        "{failure:?}"
+    assert!(run.failures.is_empty(), "{:?}", run.failures);
+    let full = h.tt_starting("1004", date(2026, 5, 11));
+    let half = h.tt_starting("1004", date(2026, 5, 15));
+    assert_eq!(
+        (full.to, full.absence_type, full.status),
+        (date(2026, 5, 14), URLAUB, 0)
     );
-    assert!(h.tt_of("1004").iter().all(|a| a.from != date(2026, 5, 11)));
-    assert_eq!(failure.record_id.as_deref(), Some(bjoern_noon.id.as_str()));
+    assert_eq!(
+        (half.to, half.absence_type, half.status),
+        (date(2026, 5, 15), URLAUB_HALF, 0),
+        "pending, as in Personio"
+    );
+    assert_eq!(
+        h.mapping_of_personio(&bjoern_noon.id).await.timetrack_id,
+        Some(full.id.to_string())
+    );
+    assert_eq!(h.timetrack.state().absences.len(), tt_before + 3);
 
-    // Eight pairs adopted, plus the two creates: ten linked mappings, each with both ids.
+    // Eight pairs adopted, plus the three creates: eleven linked mappings, each with both ids.
     let linked: Vec<Mapping> = h
         .absence_mappings()
         .await
         .into_iter()
         .filter(|m| m.personio_id.is_some() && m.timetrack_id.is_some())
         .collect();
-    assert_eq!(linked.len(), 10);
+    assert_eq!(linked.len(), 11);
     let zoe = h.p_starting("1003", date(2026, 4, 27));
     let zoe_tt = h.tt_starting("1003", date(2026, 4, 27));
     assert_eq!(
@@ -281,7 +287,7 @@ async fn a_re_run_writes_nothing() {
     let before = h.snapshot();
     let run = h.scheduled().await;
     assert_eq!(writes(&run.counts), Counts::new(), "{run:#?}");
-    assert_eq!(run.counts["mappings"]["unchanged"], 10);
+    assert_eq!(run.counts["mappings"]["unchanged"], 11);
     assert_eq!(h.snapshot(), before);
 }
 
@@ -568,4 +574,421 @@ async fn a_dry_run_returns_the_plan_and_writes_nothing() {
     assert!(run.plan.is_some());
     assert_eq!(h.snapshot(), before);
     assert!(h.absence_mappings().await.is_empty());
+}
+
+// ============ Multi-day absences with a half first or last day (issue 11 §2) ============
+
+/// Which boundary days of a vacation are halves.
+#[derive(Debug, Clone, Copy)]
+struct Halves {
+    first: bool,
+    last: bool,
+}
+
+impl Harness {
+    /// The Personio form of a vacation: one period, `SECOND_HALF` on a start from midday,
+    /// `FIRST_HALF` on an end at midday.
+    fn add_personio_vacation(
+        &self,
+        person: &str,
+        start: Date,
+        end: Date,
+        halves: Halves,
+        status: PStatus,
+    ) -> String {
+        self.personio.state().add_absence(
+            person,
+            &self.vacation,
+            AbsenceBoundary {
+                date_time: start.at(0, 0, 0, 0),
+                half: halves.first.then_some(HalfDay::SecondHalf),
+            },
+            Some(AbsenceBoundary {
+                date_time: end.at(0, 0, 0, 0),
+                half: halves.last.then_some(HalfDay::FirstHalf),
+            }),
+            status,
+        )
+    }
+
+    /// The TimeTrack form of the same vacation, the usual TimeTrack way (timetrack-api.md §4):
+    /// "Urlaub" for the full days plus an "Urlaub (½ Tag)" on each half boundary day. Returns the
+    /// ids in day order.
+    fn add_timetrack_vacation(
+        &self,
+        person: &str,
+        start: Date,
+        end: Date,
+        halves: Halves,
+        status: u8,
+    ) -> Vec<i64> {
+        let user = self.username(person);
+        let mut state = self.timetrack.state();
+        let mut add = |kind, from, to| {
+            state
+                .add_absence(&user, kind, from, to, status)
+                .expect("TimeTrack absence")
+        };
+        let mut ids = Vec::new();
+        let full_from = if halves.first {
+            ids.push(add(URLAUB_HALF, start, start));
+            start.tomorrow().expect("day")
+        } else {
+            start
+        };
+        let full_to = if halves.last {
+            end.yesterday().expect("day")
+        } else {
+            end
+        };
+        ids.push(add(URLAUB, full_from, full_to));
+        if halves.last {
+            ids.push(add(URLAUB_HALF, end, end));
+        }
+        ids
+    }
+}
+
+/// Both systems already hold the same Monday-to-Friday vacation of Jürgen (1002) with the given half
+/// boundary days: the first sync links them and writes nothing for them, and the next run writes
+/// nothing at all.
+async fn agreeing_half_boundary_vacation_is_adopted(halves: Halves) {
+    let h = harness().await;
+    let (monday, friday) = (date(2026, 7, 6), date(2026, 7, 10));
+    let period = h.add_personio_vacation("1002", monday, friday, halves, PStatus::Approved);
+    let parts = h.add_timetrack_vacation("1002", monday, friday, halves, 1);
+    let (p_before, t_before) = (h.p_of("1002"), h.tt_of("1002"));
+
+    let run = h.scheduled().await;
+    assert_eq!(h.p_of("1002"), p_before, "nothing written to Personio");
+    assert_eq!(h.tt_of("1002"), t_before, "nothing written to TimeTrack");
+    let ours: BTreeSet<String> = parts
+        .iter()
+        .map(|id| id.to_string())
+        .chain([period.clone()])
+        .collect();
+    for f in &run.failures {
+        assert!(
+            f.record_id.as_ref().is_none_or(|id| !ours.contains(id)),
+            "failure on the vacation: {f:?}"
+        );
+    }
+    assert_eq!(
+        run.counts["mappings"]["adopt"], 9,
+        "the seed's 8 twins plus the vacation: {run:#?}"
+    );
+    let mapping = h.mapping_of_personio(&period).await;
+    assert!(mapping.parked.is_none(), "{mapping:?}");
+    let tt_id = mapping.timetrack_id.clone().expect("linked to TimeTrack");
+    assert!(ours.contains(&tt_id), "{tt_id} is one of {parts:?}");
+
+    let again = h.scheduled().await;
+    assert_eq!(writes(&again.counts), Counts::new(), "{again:#?}");
+    assert_eq!(h.p_of("1002"), p_before);
+    assert_eq!(h.tt_of("1002"), t_before);
+}
+
+#[tokio::test]
+async fn agreeing_vacation_ending_at_noon_is_adopted_without_writes() {
+    agreeing_half_boundary_vacation_is_adopted(Halves {
+        first: false,
+        last: true,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn agreeing_vacation_starting_at_noon_is_adopted_without_writes() {
+    agreeing_half_boundary_vacation_is_adopted(Halves {
+        first: true,
+        last: false,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn agreeing_vacation_with_half_first_and_last_days_is_adopted_without_writes() {
+    agreeing_half_boundary_vacation_is_adopted(Halves {
+        first: true,
+        last: true,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn timetrack_parts_of_one_absence_become_one_personio_period() {
+    let h = harness().await;
+    h.synced().await;
+    let halves = Halves {
+        first: true,
+        last: true,
+    };
+    let parts = h.add_timetrack_vacation("1002", date(2026, 7, 6), date(2026, 7, 10), halves, 1);
+
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("personio", "create", 1)]),
+        "{run:#?}"
+    );
+    let period = h.p_starting("1002", date(2026, 7, 6));
+    assert_eq!(
+        (
+            period.starts_from.half,
+            period.ends_at.map(|e| e.date_time.date())
+        ),
+        (Some(HalfDay::SecondHalf), Some(date(2026, 7, 10)))
+    );
+    assert_eq!(
+        period.ends_at.and_then(|e| e.half),
+        Some(HalfDay::FirstHalf)
+    );
+    assert_eq!(period.approval.status, PStatus::Approved);
+    // The mapping names the full-day part (the middle one).
+    assert_eq!(
+        h.mapping_of_personio(&period.id).await.timetrack_id,
+        Some(parts[1].to_string())
+    );
+    let again = h.scheduled().await;
+    assert_eq!(writes(&again.counts), Counts::new(), "{again:#?}");
+}
+
+#[tokio::test]
+async fn edits_status_changes_and_deletes_keep_the_parts_and_the_period_together() {
+    let h = harness().await;
+    h.synced().await;
+    // Björn's pending Monday to Friday noon, created in TimeTrack as two parts by the first run.
+    let period = h.p_starting("1004", date(2026, 5, 11));
+    let full = h.tt_starting("1004", date(2026, 5, 11));
+    let half = h.tt_starting("1004", date(2026, 5, 15));
+
+    // Approved in Personio: every part is approved in place.
+    h.personio
+        .state()
+        .absence_periods
+        .get_mut(&period.id)
+        .expect("period")
+        .approval
+        .status = PStatus::Approved;
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "update", 1)]),
+        "{run:#?}"
+    );
+    assert_eq!(
+        (
+            h.tt_starting("1004", date(2026, 5, 11)),
+            h.tt_starting("1004", date(2026, 5, 15)).status
+        ),
+        (
+            TtAbsence {
+                status: 1,
+                ..full.clone()
+            },
+            1
+        )
+    );
+    assert_eq!(h.tt_starting("1004", date(2026, 5, 15)).id, half.id);
+
+    // Moved in Personio to end on Thursday noon: the old parts are replaced, the mapping follows.
+    h.personio.state().update_absence_dates(
+        &period.id,
+        midnight(date(2026, 5, 11)),
+        Some(AbsenceBoundary {
+            date_time: date(2026, 5, 14).at(0, 0, 0, 0),
+            half: Some(HalfDay::FirstHalf),
+        }),
+    );
+    h.personio
+        .state()
+        .absence_periods
+        .get_mut(&period.id)
+        .expect("period")
+        .approval
+        .status = PStatus::Approved;
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "update", 1)]),
+        "{run:#?}"
+    );
+    let tt = h.tt_of("1004");
+    let may: Vec<(Date, Date, i64, u8)> = tt
+        .iter()
+        .filter(|a| a.from >= date(2026, 5, 11) && a.from <= date(2026, 5, 15))
+        .map(|a| (a.from, a.to, a.absence_type, a.status))
+        .collect();
+    assert_eq!(
+        may,
+        vec![
+            (date(2026, 5, 11), date(2026, 5, 13), URLAUB, 1),
+            (date(2026, 5, 14), date(2026, 5, 14), URLAUB_HALF, 1)
+        ]
+    );
+    let new_full = h.tt_starting("1004", date(2026, 5, 11));
+    assert_eq!(
+        h.mapping_of_personio(&period.id).await.timetrack_id,
+        Some(new_full.id.to_string())
+    );
+
+    // Its half day removed in TimeTrack: Personio's period now ends on Wednesday evening.
+    let new_half = h.tt_starting("1004", date(2026, 5, 14));
+    h.timetrack.state().delete_absence(new_half.id);
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("personio", "update", 1)]),
+        "{run:#?}"
+    );
+    let after = h.p_starting("1004", date(2026, 5, 11));
+    assert_eq!(after.id, period.id);
+    assert_eq!(after.ends_at, Some(midnight(date(2026, 5, 13))));
+
+    // Deleted in Personio: every part goes.
+    h.personio.state().absence_periods.remove(&period.id);
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("timetrack", "delete", 1)]),
+        "{run:#?}"
+    );
+    assert!(h
+        .tt_of("1004")
+        .iter()
+        .all(|a| a.from < date(2026, 5, 11) || a.from > date(2026, 5, 15)));
+    let again = h.scheduled().await;
+    assert_eq!(writes(&again.counts), Counts::new(), "{again:#?}");
+}
+
+#[tokio::test]
+async fn deleting_every_part_in_timetrack_deletes_the_personio_period() {
+    let h = harness().await;
+    h.synced().await;
+    let period = h.p_starting("1004", date(2026, 5, 11));
+    for part in [date(2026, 5, 11), date(2026, 5, 15)] {
+        let id = h.tt_starting("1004", part).id;
+        h.timetrack.state().delete_absence(id);
+    }
+    let run = h.scheduled().await;
+    assert_eq!(
+        writes(&run.counts),
+        counts(&[("personio", "delete", 1)]),
+        "{run:#?}"
+    );
+    assert!(!h.personio.state().absence_periods.contains_key(&period.id));
+}
+
+/// A 409 overlap is looked up, not retried: a TimeTrack vacation that overlaps a different Personio
+/// absence parks at once with a reason naming both records, and the next run does not try again.
+#[tokio::test]
+async fn a_personio_overlap_with_a_different_absence_parks_at_once_naming_both() {
+    let h = harness().await;
+    h.synced().await;
+    let sick = h.personio.state().add_absence(
+        "1002",
+        &h.sick,
+        midnight(date(2026, 7, 7)),
+        Some(midnight(date(2026, 7, 9))),
+        PStatus::Approved,
+    );
+    let user = h.username("1002");
+    let vacation = h
+        .timetrack
+        .state()
+        .add_absence(&user, URLAUB, date(2026, 7, 6), date(2026, 7, 8), 1)
+        .expect("TimeTrack vacation");
+
+    let run = h.scheduled().await;
+    let failure = run
+        .failures
+        .iter()
+        .find(|f| f.record_id.as_deref() == Some(vacation.to_string().as_str()))
+        .unwrap_or_else(|| panic!("no failure for {vacation}: {run:#?}"));
+    assert!(failure.error.contains("overlapping"), "{failure:?}");
+    assert!(
+        failure.error.contains(&sick),
+        "names the sick leave: {failure:?}"
+    );
+    assert!(
+        failure.error.contains("2026-07-06..=2026-07-08"),
+        "names the vacation: {failure:?}"
+    );
+    let parked: Vec<Mapping> = h
+        .absence_mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.timetrack_id.as_deref() == Some(vacation.to_string().as_str()))
+        .collect();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert!(
+        parked[0]
+            .parked
+            .as_deref()
+            .is_some_and(|r| r.contains(&sick)),
+        "parked at once: {parked:?}"
+    );
+    assert!(
+        h.p_of("1002")
+            .iter()
+            .all(|p| p.absence_type.id != h.vacation
+                || p.starts_from.date_time.date() != date(2026, 7, 6)),
+        "nothing created"
+    );
+
+    let again = h.scheduled().await;
+    assert_eq!(
+        again.counts.get("personio").and_then(|c| c.get("create")),
+        None,
+        "not retried: {again:#?}"
+    );
+    assert_eq!(
+        again.counts.get("personio").and_then(|c| c.get("failed")),
+        None,
+        "not retried: {again:#?}"
+    );
+}
+
+/// The same absence twice in TimeTrack: one is linked to the Personio period, the other gets a 409
+/// whose overlapping period is that same absence — but already linked, so it is not adopted twice.
+#[tokio::test]
+async fn a_personio_overlap_with_the_same_but_already_linked_absence_is_not_adopted_twice() {
+    let h = harness().await;
+    h.synced().await;
+    let halves = Halves {
+        first: false,
+        last: false,
+    };
+    let period = h.add_personio_vacation(
+        "1002",
+        date(2026, 7, 6),
+        date(2026, 7, 10),
+        halves,
+        PStatus::Approved,
+    );
+    let first = h.add_timetrack_vacation("1002", date(2026, 7, 6), date(2026, 7, 10), halves, 1);
+    let second = h.add_timetrack_vacation("1002", date(2026, 7, 6), date(2026, 7, 10), halves, 1);
+
+    let run = h.scheduled().await;
+    assert_eq!(
+        h.mapping_of_personio(&period).await.timetrack_id,
+        Some(first[0].to_string())
+    );
+    let failure = run
+        .failures
+        .iter()
+        .find(|f| f.record_id.as_deref() == Some(second[0].to_string().as_str()))
+        .unwrap_or_else(|| panic!("no failure for {second:?}: {run:#?}"));
+    assert!(
+        failure
+            .error
+            .contains("already synced with another TimeTrack absence"),
+        "{failure:?}"
+    );
+    assert!(failure.error.contains(&period), "{failure:?}");
+    assert_eq!(
+        h.p_of("1002").len(),
+        2,
+        "the seed's period and the vacation, nothing more"
+    );
 }

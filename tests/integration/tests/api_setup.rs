@@ -325,3 +325,47 @@ async fn absence_types_of_both_sides() {
         "example settings map nothing"
     );
 }
+
+#[tokio::test]
+async fn absence_types_show_each_mappings_half_day_type() {
+    use shared::store::StateStore;
+    let h = Harness::start().await;
+    let vacation = h
+        .personio
+        .state()
+        .absence_type_id_by_name("Vacation")
+        .expect("Vacation type");
+    let mut settings = IntegrationSettings::example();
+    settings.absences.type_mappings = vec![shared::settings::AbsenceTypeMapping {
+        timetrack_type_id: 1,
+        personio_type_id: vacation.clone(),
+        master: shared::domain::System::Personio,
+        half_day_timetrack_type_id: Some(2),
+    }];
+    h.store
+        .put_settings(&h.id, &settings)
+        .await
+        .expect("put settings");
+    let answer = h
+        .call(
+            "GET",
+            &format!("/integrations/{}/absence-types", h.id),
+            None,
+        )
+        .await;
+    answer.assert_ok();
+    assert_eq!(
+        answer.json["mappings"],
+        json!([{
+            "personio_type_id": vacation,
+            "personio_type_name": "Vacation",
+            "timetrack_type_id": 1,
+            "timetrack_type_name": "Urlaub",
+            "half_day_timetrack_type_id": 2,
+            "half_day_timetrack_type_name": "Urlaub (½ Tag)",
+            "master": "personio"
+        }]),
+        "{}",
+        answer.text
+    );
+}

@@ -11,6 +11,7 @@ use axum::Json;
 use jiff::ToSpan;
 use serde::Serialize;
 use shared::connectors::timetrack::AbsenceQuery;
+use shared::domain::System;
 use shared::service::workflow::today_in;
 use shared::service::Problem;
 
@@ -44,10 +45,30 @@ pub struct TimeTrackAbsenceType {
     pub mapped: bool,
 }
 
+/// One configured type mapping, with the names both sides give its types. The half-day type is how
+/// TimeTrack holds a half day (also the half first or last day of a longer absence, which is the
+/// full-day part plus one half-day absence).
+#[derive(Debug, Serialize)]
+pub struct AbsenceTypeMappingView {
+    pub personio_type_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personio_type_name: Option<String>,
+    pub timetrack_type_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timetrack_type_name: Option<String>,
+    /// `null`: no half-day type; half days of this mapping cannot be written to TimeTrack.
+    pub half_day_timetrack_type_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_day_timetrack_type_name: Option<String>,
+    pub master: System,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AbsenceTypes {
     pub personio: Vec<PersonioAbsenceType>,
     pub timetrack: Vec<TimeTrackAbsenceType>,
+    /// The configured mappings (`settings.absences.type_mappings`), each with its half-day type.
+    pub mappings: Vec<AbsenceTypeMappingView>,
     /// The period whose TimeTrack absences were sampled.
     pub timetrack_sampled_from: jiff::civil::Date,
     pub timetrack_sampled_to: jiff::civil::Date,
@@ -92,7 +113,28 @@ pub async fn list_absence_types(
             .iter()
             .any(|m| m.timetrack_type_id == id || m.half_day_timetrack_type_id == Some(id))
     };
+    let personio_name = |id: &str| {
+        types
+            .items
+            .iter()
+            .find(|t| t.id == id)
+            .and_then(|t| t.name.clone())
+    };
+    let timetrack_name = |id: i64| seen.get(&id).and_then(|(name, _)| name.clone());
+    let mapping_views = mappings
+        .iter()
+        .map(|m| AbsenceTypeMappingView {
+            personio_type_id: m.personio_type_id.clone(),
+            personio_type_name: personio_name(&m.personio_type_id),
+            timetrack_type_id: m.timetrack_type_id,
+            timetrack_type_name: timetrack_name(m.timetrack_type_id),
+            half_day_timetrack_type_id: m.half_day_timetrack_type_id,
+            half_day_timetrack_type_name: m.half_day_timetrack_type_id.and_then(timetrack_name),
+            master: m.master,
+        })
+        .collect();
     Ok(Json(AbsenceTypes {
+        mappings: mapping_views,
         personio: types
             .items
             .into_iter()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::kind::AbsenceKind;
-use super::ports::{AbsenceContext, PersonioAbsences, TimeTrackAbsences};
+use super::ports::{AbsenceClaims, AbsenceContext, PersonioAbsences, TimeTrackAbsences};
 use super::type_map::AbsenceTypeMap;
 use super::wire::personio_catalogue;
 use crate::connectors::ErrorClass;
@@ -68,7 +68,14 @@ impl WorkflowBinding for AbsencesBinding {
         });
         Ok(BoundWorkflow {
             kind: AbsenceKind::new(types),
-            personio: Box::new(PersonioAbsences::new(input.personio, context.clone())),
+            personio: Box::new(PersonioAbsences::new(
+                input.personio,
+                context.clone(),
+                AbsenceClaims {
+                    store: input.store.clone(),
+                    integration_id: input.integration_id.clone(),
+                },
+            )),
             timetrack: Box::new(TimeTrackAbsences::new(input.timetrack, context)),
         })
     }

@@ -3,6 +3,8 @@
 //!
 //! - [`canonical`]: [`canonical::Absence`], its status, natural key and anchor date, and why a record
 //!   cannot be synced ([`canonical::NotSyncable`]).
+//! - [`parts`]: the TimeTrack absences that make one absence (a half first/last day is its own
+//!   half-day absence), grouped and ungrouped.
 //! - [`type_map`]: the configured TimeTrack ⇄ Personio type pairs, each with its master system.
 //! - [`personio`]: Personio absence period view → canonical, canonical → Personio write fields.
 //! - [`timetrack`]: TimeTrack absence view → canonical, canonical → TimeTrack write fields, and what a
@@ -11,6 +13,8 @@
 //! The glue to the engine and the service (I/O at the edge):
 //! - [`kind`]: [`kind::AbsenceKind`], the engine's view (natural key, anchor date, master per mapping).
 //! - [`wire`]: the clients' wire types ⇄ the views and write fields above.
+//! - [`overlap`]: what a 409 overlap from Personio leads to (adopt the same absence, or refuse naming
+//!   both records).
 //! - [`ports`]: the Personio and TimeTrack side ports (what each API can and cannot express).
 //! - [`binding`]: [`binding::AbsencesBinding`], what `functions/absences` serves.
 //!
@@ -25,13 +29,15 @@
 //!   half Personio recorded: TimeTrack cannot say which half, so which half is not compared (otherwise a
 //!   Personio afternoon off would differ forever from its TimeTrack twin). Written to Personio it becomes
 //!   `ends_at.type = FIRST_HALF` (morning off).
-//! - A *multi-day* absence with a half boundary (e.g. Monday to Friday noon) cannot be represented as one
-//!   TimeTrack absence: it is synced TimeTrack-wards as not representable ([`canonical::NotSyncable`])
-//!   and reported, rather than silently rounded to full days or split into several TimeTrack records
-//!   (which one mapping could not follow).
+//! - A *multi-day* absence with a half first or last day (e.g. Monday to Friday noon) is one period in
+//!   Personio and, in TimeTrack, the full-day part plus one absence of the half-day type on each half
+//!   day ("Urlaub" Monday–Thursday + "Urlaub (½ Tag)" Friday). The TimeTrack port groups such parts
+//!   into one canonical absence ([`parts`], ADR 0012), so the engine syncs one record per side.
 pub mod binding;
 pub mod canonical;
 pub mod kind;
+pub mod overlap;
+pub mod parts;
 pub mod personio;
 pub mod ports;
 pub mod timetrack;

@@ -13,25 +13,31 @@
 //!   approved one back to pending without changing its dates, and person and type are not patchable.
 //! - TimeTrack changes only `status` in place; anything else is create-new-then-delete-old, and the
 //!   update returns the new id (the engine moves the mapping to it).
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use jiff::civil::Time;
+use jiff::civil::{Date, Time};
+use jiff::ToSpan;
 
 use super::canonical::{Absence, AbsenceStatus, NotSyncable};
+use super::overlap::{overlap_outcome, OverlapOutcome, Overlapping};
+use super::parts::{from_timetrack_group, group_parts, TimeTrackGroup};
 use super::personio::{from_personio, to_personio};
-use super::timetrack::{from_timetrack, timetrack_change, to_timetrack, TimeTrackChange};
+use super::timetrack::{timetrack_change, to_timetrack, TimeTrackAbsenceView, TimeTrackChange};
 use super::type_map::AbsenceTypeMap;
 use super::wire::{
     personio_new_period, personio_patch, personio_view, timetrack_new_absence, timetrack_view,
     PersonioTypeInfo,
 };
-use crate::connectors::personio::{AbsenceFilter, PersonioClient};
-use crate::connectors::timetrack::{AbsenceQuery, AbsenceStatus as TtStatus, TimeTrackClient};
+use crate::connectors::personio::{AbsenceFilter, PersonioClient, PersonioError};
+use crate::connectors::timetrack::{
+    Absence as TtAbsence, AbsenceQuery, AbsenceStatus as TtStatus, TimeTrackClient,
+};
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, System};
+use crate::domain::{DateWindow, EntityKind, IntegrationId, System};
 use crate::engine::{Listing, PortError, PortErrorClass, Record, Rejected, SidePort};
+use crate::store::StateStore;
 use crate::workflows::directory::EmployeeDirectory;
 use crate::workflows::port_error;
 
@@ -156,15 +162,115 @@ fn status_word(s: AbsenceStatus) -> &'static str {
     }
 }
 
+/// Which Personio absence periods a mapping already links: asked only after a 409 overlap, so that
+/// an overlapping period that is the same absence is adopted only if nothing else claims it.
+pub struct AbsenceClaims {
+    pub store: Arc<dyn StateStore>,
+    pub integration_id: IntegrationId,
+}
+
+impl AbsenceClaims {
+    /// Personio ids of the absence mappings anchored on `day` (the first day of an absence is its
+    /// anchor, so a mapping of the same absence is among them).
+    async fn personio_ids_anchored_on(&self, day: Date) -> Result<HashSet<String>, PortError> {
+        let window = DateWindow { from: day, to: day };
+        let mappings = self
+            .store
+            .list_mappings(&self.integration_id, EntityKind::Absence, Some(&window))
+            .await
+            .map_err(|e| {
+                PortError::new(
+                    PortErrorClass::Transient,
+                    format!("reading the absence mappings after a Personio overlap: {e}"),
+                )
+            })?;
+        Ok(mappings.into_iter().filter_map(|m| m.personio_id).collect())
+    }
+}
+
 /// Personio absence periods as canonical absences.
 pub struct PersonioAbsences {
     client: Arc<PersonioClient>,
     context: Arc<AbsenceContext>,
+    claims: AbsenceClaims,
+    /// The periods this run's listing returned: the planner has paired each one that matches an
+    /// absence (or knows it is mapped), so a 409 never adopts one of them a second time.
+    listed: Mutex<HashSet<String>>,
 }
 
 impl PersonioAbsences {
-    pub fn new(client: Arc<PersonioClient>, context: Arc<AbsenceContext>) -> Self {
-        Self { client, context }
+    pub fn new(
+        client: Arc<PersonioClient>,
+        context: Arc<AbsenceContext>,
+        claims: AbsenceClaims,
+    ) -> Self {
+        Self {
+            client,
+            context,
+            claims,
+            listed: Mutex::new(HashSet::new()),
+        }
+    }
+
+    fn listed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        // A panic elsewhere cannot leave the set half-written (inserts only): keep using it.
+        self.listed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Personio refused writing `target` (the update of `own_id`, or a create) as overlapping: look
+    /// up the person's periods on those days and adopt the one that is this absence, or refuse naming
+    /// them (see [`super::overlap`]). `refusal` is Personio's answer, kept in the reason.
+    async fn on_overlap(
+        &self,
+        target: &Absence,
+        own_id: Option<&str>,
+        refusal: &PersonioError,
+    ) -> Result<String, PortError> {
+        let filter = AbsenceFilter {
+            person_ids: vec![target.employee.clone()],
+            starts_from_lte: Some(target.end.at(23, 59, 59, 0)),
+            ends_at_gte: Some(target.start.to_datetime(Time::midnight())),
+            ..AbsenceFilter::default()
+        };
+        let listing = self
+            .client
+            .list_absence_periods(&filter)
+            .await
+            .map_err(|e| {
+                let lookup = port_error::from_personio("list overlapping absence periods", &e);
+                PortError::new(
+                    lookup.class,
+                    format!(
+                        "Personio refused the absence as overlapping ({refusal}); {}",
+                        lookup.message
+                    ),
+                )
+            })?;
+        let overlapping: Vec<Overlapping> = listing
+            .items
+            .iter()
+            .filter(|p| p.person.id == target.employee)
+            .map(|p| Overlapping {
+                id: p.id.clone(),
+                value: self.canonical(p),
+            })
+            .collect();
+        let claimed = if own_id.is_none() {
+            let mut claimed = self.claims.personio_ids_anchored_on(target.start).await?;
+            claimed.extend(self.listed().iter().cloned());
+            claimed
+        } else {
+            HashSet::new()
+        };
+        match overlap_outcome(target, own_id, &overlapping, &claimed) {
+            OverlapOutcome::Adopt(id) => {
+                tracing::info!(period = %id, "adopted the overlapping Personio period that is the same absence");
+                Ok(id)
+            }
+            OverlapOutcome::Refuse(reason) => Err(refused(format!("{reason} [{refusal}]"))),
+        }
     }
 
     /// A period in canonical form; `Ok(None)` for a cancelled period (Personio's way of withdrawing
@@ -229,6 +335,8 @@ impl SidePort<Absence> for PersonioAbsences {
             .await
             .map_err(|e| port_error::from_personio("list absence periods", &e))?;
         let mut out = Listing::default();
+        self.listed()
+            .extend(listing.items.iter().map(|p| p.id.clone()));
         for bad in listing.malformed {
             out.rejected.push(Rejected {
                 id: bad.id,
@@ -268,10 +376,11 @@ impl SidePort<Absence> for PersonioAbsences {
     async fn create(&self, value: &Absence) -> Result<String, PortError> {
         let skip = personio_create_approval(value, self.context.skip_approval_allowed)?;
         let body = personio_new_period(&to_personio(value));
-        self.client
-            .create_absence_period(&body, skip)
-            .await
-            .map_err(|e| port_error::from_personio("create absence period", &e))
+        match self.client.create_absence_period(&body, skip).await {
+            Ok(id) => Ok(id),
+            Err(e) if e.class() == ErrorClass::Conflict => self.on_overlap(value, None, &e).await,
+            Err(e) => Err(port_error::from_personio("create absence period", &e)),
+        }
     }
 
     async fn update(
@@ -287,10 +396,17 @@ impl SidePort<Absence> for PersonioAbsences {
             PersonioUpdate::Nothing => {}
             PersonioUpdate::Patch { skip_approval } => {
                 let patch = personio_patch(&to_personio(value));
-                self.client
+                match self
+                    .client
                     .update_absence_period(id, &patch, skip_approval)
                     .await
-                    .map_err(|e| port_error::from_personio("update absence period", &e))?;
+                {
+                    Ok(()) => {}
+                    Err(e) if e.class() == ErrorClass::Conflict => {
+                        self.on_overlap(value, Some(id), &e).await?;
+                    }
+                    Err(e) => return Err(port_error::from_personio("update absence period", &e)),
+                }
             }
         }
         Ok(id.to_string())
@@ -306,7 +422,9 @@ impl SidePort<Absence> for PersonioAbsences {
 
 // ================================== TimeTrack =====================================================
 
-/// TimeTrack absences as canonical absences.
+/// TimeTrack absences as canonical absences. One canonical absence may be several TimeTrack absences
+/// (a half first or last day is its own half-day absence, see [`super::parts`]); the port lists, reads
+/// and writes the group and names it by its principal id.
 pub struct TimeTrackAbsences {
     client: Arc<TimeTrackClient>,
     context: Arc<AbsenceContext>,
@@ -317,22 +435,14 @@ impl TimeTrackAbsences {
         Self { client, context }
     }
 
-    fn canonical(
-        &self,
-        absence: &crate::connectors::timetrack::Absence,
-    ) -> Result<Absence, String> {
-        let person = self
-            .context
-            .directory
-            .person_for_username(&absence.user)
-            .ok_or_else(|| {
-                format!(
-                    "TimeTrack user {} is not linked to a Personio person; run the employees sync first",
-                    absence.user
-                )
-            })?;
-        from_timetrack(&timetrack_view(absence, person), &self.context.types)
-            .map_err(|e| e.to_string())
+    /// The view of an absence of a linked user; `None` for an unlinked user (out of scope).
+    fn view(&self, absence: &TtAbsence) -> Option<TimeTrackAbsenceView> {
+        let person = self.context.directory.person_for_username(&absence.user)?;
+        Some(timetrack_view(absence, person))
+    }
+
+    fn canonical(&self, group: &TimeTrackGroup) -> Result<Absence, String> {
+        from_timetrack_group(group, &self.context.types).map_err(|e| e.to_string())
     }
 
     fn numeric_id(id: &str) -> Result<i64, PortError> {
@@ -344,18 +454,153 @@ impl TimeTrackAbsences {
         })
     }
 
-    async fn current(&self, id: &str) -> Result<Absence, PortError> {
-        let absence = self
+    /// The absences overlapping `[from, to]` (of one user, if given), by id; unreadable ones go to
+    /// `rejected`.
+    async fn absences(
+        &self,
+        username: Option<&str>,
+        from: Date,
+        to: Date,
+        into: &mut BTreeMap<i64, TtAbsence>,
+        rejected: &mut Vec<Rejected>,
+    ) -> Result<(), PortError> {
+        let query = AbsenceQuery {
+            username: username.map(str::to_string),
+            from: Some(from),
+            to: Some(to),
+            ..AbsenceQuery::default()
+        };
+        let listing = self
             .client
-            .get_absence(Self::numeric_id(id)?)
+            .list_absences(&query)
             .await
-            .map_err(|e| port_error::from_timetrack("get absence", &e))?;
-        self.canonical(&absence).map_err(|reason| {
-            PortError::new(
+            .map_err(|e| port_error::from_timetrack("list absences", &e))?;
+        for bad in listing.malformed {
+            rejected.push(Rejected {
+                id: bad.id,
+                reason: format!("unreadable TimeTrack absence: {}", bad.error),
+            });
+        }
+        into.extend(listing.items.into_iter().map(|a| (a.id, a)));
+        Ok(())
+    }
+
+    /// The absence whose principal part is `id`, with all its parts. `Ok(None)`: `id` is gone, or it
+    /// is now the half part of another absence (then that absence is the record, under its own id).
+    async fn resolve(&self, id: &str) -> Result<Option<TimeTrackGroup>, PortError> {
+        let n = Self::numeric_id(id)?;
+        let absence = match self.client.get_absence(n).await {
+            Ok(a) => a,
+            Err(e) if e.class() == ErrorClass::NotFound => return Ok(None),
+            Err(e) => return Err(port_error::from_timetrack("get absence", &e)),
+        };
+        if self.view(&absence).is_none() {
+            return Err(PortError::new(
                 PortErrorClass::Invalid,
-                format!("TimeTrack absence {id}: {reason}"),
-            )
-        })
+                format!(
+                    "TimeTrack absence {id}: user {} is not linked to a Personio person; run the \
+                     employees sync first",
+                    absence.user
+                ),
+            ));
+        }
+        // Two days either side: the possible halves of this part, and the full parts that could
+        // claim those halves first — the same grouping as the listing makes.
+        let mut around = BTreeMap::new();
+        let mut unreadable = Vec::new();
+        self.absences(
+            Some(&absence.user),
+            absence.from.checked_sub(2.days()).unwrap_or(absence.from),
+            absence.to.checked_add(2.days()).unwrap_or(absence.to),
+            &mut around,
+            &mut unreadable,
+        )
+        .await?;
+        around.insert(absence.id, absence);
+        let views = around.values().filter_map(|a| self.view(a)).collect();
+        Ok(group_parts(views, &self.context.types)
+            .into_iter()
+            .find(|g| g.principal_id() == n))
+    }
+
+    /// Creates the parts of `value`, principal first (a create cut short leaves the part the mapping
+    /// will name, not a lone half day). Returns the ids in creation order; on a failure the parts
+    /// already created are deleted again.
+    async fn create_parts(&self, value: &Absence) -> Result<Vec<i64>, PortError> {
+        let username = self
+            .context
+            .directory
+            .username_for_person(&value.employee)
+            .ok_or_else(|| {
+                refused(format!(
+                    "Personio person {} is not linked to a TimeTrack user; run the employees sync first",
+                    value.employee
+                ))
+            })?;
+        let mut parts = to_timetrack(value, username, &self.context.types)
+            .map_err(|e| PortError::new(not_syncable_class(&e), e.to_string()))?;
+        // Day order is [leading half,] full part [, trailing half]: bring the principal to the front.
+        if value.starts_midday && parts.len() > 1 {
+            parts.swap(0, 1);
+        }
+        let mut created = Vec::with_capacity(parts.len());
+        for fields in &parts {
+            let body = timetrack_new_absence(fields)
+                .map_err(|reason| PortError::new(PortErrorClass::Invalid, reason));
+            let result = match body {
+                Ok(body) => self
+                    .client
+                    .create_absence(&body)
+                    .await
+                    .map_err(|e| port_error::from_timetrack("create absence", &e)),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(id) => created.push(id),
+                Err(cause) if created.is_empty() => return Err(cause),
+                Err(cause) => {
+                    let left = self.delete_all(&created).await.err();
+                    return Err(PortError::new(
+                        cause.class,
+                        match left {
+                            None => format!(
+                                "{} (part {} of {}); the parts created before were deleted again",
+                                cause.message,
+                                created.len() + 1,
+                                parts.len()
+                            ),
+                            Some((_, r)) => format!(
+                                "{} (part {} of {}); deleting the parts created before failed too \
+                                 ({}): TimeTrack holds {created:?}",
+                                cause.message,
+                                created.len() + 1,
+                                parts.len(),
+                                r.message
+                            ),
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(created)
+    }
+
+    /// Deletes the given absences in order (already gone is fine). On an error, returns how many
+    /// were deleted before it, and the error.
+    async fn delete_all(&self, ids: &[i64]) -> Result<(), (usize, PortError)> {
+        for (done, &id) in ids.iter().enumerate() {
+            match self.client.delete_absence(id).await {
+                Ok(()) => {}
+                Err(e) if e.class() == ErrorClass::NotFound => {}
+                Err(e) => {
+                    return Err((
+                        done,
+                        port_error::from_timetrack(&format!("delete absence {id}"), &e),
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -365,36 +610,35 @@ impl SidePort<Absence> for TimeTrackAbsences {
         System::TimeTrack
     }
 
+    /// The absences whose first day lies in the window, each as the group of its parts. The request
+    /// reaches two days before the window (a half first day, and a full part that may claim it as its
+    /// half last day) and, when a listed part runs past the window, up to the day after its last day
+    /// (its half last day).
     async fn list(&self, window: &DateWindow) -> Result<Listing<Absence>, PortError> {
-        let query = AbsenceQuery {
-            from: Some(window.from),
-            to: Some(window.to),
-            ..AbsenceQuery::default()
-        };
-        let listing = self
-            .client
-            .list_absences(&query)
-            .await
-            .map_err(|e| port_error::from_timetrack("list absences", &e))?;
         let mut out = Listing::default();
-        for bad in listing.malformed {
-            out.rejected.push(Rejected {
-                id: bad.id,
-                reason: format!("unreadable TimeTrack absence: {}", bad.error),
-            });
+        let mut all = BTreeMap::new();
+        let from = window.from.checked_sub(2.days()).unwrap_or(window.from);
+        let to = window.to.checked_add(1.day()).unwrap_or(window.to);
+        self.absences(None, from, to, &mut all, &mut out.rejected)
+            .await?;
+        if let Some(last) = all
+            .values()
+            .map(|a| a.to)
+            .max()
+            .filter(|&last| last > window.to)
+        {
+            if let (Ok(next), Ok(end)) = (to.checked_add(1.day()), last.checked_add(1.day())) {
+                self.absences(None, next, end, &mut all, &mut out.rejected)
+                    .await?;
+            }
         }
-        for absence in listing.items {
-            if !window.contains(absence.from)
-                || self
-                    .context
-                    .directory
-                    .person_for_username(&absence.user)
-                    .is_none()
-            {
+        let views = all.values().filter_map(|a| self.view(a)).collect();
+        for group in group_parts(views, &self.context.types) {
+            if !window.contains(group.first_day()) {
                 continue;
             }
-            let id = absence.id.to_string();
-            match self.canonical(&absence) {
+            let id = group.principal_id().to_string();
+            match self.canonical(&group) {
                 Ok(value) => out.records.push(Record::new(id, value)),
                 Err(reason) => out.rejected.push(Rejected {
                     id: Some(id),
@@ -406,99 +650,114 @@ impl SidePort<Absence> for TimeTrackAbsences {
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<Absence>>, PortError> {
-        match self.current(id).await {
-            Ok(value) => Ok(Some(Record::new(id, value))),
-            Err(e) if e.class == PortErrorClass::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let Some(group) = self.resolve(id).await? else {
+            return Ok(None);
+        };
+        let value = self.canonical(&group).map_err(|reason| {
+            PortError::new(
+                PortErrorClass::Invalid,
+                format!("TimeTrack absence {id}: {reason}"),
+            )
+        })?;
+        Ok(Some(Record::new(id, value)))
     }
 
     async fn create(&self, value: &Absence) -> Result<String, PortError> {
-        let username = self
-            .context
-            .directory
-            .username_for_person(&value.employee)
-            .ok_or_else(|| {
-                refused(format!(
-                    "Personio person {} is not linked to a TimeTrack user; run the employees sync first",
-                    value.employee
-                ))
-            })?;
-        let fields = to_timetrack(value, username, &self.context.types)
-            .map_err(|e| PortError::new(not_syncable_class(&e), e.to_string()))?;
-        let body = timetrack_new_absence(&fields)
-            .map_err(|reason| PortError::new(PortErrorClass::Invalid, reason))?;
-        let id = self
-            .client
-            .create_absence(&body)
-            .await
-            .map_err(|e| port_error::from_timetrack("create absence", &e))?;
-        Ok(id.to_string())
+        let created = self.create_parts(value).await?;
+        created
+            .first()
+            .map(i64::to_string)
+            .ok_or_else(|| PortError::new(PortErrorClass::Invalid, "an absence with no parts"))
     }
 
-    /// Status only: `PUT` in place. Anything else: create the new absence first, then delete the old
-    /// one, and return the new id — so that at every moment the absence exists in TimeTrack (never
-    /// zero times; twice only between the two calls). If the delete fails, the new absence is deleted
-    /// again and the update fails as a whole, leaving exactly the old absence and its mapping.
+    /// Status only: `PUT` in place, on every part. Anything else: create the new parts first, then
+    /// delete the old ones, and return the new principal id — so that at every moment the absence
+    /// exists in TimeTrack (never zero times; twice only between the two steps). If deleting the old
+    /// absence fails before any of its parts is gone, the new parts are deleted again and the update
+    /// fails as a whole, leaving exactly the old absence and its mapping.
     async fn update(
         &self,
         id: &str,
         value: &Absence,
-        previous: Option<&Absence>,
+        _previous: Option<&Absence>,
     ) -> Result<String, PortError> {
-        let current = match previous {
-            Some(p) => p.clone(),
-            None => self.current(id).await?,
-        };
+        // The parts are read, not derived from `previous`: which ids to write is known only here.
+        let group = self.resolve(id).await?.ok_or_else(|| {
+            PortError::new(
+                PortErrorClass::NotFound,
+                format!("TimeTrack absence {id} is gone"),
+            )
+        })?;
+        let current = self.canonical(&group).map_err(|reason| {
+            PortError::new(
+                PortErrorClass::Invalid,
+                format!("TimeTrack absence {id}: {reason}"),
+            )
+        })?;
         match timetrack_change(&current, value) {
             TimeTrackChange::Unchanged => Ok(id.to_string()),
             TimeTrackChange::StatusOnly(code) => {
                 let status = TtStatus::from_code(code).ok_or_else(|| {
                     PortError::new(PortErrorClass::Invalid, format!("status code {code}"))
                 })?;
-                self.client
-                    .update_absence_status(Self::numeric_id(id)?, status)
-                    .await
-                    .map_err(|e| port_error::from_timetrack("update absence status", &e))?;
+                for part in group.parts().filter(|p| p.status != code) {
+                    self.client
+                        .update_absence_status(part.id, status)
+                        .await
+                        .map_err(|e| port_error::from_timetrack("update absence status", &e))?;
+                }
                 Ok(id.to_string())
             }
             TimeTrackChange::Recreate => {
-                let old = Self::numeric_id(id)?;
-                let new_id = self.create(value).await?;
-                match self.client.delete_absence(old).await {
-                    Ok(()) => Ok(new_id),
-                    Err(e) if e.class() == ErrorClass::NotFound => Ok(new_id),
-                    Err(e) => {
-                        let cause = port_error::from_timetrack("delete replaced absence", &e);
-                        let rollback = match new_id.parse::<i64>() {
-                            Ok(n) => self.client.delete_absence(n).await.err(),
-                            Err(_) => None,
-                        };
-                        Err(PortError::new(
-                            cause.class,
-                            match rollback {
-                                None => format!(
-                                    "{}; the replacement {new_id} was deleted again",
-                                    cause.message
-                                ),
-                                Some(r) => format!(
-                                    "{}; deleting the replacement {new_id} failed too ({r}): \
-                                     TimeTrack holds both {id} and {new_id}",
-                                    cause.message
-                                ),
-                            },
-                        ))
-                    }
+                let created = self.create_parts(value).await?;
+                let new_id = created.first().copied().unwrap_or_default();
+                let old = group.ids_for_delete();
+                let (deleted, cause) = match self.delete_all(&old).await {
+                    Ok(()) => return Ok(new_id.to_string()),
+                    Err(failure) => failure,
+                };
+                if deleted > 0 {
+                    return Err(PortError::new(
+                        cause.class,
+                        format!(
+                            "{} while replacing absence {id}: TimeTrack holds the replacement \
+                             {created:?} and the parts {:?} of the old one",
+                            cause.message,
+                            &old[deleted..]
+                        ),
+                    ));
                 }
+                let rollback = self.delete_all(&created).await.err();
+                Err(PortError::new(
+                    cause.class,
+                    match rollback {
+                        None => format!(
+                            "{}; the replacement {created:?} was deleted again",
+                            cause.message
+                        ),
+                        Some((_, r)) => format!(
+                            "{}; deleting the replacement {created:?} failed too ({}): \
+                             TimeTrack holds both {old:?} and {created:?}",
+                            cause.message, r.message
+                        ),
+                    },
+                ))
             }
         }
     }
 
+    /// Deletes every part: the halves first, the principal last (a delete cut short leaves the part
+    /// the mapping names, so the next run sees a changed absence, not unrelated half days).
     async fn delete(&self, id: &str) -> Result<(), PortError> {
-        self.client
-            .delete_absence(Self::numeric_id(id)?)
+        let Some(group) = self.resolve(id).await? else {
+            return Err(PortError::new(
+                PortErrorClass::NotFound,
+                format!("TimeTrack absence {id} is gone"),
+            ));
+        };
+        self.delete_all(&group.ids_for_delete())
             .await
-            .map_err(|e| port_error::from_timetrack("delete absence", &e))
+            .map_err(|(_, e)| e)
     }
 }
 

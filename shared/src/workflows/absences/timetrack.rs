@@ -3,7 +3,9 @@
 //! - Status: TimeTrack `0` (new, waiting for approval) / `1` (approved) / `2` (disapproved) ⇄
 //!   pending / approved / rejected.
 //! - Types: a TimeTrack absence's type is translated through the mapping; the mapping's half-day type
-//!   marks a single-day half absence (see [`super`] for the half-day rule).
+//!   marks a single-day half absence (see [`super`] for the half-day rule). One canonical absence may
+//!   be several TimeTrack absences (a half first or last day is its own half-day absence): see
+//!   [`super::parts`].
 //! - TimeTrack can only change an absence's `status` in place; any other change is delete + re-create
 //!   ([`timetrack_change`]), and the mapping follows the new id.
 use jiff::civil::Date;
@@ -106,15 +108,19 @@ pub fn from_timetrack(
     )
 }
 
-/// The TimeTrack fields for a canonical absence of the user `username`.
+/// The TimeTrack absences ("parts") that hold a canonical absence of the user `username`, in day order.
 ///
-/// Full days use the mapping's type; a single-day half uses its half-day type. A multi-day absence with a
-/// half boundary, or a half day of a type without a half-day TimeTrack type, has no TimeTrack form.
+/// Full days use the mapping's type. A single-day half is one absence of the mapping's half-day type. A
+/// multi-day absence with a half first or last day is the full-day part plus one half-day absence on
+/// each half boundary day (Monday to Friday noon: "Urlaub" Monday–Thursday + "Urlaub (½ Tag)" Friday),
+/// the usual TimeTrack way (see [`super::parts`] for how they are read back as one absence). Not
+/// representable: a half day of a type without a half-day TimeTrack type, and a two-day absence that
+/// is half on both days (no full day in between, so TimeTrack would show two unrelated half days).
 pub fn to_timetrack(
     absence: &Absence,
     username: &str,
     types: &AbsenceTypeMap,
-) -> Result<TimeTrackAbsenceFields, NotSyncable> {
+) -> Result<Vec<TimeTrackAbsenceFields>, NotSyncable> {
     let mapping = types
         .for_personio(&absence.personio_type_id)
         .ok_or_else(|| NotSyncable::UnmappedType {
@@ -122,32 +128,63 @@ pub fn to_timetrack(
             type_id: absence.personio_type_id.clone(),
             type_name: None,
         })?;
-    let absence_type_id = if !absence.has_half_boundary() {
-        mapping.timetrack_type_id
-    } else if absence.is_single_half_day() {
-        mapping.half_day_timetrack_type_id.ok_or_else(|| {
-            NotSyncable::NotRepresentableInTimeTrack {
-                reason: format!(
-                    "half day on {} but no half-day TimeTrack type is mapped for Personio type {}",
-                    absence.start, absence.personio_type_id
-                ),
-            }
-        })?
-    } else {
-        return Err(NotSyncable::NotRepresentableInTimeTrack {
-            reason: format!(
-                "{}..={} has a half first or last day; a TimeTrack absence is whole days or one half day",
-                absence.start, absence.end
-            ),
-        });
-    };
-    Ok(TimeTrackAbsenceFields {
+    let part = |from: Date, to: Date, absence_type_id: i64| TimeTrackAbsenceFields {
         username: username.to_string(),
-        from: absence.start,
-        to: absence.end,
+        from,
+        to,
         absence_type_id,
         status: status_to_timetrack(absence.status),
-    })
+    };
+    if !absence.has_half_boundary() {
+        return Ok(vec![part(
+            absence.start,
+            absence.end,
+            mapping.timetrack_type_id,
+        )]);
+    }
+    let half_type =
+        mapping
+            .half_day_timetrack_type_id
+            .ok_or_else(|| NotSyncable::NotRepresentableInTimeTrack {
+                reason: format!(
+                    "{}..={} has a half day but no half-day TimeTrack type is mapped for Personio type {}",
+                    absence.start, absence.end, absence.personio_type_id
+                ),
+            })?;
+    if absence.is_single_half_day() {
+        return Ok(vec![part(absence.start, absence.start, half_type)]);
+    }
+    let full_from = if absence.starts_midday {
+        absence.start.tomorrow().ok()
+    } else {
+        Some(absence.start)
+    };
+    let full_to = if absence.ends_midday {
+        absence.end.yesterday().ok()
+    } else {
+        Some(absence.end)
+    };
+    let (full_from, full_to) = match (full_from, full_to) {
+        (Some(f), Some(t)) if f <= t => (f, t),
+        _ => {
+            return Err(NotSyncable::NotRepresentableInTimeTrack {
+                reason: format!(
+                "{}..={} is half on both of its two days; with no full day between them TimeTrack \
+                     would hold two unrelated half days",
+                absence.start, absence.end
+            ),
+            })
+        }
+    };
+    let mut parts = Vec::with_capacity(3);
+    if absence.starts_midday {
+        parts.push(part(absence.start, absence.start, half_type));
+    }
+    parts.push(part(full_from, full_to, mapping.timetrack_type_id));
+    if absence.ends_midday {
+        parts.push(part(absence.end, absence.end, half_type));
+    }
+    Ok(parts)
 }
 
 /// In-place status update when only the status differs; otherwise delete + re-create.
@@ -249,10 +286,13 @@ mod tests {
                 status,
             )
             .unwrap();
-            let f = to_timetrack(&full, "lena.vogt", &types()).unwrap();
+            let parts = to_timetrack(&full, "lena.vogt", &types()).unwrap();
+            let [f] = parts.as_slice() else {
+                panic!("one part: {parts:?}")
+            };
             assert_eq!((f.absence_type_id, f.from, f.to), (1, full.start, full.end));
             assert_eq!(f.username, "lena.vogt");
-            assert_eq!(from_timetrack(&view_of(&f), &types()).unwrap(), full);
+            assert_eq!(from_timetrack(&view_of(f), &types()).unwrap(), full);
 
             let half = Absence::new(
                 "7788",
@@ -264,9 +304,12 @@ mod tests {
                 status,
             )
             .unwrap();
-            let f = to_timetrack(&half, "lena.vogt", &types()).unwrap();
+            let parts = to_timetrack(&half, "lena.vogt", &types()).unwrap();
+            let [f] = parts.as_slice() else {
+                panic!("one part: {parts:?}")
+            };
             assert_eq!(f.absence_type_id, 2);
-            assert_eq!(from_timetrack(&view_of(&f), &types()).unwrap(), half);
+            assert_eq!(from_timetrack(&view_of(f), &types()).unwrap(), half);
         }
     }
 
@@ -288,7 +331,7 @@ mod tests {
         };
         let back = from_personio(&view, &types()).unwrap();
         assert_eq!(back, canonical);
-        let again = to_timetrack(&back, "u", &types()).unwrap();
+        let again = to_timetrack(&back, "u", &types()).unwrap().remove(0);
         assert_eq!(
             (again.from, again.to, again.absence_type_id, again.status),
             (
@@ -331,7 +374,7 @@ mod tests {
 
     #[test]
     fn what_timetrack_cannot_hold_is_reported() {
-        // Monday to Friday noon: no single TimeTrack absence says that.
+        // Monday to Friday noon is two parts (see `parts`), "Urlaub" + "Urlaub (½ Tag)".
         let a = Absence::new(
             "7788",
             "vac",
@@ -342,10 +385,7 @@ mod tests {
             AbsenceStatus::Pending,
         )
         .unwrap();
-        assert!(matches!(
-            to_timetrack(&a, "u", &types()),
-            Err(NotSyncable::NotRepresentableInTimeTrack { .. })
-        ));
+        assert_eq!(to_timetrack(&a, "u", &types()).unwrap().len(), 2);
         // A half day of a type without a half-day TimeTrack type.
         let sick_half = Absence::new(
             "7788",
@@ -435,15 +475,19 @@ mod tests {
     }
 
     proptest! {
-        /// Whatever TimeTrack can hold comes back unchanged, and whatever it cannot is refused (never
-        /// rounded); Personio holds everything.
+        /// Whatever TimeTrack holds in one absence comes back unchanged (several parts: see `parts`),
+        /// and whatever it cannot hold is refused (never rounded); Personio holds everything.
         #[test]
         fn canonical_round_trips_through_both_systems(a in arb_absence()) {
             match to_timetrack(&a, "u", &types()) {
-                Ok(fields) => prop_assert_eq!(from_timetrack(&view_of(&fields), &types()).unwrap(), a.clone()),
+                Ok(fields) if fields.len() == 1 => prop_assert_eq!(from_timetrack(&view_of(&fields[0]), &types()).unwrap(), a.clone()),
+                Ok(fields) => {
+                    prop_assert!(a.has_half_boundary() && !a.is_single_half_day());
+                    prop_assert!(fields.len() <= 3);
+                }
                 Err(NotSyncable::NotRepresentableInTimeTrack { .. }) => {
                     prop_assert!(a.has_half_boundary());
-                    prop_assert!(!a.is_single_half_day() || a.personio_type_id == "sick");
+                    prop_assert!(a.personio_type_id == "sick" || (a.starts_midday && a.ends_midday));
                 }
                 Err(other) => prop_assert!(false, "unexpected {other}"),
             }
