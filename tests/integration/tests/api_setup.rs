@@ -241,6 +241,19 @@ async fn candidates_carry_their_link_status() {
         .expect("one");
     assert!(by_email["personio"]["last_name"].is_string(), "{by_email}");
     assert!(by_email["timetrack"]["username"].is_string(), "{by_email}");
+    // Leavers show as such (issue 11 §3): the seed's Greta Löwe (1026) has left and is linkable to her
+    // still-enabled user by e-mail, which a run would link and deactivate; an employee shows as active.
+    let person = |id: &str| {
+        candidates
+            .iter()
+            .find(|c| c["personio_id"] == id)
+            .unwrap_or_else(|| panic!("no candidate for person {id}"))
+    };
+    let greta = person("1026");
+    assert_eq!(greta["personio"]["status"], "left", "{greta}");
+    assert_eq!(greta["status"], "linkable_by_email", "{greta}");
+    assert_eq!(greta["timetrack"]["enabled"], true, "{greta}");
+    assert_eq!(person("1005")["personio"]["status"], "active");
 
     h.call("GET", "/integrations/nobody/employees/candidates", None)
         .await
