@@ -26,5 +26,5 @@ pub use kind::{Record, SyncKind};
 pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReason};
 pub use planner::{plan, SideState};
 pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort};
-pub use runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
+pub use runner::{EngineError, RunGate, RunRequest, RunnerConfig, StartedRun, SyncRunner};
 pub use scheduler::{ContinuationScheduler, RecordingScheduler, SchedulerError};

@@ -6,10 +6,12 @@ pub mod lambda;
 pub mod lambda_event;
 pub mod manual_sync;
 pub mod problem;
+pub mod setup;
 pub mod workflow;
 
 pub use context::ServiceContext;
 pub use lambda_event::{HttpRequest, InvocationEvent};
 pub use manual_sync::{ExplicitSelection, ManualSync};
 pub use problem::Problem;
-pub use workflow::{BindInput, BoundWorkflow, WorkflowBinding, WorkflowService};
+pub use setup::SetupError;
+pub use workflow::{BindInput, BoundWorkflow, RunIo, WorkflowBinding, WorkflowService};

@@ -1,4 +1,5 @@
-//! The employees workflow plugged into the service: [`EmployeesBinding`] reads both sides once, links
+//! The employees workflow plugged into the service: [`EmployeesBinding`] binds the settings (pure), then
+//! inside the run reads both sides once ([`super::sweep`]), links
 //! them ([`super::linking::link`]) and decides what each side exposes to the engine this run
 //! ([`Exposure::compute`], pure and unit-tested).
 //!
@@ -29,8 +30,10 @@ use super::selection::is_selected;
 use super::sweep::{sweep, SweepError, SweepInput};
 use super::view::{PersonioPersonView, TimeTrackUserView};
 use crate::domain::{Trigger, Workflow};
-use crate::engine::{Listing, PortErrorClass, Record, Rejected};
-use crate::service::{BindInput, BoundWorkflow, ExplicitSelection, Problem, WorkflowBinding};
+use crate::engine::{Listing, Record, Rejected};
+use crate::service::{
+    BindInput, BoundWorkflow, ExplicitSelection, RunIo, SetupError, WorkflowBinding,
+};
 use crate::settings::{EmployeeSettings, LeaverPolicy};
 
 /// The employees workflow's binding (what `functions/employees` serves).
@@ -292,49 +295,73 @@ fn ambiguity_text(a: &Ambiguous) -> String {
     }
 }
 
-fn sweep_problem(e: SweepError) -> Problem {
+/// What the settings and the request say an employees run looks at (the pure binding's output).
+#[derive(Debug, Clone)]
+pub struct EmployeesContext {
+    settings: EmployeeSettings,
+    explicit: ExplicitSelection,
+    import_new: bool,
+    concurrency: usize,
+}
+
+fn sweep_error(e: SweepError) -> SetupError {
     match e {
-        SweepError::Personio(e) | SweepError::TimeTrack(e) if e.class == PortErrorClass::Fatal => {
-            Problem::not_connected(e.message)
-        }
-        SweepError::Personio(e) | SweepError::TimeTrack(e) => Problem::upstream(e.message),
-        SweepError::Store(e) => Problem::unavailable(format!("cannot read employee links: {e}")),
+        SweepError::Personio(e) | SweepError::TimeTrack(e) => SetupError::from_port(e),
+        SweepError::Store(e) => SetupError::Unavailable {
+            detail: format!("the state store failed: cannot read the employee links: {e}"),
+        },
     }
 }
 
 #[async_trait]
 impl WorkflowBinding for EmployeesBinding {
     type Kind = EmployeeKind;
+    type Context = EmployeesContext;
 
     fn workflow(&self) -> Workflow {
         Workflow::Employees
     }
 
-    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<EmployeeKind>, Problem> {
+    fn bind(&self, input: BindInput<'_>) -> Result<EmployeesContext, SetupError> {
         let settings = &input.settings.employees;
+        Ok(EmployeesContext {
+            settings: settings.clone(),
+            explicit: input.selection.clone(),
+            import_new: input.trigger == Trigger::Manual || settings.auto_add,
+            concurrency: input.settings.sync.concurrency,
+        })
+    }
+
+    /// The employees sweep: both sides and the links, read once, then [`Exposure::compute`].
+    async fn prepare(
+        &self,
+        context: EmployeesContext,
+        io: RunIo<'_>,
+    ) -> Result<BoundWorkflow<EmployeeKind>, SetupError> {
+        let settings = &context.settings;
         let attribute = settings.personal_number_attribute.clone();
         let swept = sweep(SweepInput {
-            personio: &input.personio,
-            timetrack: &input.timetrack,
-            store: input.store.as_ref(),
-            integration_id: input.integration_id,
+            personio: &io.personio,
+            timetrack: &io.timetrack,
+            store: io.store.as_ref(),
+            integration_id: io.integration_id,
             personal_number_attribute: attribute.as_deref(),
             all_employments: matches!(
                 settings.selection,
                 crate::settings::EmployeeSelection::OrgUnits { .. }
             ),
-            concurrency: input.settings.sync.concurrency,
+            concurrency: context.concurrency,
         })
         .await
-        .map_err(sweep_problem)?;
+        .map_err(sweep_error)?;
 
         let mut exposure = Exposure::compute(&ExposureInput {
             persons: &swept.persons,
             users: &swept.users,
             existing: &swept.existing,
             settings,
-            explicit: input.selection,
-            import_new: input.trigger == Trigger::Manual || settings.auto_add,
+            explicit: &context.explicit,
+            import_new: context.import_new,
         });
         // Records the clients could not parse are reported, never synced.
         exposure.personio.rejected.extend(swept.personio_malformed);
@@ -346,13 +373,13 @@ impl WorkflowBinding for EmployeesBinding {
         Ok(BoundWorkflow {
             kind: exposure.kind,
             personio: Box::new(PersonioEmployees::new(
-                input.personio.clone(),
+                io.personio.clone(),
                 settings.leaver_policy,
                 attribute,
                 exposure.personio,
             )),
             timetrack: Box::new(TimeTrackEmployees::new(
-                input.timetrack.clone(),
+                io.timetrack.clone(),
                 settings.leaver_policy,
                 exposure.timetrack,
                 swept.usernames,
