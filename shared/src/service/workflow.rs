@@ -117,8 +117,16 @@ impl<B: WorkflowBinding> WorkflowService<B> {
     /// continuations return the run record; a run that failed as a whole returns `Err`, so that the
     /// invocation counts as an error and the function's error alarm fires.
     pub async fn handle(&self, event: Value, deadline: Option<Timestamp>) -> Result<Value, String> {
+        let is_http = event.get("requestContext").is_some();
         let event = match InvocationEvent::classify(event) {
             Ok(e) => e,
+            // An API Gateway request that cannot be read (a base64 body that is not UTF-8, ...) is the
+            // caller's mistake: a 400 problem, not an invocation error API Gateway turns into a bare 500.
+            Err(e) if is_http => {
+                warn!(error = %e, "rejected HTTP request");
+                let p = Problem::bad_request(e.to_string());
+                return Ok(http_response(p.status, problem::CONTENT_TYPE, &json!(p)));
+            }
             Err(e) => {
                 warn!(error = %e, "rejected invocation event");
                 return Err(e.to_string());

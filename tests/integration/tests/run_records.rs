@@ -139,3 +139,29 @@ async fn an_unknown_integration_is_refused_without_a_run() {
         .map(|p| p.runs.is_empty())
         .unwrap_or(true));
 }
+
+/// Issue 12 §2: a base64 body that is not UTF-8, sent straight to a workflow function, is answered
+/// 400 problem+json (it used to be an invocation error, which API Gateway turns into a bare 500).
+#[tokio::test]
+async fn a_base64_body_that_is_not_utf8_is_a_400_problem() {
+    let h = Harness::start().await;
+    let fixture = include_str!("../../fixtures/events/apigw-sync-employees.json")
+        .replace("INTEGRATION_ID", h.id.as_str());
+    let mut event: serde_json::Value = serde_json::from_str(&fixture).expect("fixture");
+    event["body"] = json!("//4="); // the bytes FF FE
+    event["isBase64Encoded"] = json!(true);
+    let service = WorkflowService::new(h.context.clone(), EmployeesBinding);
+    let answer = service.handle(event, None).await.expect("an HTTP answer");
+    assert_eq!(answer["statusCode"], 400, "{answer}");
+    assert_eq!(
+        answer["headers"]["content-type"],
+        "application/problem+json"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(answer["body"].as_str().expect("body")).expect("problem JSON");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("UTF-8")),
+        "{body}"
+    );
+    assert!(failed_runs(&h, &h.id).await.is_empty());
+}
