@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use tracing::{error, info, warn, Instrument};
 
 use super::context::ServiceContext;
+use super::invocation::InvocationError;
 use super::lambda_event::{http_response, HttpRequest, InvocationEvent, MAX_BODY_BYTES};
 use super::manual_sync::{ExplicitSelection, ManualSync};
 use super::problem::{self, FieldProblem, Problem};
@@ -116,7 +117,11 @@ impl<B: WorkflowBinding> WorkflowService<B> {
     /// HTTP requests always get an API Gateway response (problems included). Scheduled runs and
     /// continuations return the run record; a run that failed as a whole returns `Err`, so that the
     /// invocation counts as an error and the function's error alarm fires.
-    pub async fn handle(&self, event: Value, deadline: Option<Timestamp>) -> Result<Value, String> {
+    pub async fn handle(
+        &self,
+        event: Value,
+        deadline: Option<Timestamp>,
+    ) -> Result<Value, InvocationError> {
         let is_http = event.get("requestContext").is_some();
         let event = match InvocationEvent::classify(event) {
             Ok(e) => e,
@@ -128,8 +133,8 @@ impl<B: WorkflowBinding> WorkflowService<B> {
                 return Ok(http_response(p.status, problem::CONTENT_TYPE, &json!(p)));
             }
             Err(e) => {
-                warn!(error = %e, "rejected invocation event");
-                return Err(e.to_string());
+                warn!(error = %e, error_type = "InvalidEvent", "rejected invocation event");
+                return Err(InvocationError::InvalidEvent(e.to_string()));
             }
         };
         match event {
@@ -160,26 +165,21 @@ impl<B: WorkflowBinding> WorkflowService<B> {
         }
     }
 
-    async fn handle_background(&self, order: RunOrder) -> Result<Value, String> {
-        match self.run(order).await {
+    async fn handle_background(&self, order: RunOrder) -> Result<Value, InvocationError> {
+        let failure = match self.run(order).await {
+            Ok(run) if run.status == RunStatus::Failed => InvocationError::RunFailed(format!(
+                "run {} failed: {}",
+                run.run_id,
+                run.error.unwrap_or_default()
+            )),
             Ok(run) => {
-                let value = serde_json::to_value(&run).map_err(|e| e.to_string())?;
-                if run.status == RunStatus::Failed {
-                    error!(run_id = %run.run_id, error = ?run.error, "run failed");
-                    Err(format!(
-                        "run {} failed: {}",
-                        run.run_id,
-                        run.error.unwrap_or_default()
-                    ))
-                } else {
-                    Ok(value)
-                }
+                return serde_json::to_value(&run)
+                    .map_err(|e| InvocationError::Unavailable(e.to_string()))
             }
-            Err(p) => {
-                error!(status = p.status, detail = %p.detail, "run not started");
-                Err(p.to_string())
-            }
-        }
+            Err(p) => InvocationError::from_problem(&p),
+        };
+        error!(error_type = failure.error_type(), error = %failure, "invocation failed");
+        Err(failure)
     }
 
     /// `POST /integrations/{integration_id}/sync/{workflow}` served by this workflow's function.

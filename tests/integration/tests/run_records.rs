@@ -31,14 +31,17 @@ async fn failed_runs(h: &Harness, id: &IntegrationId) -> Vec<serde_json::Value> 
     runs
 }
 
-/// Runs one scheduled employees event of `id` through the function's handler: it must fail.
-async fn scheduled_fails(h: &Harness, id: &IntegrationId) -> String {
+/// Runs one scheduled employees event of `id` through the function's handler: it must fail, with the
+/// short stable `errorType` Lambda will report (issue 12 §2).
+async fn scheduled_fails(h: &Harness, id: &IntegrationId, error_type: &str) -> String {
     let service = WorkflowService::new(h.context.clone(), EmployeesBinding);
     let event = json!({ "integration_id": id.as_str(), "trigger": "schedule" });
-    service
+    let error = service
         .handle(event, None)
         .await
-        .expect_err("the scheduled run must fail")
+        .expect_err("the scheduled run must fail");
+    assert_eq!(error.error_type(), error_type, "{error}");
+    error.to_string()
 }
 
 /// The one failed run's error, checked to name `side` and to hold none of `secrets`.
@@ -61,7 +64,7 @@ async fn a_wrong_timetrack_key_leaves_a_failed_run() {
     let mut wrong = good_credentials();
     wrong.timetrack_api_key = "wrong-key-4711".to_string().into();
     h.credentials.store(&h.id, &wrong).await.expect("store");
-    let invocation = scheduled_fails(&h, &h.id).await;
+    let invocation = scheduled_fails(&h, &h.id, "NotConnected").await;
     let error = the_failed_run(&h, &h.id, "TimeTrack", &["wrong-key-4711"]).await;
     assert!(error.starts_with("not connected"), "{error}");
     assert!(invocation.contains("TimeTrack"), "{invocation}");
@@ -81,7 +84,7 @@ async fn a_wrong_personio_secret_leaves_a_failed_run() {
     let mut wrong = good_credentials();
     wrong.personio_client_secret = "wrong-secret-0815".to_string().into();
     h.credentials.store(&h.id, &wrong).await.expect("store");
-    scheduled_fails(&h, &h.id).await;
+    scheduled_fails(&h, &h.id, "NotConnected").await;
     let error = the_failed_run(&h, &h.id, "Personio", &["wrong-secret-0815"]).await;
     assert!(error.starts_with("not connected"), "{error}");
 }
@@ -94,7 +97,7 @@ async fn missing_credentials_leave_a_failed_run() {
         .put_settings(&id, &IntegrationSettings::example())
         .await
         .expect("settings");
-    scheduled_fails(&h, &id).await;
+    scheduled_fails(&h, &id, "NotConnected").await;
     let error = the_failed_run(&h, &id, "credentials", &[]).await;
     assert!(error.contains("no credentials are stored"), "{error}");
 }
@@ -108,7 +111,7 @@ async fn invalid_settings_leave_a_failed_run() {
         .put_settings(&h.id, &settings)
         .await
         .expect("settings");
-    scheduled_fails(&h, &h.id).await;
+    scheduled_fails(&h, &h.id, "InvalidSettings").await;
     let error = the_failed_run(&h, &h.id, "settings", &[]).await;
     assert!(
         error.contains("time_zone") || error.contains("time zone"),
@@ -130,7 +133,7 @@ async fn invalid_settings_leave_a_failed_run() {
 async fn an_unknown_integration_is_refused_without_a_run() {
     let h = Harness::start().await;
     let id = IntegrationId::new(format!("{}-nobody", h.id)).expect("id");
-    let error = scheduled_fails(&h, &id).await;
+    let error = scheduled_fails(&h, &id, "UnknownIntegration").await;
     assert!(error.contains("no settings"), "{error}");
     assert!(h
         .store
