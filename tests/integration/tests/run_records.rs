@@ -168,3 +168,57 @@ async fn a_base64_body_that_is_not_utf8_is_a_400_problem() {
     );
     assert!(failed_runs(&h, &h.id).await.is_empty());
 }
+
+/// A `Write` into a shared buffer, for capturing the JSON log lines of one test.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Issue 12 §6: every log line of a run — the TimeTrack client's retry warning included — carries the
+/// `run` span with the run id, integration and workflow (the production JSON format lists the spans).
+#[tokio::test(flavor = "current_thread")]
+async fn a_run_span_carries_the_run_id_into_the_clients_retry_warnings() {
+    let h = Harness::start().await;
+    h.timetrack.inject(
+        simulators::FaultRule::new("/users", simulators::Fault::Status(503), 1).with_method("GET"),
+    );
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let service = WorkflowService::new(h.context.clone(), EmployeesBinding);
+    let event = json!({ "integration_id": h.id.as_str(), "trigger": "schedule" });
+    let run = service.handle(event, None).await.expect("a run");
+    let run_id = run["run_id"].as_str().expect("run id").to_string();
+
+    let text = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+    let retry = text
+        .lines()
+        .find(|l| l.contains("retrying after HTTP status"))
+        .unwrap_or_else(|| panic!("no retry warning in:\n{text}"));
+    let line: serde_json::Value = serde_json::from_str(retry).expect("a JSON log line");
+    let span = line["spans"]
+        .as_array()
+        .and_then(|spans| spans.iter().find(|s| s["name"] == "run"))
+        .unwrap_or_else(|| panic!("the retry warning is outside the run span: {retry}"));
+    assert_eq!(span["run_id"], run_id.as_str(), "{retry}");
+    assert_eq!(span["integration_id"], h.id.as_str());
+    assert_eq!(span["workflow"], "employees");
+}
