@@ -25,6 +25,8 @@ pub use fingerprint::{fingerprint, FingerprintError};
 pub use kind::{Record, SyncKind};
 pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReason};
 pub use planner::{plan, SideState};
-pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort, Unrecorded, WriteJournal};
-pub use runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
+pub use port::{
+    Listing, PortError, PortErrorClass, Rejected, SidePort, Unrecorded, WriteJournal,
+};
+pub use runner::{EngineError, RunGate, RunRequest, RunnerConfig, StartedRun, SyncRunner};
 pub use scheduler::{ContinuationScheduler, RecordingScheduler, SchedulerError};

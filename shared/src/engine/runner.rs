@@ -2,7 +2,9 @@
 //!
 //! Order of a run: resolve the window (continuation → the continued run's window; manual → the given
 //! window; scheduled → from the watermark) → take the lease (another live run → [`EngineError::
-//! AlreadyRunning`]) → write the run record (`Running`) → list both sides → load the mappings → confirm
+//! AlreadyRunning`]) → write the run record (`Running`) — [`RunGate::start`] — → (the service prepares the
+//! workflow here: credentials, clients, the workflow's reading; a failure closes the run as `Failed`
+//! through [`RunGate::fail`]) → list both sides → load the mappings → confirm
 //! mapped records missing from a listing by get-by-id → plan → apply (or, in a dry run, only report the
 //! plan) → write the finished run record → move the watermark (finished, non-dry runs only) → release the
 //! lease → schedule the continuation if the deadline stopped the run.
@@ -24,7 +26,7 @@ use super::window::{scheduled_window, window_setting, WindowError};
 use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
 use crate::runs::{Continuation, RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
-use crate::store::{new_run_id, Mapping, StateStore, StoreError, Watermark};
+use crate::store::{new_run_id, Lease, Mapping, StateStore, StoreError, Watermark};
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,13 +108,64 @@ struct Scope {
 /// A run-level failure: the run record gets status `Failed` with this message.
 struct RunFailure(String);
 
-impl<'a, K: SyncKind> SyncRunner<'a, K> {
-    /// Runs the request. `Err` only when no run could be started (already running, bad continuation,
-    /// store unavailable at start); a run that started always returns its record, `Failed` included.
-    pub async fn run(&self, request: RunRequest) -> Result<RunRecord, EngineError> {
+/// The part of a run that needs no workflow: scope, lease and run record. [`RunGate::start`] opens a
+/// run, [`SyncRunner::run_started`] syncs it, [`RunGate::fail`] closes one that could not sync. The
+/// service's preparation step (credentials, clients, the workflow's reading) runs between the two, so
+/// that every failure after an event is accepted ends in a run record.
+pub struct RunGate<'a> {
+    pub store: &'a dyn StateStore,
+    pub settings: &'a IntegrationSettings,
+    pub clock: &'a dyn Clock,
+    pub scheduler: &'a dyn ContinuationScheduler,
+    pub config: RunnerConfig,
+}
+
+/// A run that holds its lease and whose `Running` record is written.
+pub struct StartedRun {
+    request: RunRequest,
+    scope: Scope,
+    run_id: String,
+    started_at: Timestamp,
+    lease: Lease,
+    record: RunRecord,
+    /// Why the run cannot sync although it started (its window could not be computed from the settings).
+    failure: Option<String>,
+}
+
+impl StartedRun {
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+}
+
+impl<'a> RunGate<'a> {
+    /// Resolves the scope, takes the lease and writes the `Running` record. `Err` only when no run could
+    /// be started (already running, bad continuation, store unavailable). Settings from which no window
+    /// can be computed still start a run — over the current UTC day — that can only fail, so that the
+    /// failure is recorded.
+    pub async fn start(&self, request: RunRequest) -> Result<StartedRun, EngineError> {
         let started_at = self.clock.now();
         let run_id = new_run_id(started_at);
-        let scope = self.scope(&request, started_at).await?;
+        let (scope, failure) = match self.scope(&request, started_at).await {
+            Ok(scope) => (scope, None),
+            Err(EngineError::Window(e)) => {
+                let today = started_at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                let scope = Scope {
+                    window: request.window.unwrap_or(DateWindow {
+                        from: today,
+                        to: today,
+                    }),
+                    direction: request.direction,
+                    dry_run: request.dry_run,
+                    sequence: 0,
+                };
+                (
+                    scope,
+                    Some(format!("settings: cannot compute the run window: {e}")),
+                )
+            }
+            Err(e) => return Err(e),
+        };
 
         let lease = self
             .store
@@ -139,7 +192,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                 other => EngineError::Store(other),
             })?;
 
-        let mut record = RunRecord {
+        let record = RunRecord {
             run_id: run_id.clone(),
             integration_id: request.integration_id.clone(),
             workflow: request.workflow,
@@ -169,40 +222,41 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             window = %scope.window, direction = scope.direction.as_str(), dry_run = scope.dry_run,
             "sync run started"
         );
+        Ok(StartedRun {
+            request,
+            scope,
+            run_id,
+            started_at,
+            lease,
+            record,
+            failure,
+        })
+    }
 
-        match self.sync(&request, &scope, &run_id).await {
-            Ok((report, plan_json)) => {
-                record.counts = report.counts;
-                record.conflicts = report.conflicts;
-                record.failures = report.failures;
-                record.skipped = report.skipped;
-                record.status = if let Some(message) = report.aborted {
-                    record.error = Some(message);
-                    RunStatus::Failed
-                } else if report.stopped_at_deadline {
-                    record.continuation = Some(Continuation {
-                        window: scope.window,
-                        direction: scope.direction,
-                        dry_run: scope.dry_run,
-                        sequence: scope.sequence + 1,
-                    });
-                    record.plan = Some(json!({ "deferred": report.deferred }));
-                    RunStatus::Continued
-                } else if record.failures.is_empty() {
-                    RunStatus::Succeeded
-                } else {
-                    RunStatus::CompletedWithFailures
-                };
-                if scope.dry_run {
-                    record.plan = plan_json;
-                }
-            }
-            Err(RunFailure(message)) => {
-                record.status = RunStatus::Failed;
-                record.error = Some(message);
-            }
-        }
+    /// Closes a started run as `Failed` with `message` (which names the side and the cause, never a
+    /// secret).
+    pub async fn fail(
+        &self,
+        mut started: StartedRun,
+        message: String,
+    ) -> Result<RunRecord, EngineError> {
+        started.record.status = RunStatus::Failed;
+        started.record.error = Some(message);
+        self.finish(started).await
+    }
 
+    /// Writes the finished record, moves the watermark (finished, non-dry runs only), releases the lease
+    /// and schedules the continuation if the deadline stopped the run.
+    async fn finish(&self, started: StartedRun) -> Result<RunRecord, EngineError> {
+        let StartedRun {
+            request,
+            scope,
+            run_id,
+            started_at,
+            lease,
+            mut record,
+            ..
+        } = started;
         let finished_at = self.clock.now();
         record.finished_at = Some(finished_at);
         record.duration_ms = Some(
@@ -242,12 +296,13 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         }
         tracing::info!(
             run_id = %run_id, status = ?record.status, failures = record.failures.len(),
-            conflicts = record.conflicts.len(), "sync run finished"
+            conflicts = record.conflicts.len(), error = record.error.as_deref().unwrap_or(""),
+            "sync run finished"
         );
         Ok(record)
     }
 
-    async fn release(&self, lease: &crate::store::Lease) {
+    async fn release(&self, lease: &Lease) {
         if let Err(e) = self.store.release_lease(lease).await {
             tracing::warn!(holder = %lease.holder, error = %e, "lease not released; it expires by itself");
         }
@@ -301,6 +356,72 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             dry_run: request.dry_run,
             sequence: 0,
         })
+    }
+}
+
+impl<'a, K: SyncKind> SyncRunner<'a, K> {
+    /// The run's gate (scope, lease, record) on this runner's store, settings, clock and scheduler.
+    pub fn gate(&self) -> RunGate<'a> {
+        RunGate {
+            store: self.store,
+            settings: self.settings,
+            clock: self.clock,
+            scheduler: self.scheduler,
+            config: self.config,
+        }
+    }
+
+    /// Runs the request. `Err` only when no run could be started (already running, bad continuation,
+    /// store unavailable at start); a run that started always returns its record, `Failed` included.
+    pub async fn run(&self, request: RunRequest) -> Result<RunRecord, EngineError> {
+        let started = self.gate().start(request).await?;
+        self.run_started(started).await
+    }
+
+    /// Syncs a run [`RunGate::start`] opened, and finishes it.
+    pub async fn run_started(&self, mut started: StartedRun) -> Result<RunRecord, EngineError> {
+        let gate = self.gate();
+        if let Some(message) = started.failure.take() {
+            return gate.fail(started, message).await;
+        }
+        let record = &mut started.record;
+        match self
+            .sync(&started.request, &started.scope, &started.run_id)
+            .await
+        {
+            Ok((report, plan_json)) => {
+                let scope = &started.scope;
+                record.counts = report.counts;
+                record.conflicts = report.conflicts;
+                record.failures = report.failures;
+                record.skipped = report.skipped;
+                record.status = if let Some(message) = report.aborted {
+                    record.error = Some(message);
+                    RunStatus::Failed
+                } else if report.stopped_at_deadline {
+                    record.continuation = Some(Continuation {
+                        window: scope.window,
+                        direction: scope.direction,
+                        dry_run: scope.dry_run,
+                        sequence: scope.sequence + 1,
+                    });
+                    record.plan = Some(json!({ "deferred": report.deferred }));
+                    RunStatus::Continued
+                } else if record.failures.is_empty() {
+                    RunStatus::Succeeded
+                } else {
+                    RunStatus::CompletedWithFailures
+                };
+                if scope.dry_run {
+                    record.plan = plan_json;
+                }
+            }
+            Err(RunFailure(message)) => {
+                record.status = RunStatus::Failed;
+                record.error = Some(message);
+            }
+        }
+        gate.finish(started).await
     }
 
     fn port(&self, system: System) -> &'a dyn SidePort<K::Value> {

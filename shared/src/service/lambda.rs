@@ -1,5 +1,6 @@
-//! Running a service under the Lambda runtime: the only code that touches `lambda_runtime`, so that a
-//! function's `main.rs` is one call.
+//! Running a service under the Lambda runtime: the only code that runs `lambda_runtime`, so that a
+//! function's `main.rs` is one call. Failed invocations carry [`super::InvocationError`]'s short
+//! `errorType` names.
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -11,11 +12,18 @@ use super::workflow::{WorkflowBinding, WorkflowService};
 
 pub type Error = lambda_runtime::Error;
 
+/// Silences the runtime's echo of handled invocation errors (see [`init_tracing`]).
+const NO_PANIC_ECHO: &str = "lambda_runtime::layers::panic=off";
+
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default `info`). Secrets never reach them:
 /// they are `SecretString`s, and the clients' and credentials' errors are written to exclude them.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // The runtime logs every failed invocation again under `lambda_runtime::layers::panic`, at ERROR,
+        // as if it had panicked. The service already logged it once with its `error_type`; a real panic
+        // is still printed by the panic hook and reported as the invocation's error.
+        .add_directive(NO_PANIC_ECHO.parse().unwrap_or_default());
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
@@ -56,10 +64,7 @@ pub async fn serve_workflow<B: WorkflowBinding + 'static>(binding: B) -> Result<
         let service = service.clone();
         async move {
             let deadline = deadline_of(&event.context);
-            service
-                .handle(event.payload, deadline)
-                .await
-                .map_err(Error::from)
+            service.handle(event.payload, deadline).await
         }
     }))
     .await
@@ -68,6 +73,13 @@ pub async fn serve_workflow<B: WorkflowBinding + 'static>(binding: B) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runtime_echo_filter_is_a_valid_directive() {
+        assert!(NO_PANIC_ECHO
+            .parse::<tracing_subscriber::filter::Directive>()
+            .is_ok());
+    }
 
     #[test]
     fn an_epoch_deadline_is_taken_as_is_and_a_small_one_as_a_duration() {

@@ -74,6 +74,8 @@ impl ManualSync {
             }
         };
         let window = match (from, to) {
+            // A `from` that was given but is not a date has its own error already.
+            (None, _) if body.from.is_some() => None,
             (None, None) => None,
             (None, Some(_)) => {
                 problems.push(FieldProblem {
@@ -194,6 +196,23 @@ mod tests {
         assert_eq!(err.status, 400);
         let fields: Vec<_> = err.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["from", "to", "direction"]);
+    }
+
+    /// Issue 12 §2: an invalid `from` beside a valid `to` is reported as what it is, once, and not as
+    /// "`to` was given without `from`".
+    #[test]
+    fn an_invalid_from_gets_its_own_error() {
+        let err = ManualSync::parse(
+            Some(r#"{"from":"2026-02-30","to":"2026-10-31"}"#),
+            TODAY,
+            366,
+        )
+        .unwrap_err();
+        assert_eq!(err.status, 400);
+        assert_eq!(err.errors.len(), 1, "{:?}", err.errors);
+        assert_eq!(err.errors[0].field, "from");
+        assert!(!err.errors[0].message.contains("without"), "{err}");
+        assert!(err.errors[0].message.contains("2026-02-30"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! One workflow function's service: from an invocation to an engine run and back to an answer.
 //!
-//! A workflow plugs in through [`WorkflowBinding`]: given the integration's settings and its two
-//! clients, it returns its [`SyncKind`] and the two [`SidePort`]s. Everything else — settings and
+//! A workflow plugs in through [`WorkflowBinding`]: a pure binding of the settings, then a reading step
+//! that returns its [`SyncKind`] and the two [`SidePort`]s. The service calls both inside the run, after
+//! [`RunGate::start`] took the lease and wrote the run record, so every failure leaves a record. Everything else — settings and
 //! credentials loading, request validation, the HTTP API budget, mapping engine errors to problem
 //! answers — is the same for the three workflows and lives here once.
 use std::sync::Arc;
@@ -10,18 +11,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
-use tracing::{error, info, warn};
+use tracing::{error, info, warn, Instrument};
 
 use super::context::ServiceContext;
+use super::invocation::InvocationError;
 use super::lambda_event::{http_response, HttpRequest, InvocationEvent, MAX_BODY_BYTES};
 use super::manual_sync::{ExplicitSelection, ManualSync};
 use super::problem::{self, FieldProblem, Problem};
 use crate::audit::AuditRecord;
+use super::setup::SetupError;
 use crate::connectors::personio::PersonioClient;
 use crate::connectors::timetrack::TimeTrackClient;
-use crate::credentials::CredentialsError;
 use crate::domain::{Direction, IntegrationId, Trigger, Workflow};
-use crate::engine::{EngineError, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner};
+use crate::engine::{
+    EngineError, RunGate, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner,
+};
 use crate::runs::{RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
 use crate::store::{StateStore, StoreError};
@@ -30,16 +34,22 @@ use crate::store::{StateStore, StoreError};
 /// carries on as a continuation.
 pub const HTTP_RUN_BUDGET: Duration = Duration::from_secs(25);
 
-/// What a workflow gets to build its kind and ports.
+/// What a workflow's binding gets: the settings and the request, nothing to call.
 pub struct BindInput<'a> {
+    pub integration_id: &'a IntegrationId,
+    pub settings: &'a IntegrationSettings,
+    /// Records named in a manual request (employees: ids to import/export now).
+    pub selection: &'a ExplicitSelection,
+    pub trigger: Trigger,
+}
+
+/// What a workflow's reading step gets: the run's clients and store.
+pub struct RunIo<'a> {
     pub integration_id: &'a IntegrationId,
     pub settings: &'a IntegrationSettings,
     pub personio: Arc<PersonioClient>,
     pub timetrack: Arc<TimeTrackClient>,
     pub store: Arc<dyn StateStore>,
-    /// Records named in a manual request (employees: ids to import/export now).
-    pub selection: &'a ExplicitSelection,
-    pub trigger: Trigger,
 }
 
 /// A workflow ready to run.
@@ -49,10 +59,14 @@ pub struct BoundWorkflow<K: SyncKind> {
     pub timetrack: Box<dyn SidePort<K::Value>>,
 }
 
-/// The one thing each workflow function provides.
+/// The one thing each workflow function provides: a pure binding (settings → context) and the reading
+/// step the service calls inside the run, after the lease is taken and the run record written, so that a
+/// failure of either ends in a `failed` run record.
 #[async_trait]
 pub trait WorkflowBinding: Send + Sync {
     type Kind: SyncKind;
+    /// What the settings say this run needs, before anything is read.
+    type Context: Send;
 
     fn workflow(&self) -> Workflow;
 
@@ -61,7 +75,16 @@ pub trait WorkflowBinding: Send + Sync {
         Direction::Both
     }
 
-    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<Self::Kind>, Problem>;
+    /// Pure: no I/O. Errors are settings problems.
+    fn bind(&self, input: BindInput<'_>) -> Result<Self::Context, SetupError>;
+
+    /// Reads what the ports need (employees: both sides and the links; absences and time entries: the
+    /// employee directory, the absence-type catalogue) and builds the kind and the two ports.
+    async fn prepare(
+        &self,
+        context: Self::Context,
+        io: RunIo<'_>,
+    ) -> Result<BoundWorkflow<Self::Kind>, SetupError>;
 }
 
 /// A run to start, before settings are known.
@@ -95,12 +118,24 @@ impl<B: WorkflowBinding> WorkflowService<B> {
     /// HTTP requests always get an API Gateway response (problems included). Scheduled runs and
     /// continuations return the run record; a run that failed as a whole returns `Err`, so that the
     /// invocation counts as an error and the function's error alarm fires.
-    pub async fn handle(&self, event: Value, deadline: Option<Timestamp>) -> Result<Value, String> {
+    pub async fn handle(
+        &self,
+        event: Value,
+        deadline: Option<Timestamp>,
+    ) -> Result<Value, InvocationError> {
+        let is_http = event.get("requestContext").is_some();
         let event = match InvocationEvent::classify(event) {
             Ok(e) => e,
+            // An API Gateway request that cannot be read (a base64 body that is not UTF-8, ...) is the
+            // caller's mistake: a 400 problem, not an invocation error API Gateway turns into a bare 500.
+            Err(e) if is_http => {
+                warn!(error = %e, "rejected HTTP request");
+                let p = Problem::bad_request(e.to_string());
+                return Ok(http_response(p.status, problem::CONTENT_TYPE, &json!(p)));
+            }
             Err(e) => {
-                warn!(error = %e, "rejected invocation event");
-                return Err(e.to_string());
+                warn!(error = %e, error_type = "InvalidEvent", "rejected invocation event");
+                return Err(InvocationError::InvalidEvent(e.to_string()));
             }
         };
         match event {
@@ -131,26 +166,21 @@ impl<B: WorkflowBinding> WorkflowService<B> {
         }
     }
 
-    async fn handle_background(&self, order: RunOrder) -> Result<Value, String> {
-        match self.run(order).await {
+    async fn handle_background(&self, order: RunOrder) -> Result<Value, InvocationError> {
+        let failure = match self.run(order).await {
+            Ok(run) if run.status == RunStatus::Failed => InvocationError::RunFailed(format!(
+                "run {} failed: {}",
+                run.run_id,
+                run.error.unwrap_or_default()
+            )),
             Ok(run) => {
-                let value = serde_json::to_value(&run).map_err(|e| e.to_string())?;
-                if run.status == RunStatus::Failed {
-                    error!(run_id = %run.run_id, error = ?run.error, "run failed");
-                    Err(format!(
-                        "run {} failed: {}",
-                        run.run_id,
-                        run.error.unwrap_or_default()
-                    ))
-                } else {
-                    Ok(value)
-                }
+                return serde_json::to_value(&run)
+                    .map_err(|e| InvocationError::Unavailable(e.to_string()))
             }
-            Err(p) => {
-                error!(status = p.status, detail = %p.detail, "run not started");
-                Err(p.to_string())
-            }
-        }
+            Err(p) => InvocationError::from_problem(&p),
+        };
+        error!(error_type = failure.error_type(), error = %failure, "invocation failed");
+        Err(failure)
     }
 
     /// `POST /integrations/{integration_id}/sync/{workflow}` served by this workflow's function.
@@ -225,8 +255,12 @@ impl<B: WorkflowBinding> WorkflowService<B> {
                 ));
             }
         }
-        let settings = self.settings(&integration_id).await?;
-        let today = today_in(&settings, self.context.clock.now())?;
+        // Settings are validated inside the run (a failed run record says what is wrong); reading the
+        // request only needs the day and the manual-window limit.
+        let settings = self.stored_settings(&integration_id).await?;
+        let now = self.context.clock.now();
+        let today = today_in(&settings, now)
+            .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date());
         let manual = ManualSync::parse(
             request.body.as_deref(),
             today,
@@ -271,47 +305,25 @@ impl<B: WorkflowBinding> WorkflowService<B> {
         }
     }
 
-    async fn settings(&self, id: &IntegrationId) -> Result<IntegrationSettings, Problem> {
-        let settings = self
-            .context
+    /// The stored settings, unvalidated. No settings: the integration does not exist (no run record).
+    async fn stored_settings(&self, id: &IntegrationId) -> Result<IntegrationSettings, Problem> {
+        self.context
             .store
             .get_settings(id)
             .await
             .map_err(store_problem)?
-            .ok_or_else(|| Problem::unknown_integration(id.as_str()))?;
-        if let Err(problems) = settings.validate() {
-            let errors: Vec<FieldProblem> = problems.into_iter().map(FieldProblem::from).collect();
-            return Err(Problem::invalid_settings(
-                format!(
-                    "the stored settings of {id} have {} problem(s); fix them with PUT /integrations/{id}/settings",
-                    errors.len()
-                ),
-                errors,
-            ));
-        }
-        Ok(settings)
+            .ok_or_else(|| Problem::unknown_integration(id.as_str()))
     }
 
     /// Runs one order to its run record (used by the handlers, the API function and the tests).
+    ///
+    /// Before a run starts only the settings' existence is checked (an unknown integration gets no run
+    /// record). From then on every failure — invalid settings, credentials, clients, the workflow's
+    /// reading — closes the run as `failed` with a reason naming the side and the cause, and is answered
+    /// as the matching problem.
     pub async fn run(&self, order: RunOrder) -> Result<RunRecord, Problem> {
         let workflow = self.binding.workflow();
-        let settings = self.settings(&order.integration_id).await?;
-        let credentials = self
-            .context
-            .credentials
-            .credentials(&order.integration_id)
-            .await
-            .map_err(credentials_problem)?;
-        let personio = self
-            .context
-            .clients
-            .personio(&credentials)
-            .map_err(|e| Problem::not_connected(format!("Personio client: {e}")))?;
-        let timetrack = self
-            .context
-            .clients
-            .timetrack(&credentials)
-            .map_err(|e| Problem::not_connected(format!("TimeTrack client: {e}")))?;
+        let settings = self.stored_settings(&order.integration_id).await?;
         let (direction, dry_run, window, selection) = match &order.manual {
             Some(m) => (m.direction, m.dry_run, m.window, m.selection.clone()),
             None => (
@@ -321,47 +333,123 @@ impl<B: WorkflowBinding> WorkflowService<B> {
                 ExplicitSelection::default(),
             ),
         };
-        let bound = self
-            .binding
-            .bind(BindInput {
-                integration_id: &order.integration_id,
-                settings: &settings,
-                personio: Arc::new(personio),
-                timetrack: Arc::new(timetrack),
-                store: self.context.store.clone(),
-                selection: &selection,
-                trigger: order.trigger,
-            })
-            .await?;
-        let runner = SyncRunner {
-            kind: &bound.kind,
+        let gate = RunGate {
             store: self.context.store.as_ref(),
-            personio: bound.personio.as_ref(),
-            timetrack: bound.timetrack.as_ref(),
             settings: &settings,
             clock: self.context.clock.as_ref(),
             scheduler: self.context.scheduler.as_ref(),
             config: self.runner,
         };
-        let request = RunRequest {
-            integration_id: order.integration_id.clone(),
-            workflow,
-            trigger: order.trigger,
-            window,
-            direction,
-            dry_run,
-            continues_run_id: order.continues_run_id.clone(),
-            deadline: order.deadline,
-        };
-        let run = runner.run(request).await.map_err(engine_problem)?;
-        info!(
+        let started = gate
+            .start(RunRequest {
+                integration_id: order.integration_id.clone(),
+                workflow,
+                trigger: order.trigger,
+                window,
+                direction,
+                dry_run,
+                continues_run_id: order.continues_run_id.clone(),
+                deadline: order.deadline,
+            })
+            .await
+            .map_err(engine_problem)?;
+        let span = tracing::info_span!(
+            "run",
+            run_id = %started.run_id(),
             integration_id = %order.integration_id,
             workflow = %workflow,
-            run_id = %run.run_id,
-            status = ?run.status,
-            "run finished"
         );
-        Ok(run)
+        async {
+            let bound = match self.prepare(&order, &settings, &selection).await {
+                Ok(bound) => bound,
+                Err(e) => {
+                    let run_id = started.run_id().to_string();
+                    warn!(error = %e, "run failed before syncing");
+                    gate.fail(started, e.to_string())
+                        .await
+                        .map_err(engine_problem)?;
+                    return Err(e.problem(&run_id));
+                }
+            };
+            let runner = SyncRunner {
+                kind: &bound.kind,
+                store: self.context.store.as_ref(),
+                personio: bound.personio.as_ref(),
+                timetrack: bound.timetrack.as_ref(),
+                settings: &settings,
+                clock: self.context.clock.as_ref(),
+                scheduler: self.context.scheduler.as_ref(),
+                config: self.runner,
+            };
+            let run = runner.run_started(started).await.map_err(engine_problem)?;
+            info!(status = ?run.status, "run finished");
+            Ok(run)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The run's preparation: settings, the pure binding, credentials, clients, the workflow's reading.
+    async fn prepare(
+        &self,
+        order: &RunOrder,
+        settings: &IntegrationSettings,
+        selection: &ExplicitSelection,
+    ) -> Result<BoundWorkflow<B::Kind>, SetupError> {
+        let id = &order.integration_id;
+        if let Err(problems) = settings.validate() {
+            let errors: Vec<FieldProblem> = problems.into_iter().map(FieldProblem::from).collect();
+            return Err(SetupError::invalid_settings(
+                format!(
+                    "the stored settings of {id} have {} problem(s) ({}); fix them with PUT /integrations/{id}/settings",
+                    errors.len(),
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                errors,
+            ));
+        }
+        let context = self.binding.bind(BindInput {
+            integration_id: id,
+            settings,
+            selection,
+            trigger: order.trigger,
+        })?;
+        let credentials = self
+            .context
+            .credentials
+            .credentials(id)
+            .await
+            .map_err(SetupError::from_credentials)?;
+        let personio =
+            self.context
+                .clients
+                .personio(&credentials)
+                .map_err(|e| SetupError::NotConnected {
+                    detail: format!("Personio client: {e}"),
+                })?;
+        let timetrack =
+            self.context
+                .clients
+                .timetrack(&credentials)
+                .map_err(|e| SetupError::NotConnected {
+                    detail: format!("TimeTrack client: {e}"),
+                })?;
+        self.binding
+            .prepare(
+                context,
+                RunIo {
+                    integration_id: id,
+                    settings,
+                    personio: Arc::new(personio),
+                    timetrack: Arc::new(timetrack),
+                    store: self.context.store.clone(),
+                },
+            )
+            .await
     }
 }
 
@@ -381,16 +469,6 @@ pub fn today_in(
 
 fn store_problem(e: StoreError) -> Problem {
     Problem::unavailable(format!("the state store failed: {e}"))
-}
-
-fn credentials_problem(e: CredentialsError) -> Problem {
-    match e {
-        CredentialsError::NotFound { .. } => Problem::not_connected(format!(
-            "{e}; store them with PUT /integrations/{{id}}/credentials"
-        )),
-        CredentialsError::Invalid { .. } => Problem::not_connected(e.to_string()),
-        other => Problem::unavailable(other.to_string()),
-    }
 }
 
 fn engine_problem(e: EngineError) -> Problem {

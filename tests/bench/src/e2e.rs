@@ -27,7 +27,7 @@ use shared::engine::{ManualClock, RecordingScheduler};
 use shared::runs::{RunRecord, RunStatus};
 use shared::service::context::ClientFactory;
 use shared::service::{
-    BindInput, BoundWorkflow, Problem, ServiceContext, WorkflowBinding, WorkflowService,
+    BindInput, BoundWorkflow, RunIo, ServiceContext, SetupError, WorkflowBinding, WorkflowService,
 };
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
 use shared::store::dynamodb::DynamoStore;
@@ -214,6 +214,7 @@ struct WithClients {
 #[async_trait]
 impl WorkflowBinding for WithClients {
     type Kind = <TimeEntriesBinding as WorkflowBinding>::Kind;
+    type Context = <TimeEntriesBinding as WorkflowBinding>::Context;
 
     fn workflow(&self) -> Workflow {
         TimeEntriesBinding.workflow()
@@ -223,17 +224,32 @@ impl WorkflowBinding for WithClients {
         TimeEntriesBinding.scheduled_direction(settings)
     }
 
-    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<Self::Kind>, Problem> {
-        let personio = PersonioClient::new(self.personio.clone())
-            .map_err(|e| Problem::not_connected(format!("Personio client: {e}")))?;
-        let timetrack = TimeTrackClient::new(self.timetrack.clone())
-            .map_err(|e| Problem::not_connected(format!("TimeTrack client: {e}")))?;
+    fn bind(&self, input: BindInput<'_>) -> Result<Self::Context, SetupError> {
+        TimeEntriesBinding.bind(input)
+    }
+
+    async fn prepare(
+        &self,
+        context: Self::Context,
+        io: RunIo<'_>,
+    ) -> Result<BoundWorkflow<Self::Kind>, SetupError> {
+        let personio =
+            PersonioClient::new(self.personio.clone()).map_err(|e| SetupError::NotConnected {
+                detail: format!("Personio client: {e}"),
+            })?;
+        let timetrack =
+            TimeTrackClient::new(self.timetrack.clone()).map_err(|e| SetupError::NotConnected {
+                detail: format!("TimeTrack client: {e}"),
+            })?;
         TimeEntriesBinding
-            .bind(BindInput {
-                personio: Arc::new(personio),
-                timetrack: Arc::new(timetrack),
-                ..input
-            })
+            .prepare(
+                context,
+                RunIo {
+                    personio: Arc::new(personio),
+                    timetrack: Arc::new(timetrack),
+                    ..io
+                },
+            )
             .await
     }
 }
@@ -274,8 +290,8 @@ enum Service {
 impl Service {
     async fn handle(&self, event: Value) -> Result<Value, String> {
         match self {
-            Service::Default(s) => s.handle(event, None).await,
-            Service::Unthrottled(s) => s.handle(event, None).await,
+            Service::Default(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
+            Service::Unthrottled(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
         }
     }
 }

@@ -241,6 +241,19 @@ async fn candidates_carry_their_link_status() {
         .expect("one");
     assert!(by_email["personio"]["last_name"].is_string(), "{by_email}");
     assert!(by_email["timetrack"]["username"].is_string(), "{by_email}");
+    // Leavers show as such (issue 11 §3): the seed's Greta Löwe (1026) has left and is linkable to her
+    // still-enabled user by e-mail, which a run would link and deactivate; an employee shows as active.
+    let person = |id: &str| {
+        candidates
+            .iter()
+            .find(|c| c["personio_id"] == id)
+            .unwrap_or_else(|| panic!("no candidate for person {id}"))
+    };
+    let greta = person("1026");
+    assert_eq!(greta["personio"]["status"], "left", "{greta}");
+    assert_eq!(greta["status"], "linkable_by_email", "{greta}");
+    assert_eq!(greta["timetrack"]["enabled"], true, "{greta}");
+    assert_eq!(person("1005")["personio"]["status"], "active");
 
     h.call("GET", "/integrations/nobody/employees/candidates", None)
         .await
@@ -368,4 +381,65 @@ async fn absence_types_show_each_mappings_half_day_type() {
         "{}",
         answer.text
     );
+
+/// Issue 12 §2: values that parse but can never work — a key given twice, an account that is not one
+/// DNS label, a key with CR/LF — are refused with 422 naming each field, and nothing is stored.
+#[tokio::test]
+async fn credentials_that_can_never_work_are_refused_and_nothing_is_stored() {
+    let h = Harness::start().await;
+    let id = fresh_id();
+    let path = format!("/integrations/{id}/credentials");
+    let good = good_credentials_json();
+    let fields = |answer: &api_support::Answer| -> Vec<String> {
+        answer.json["errors"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|p| p["field"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    // The same key twice: the first value would be silently dropped.
+    let text = good.to_string();
+    let twice = format!(
+        "{{\"personio_client_id\":\"first-id\",{}",
+        text.trim_start_matches('{')
+    );
+    let answer = h
+        .raw("PUT", &path, Some(("application/json", &twice)))
+        .await;
+    answer.assert_problem(422, "invalid-credentials");
+    assert_eq!(fields(&answer), ["personio_client_id"], "{}", answer.text);
+
+    let mut evil = good.clone();
+    evil["timetrack_account"] = json!("evil.example/x#");
+    let answer = h.call("PUT", &path, Some(evil)).await;
+    answer.assert_problem(422, "invalid-credentials");
+    assert_eq!(fields(&answer), ["timetrack_account"], "{}", answer.text);
+
+    let mut split = good.clone();
+    split["timetrack_api_key"] = json!("key-4711\r\nX-Injected: 1");
+    split["personio_client_secret"] = json!("secret\n0815");
+    let answer = h.call("PUT", &path, Some(split)).await;
+    answer.assert_problem(422, "invalid-credentials");
+    assert_eq!(
+        fields(&answer),
+        ["personio_client_secret", "timetrack_api_key"],
+        "{}",
+        answer.text
+    );
+    assert!(
+        !answer.text.contains("4711") && !answer.text.contains("0815"),
+        "a secret in the answer: {}",
+        answer.text
+    );
+
+    assert!(
+        h.credentials.credentials(&id).await.is_err(),
+        "nothing stored"
+    );
+    // The good document is still accepted.
+    h.call("PUT", &path, Some(good)).await.assert_ok();
 }

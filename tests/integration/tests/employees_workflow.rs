@@ -109,11 +109,12 @@ fn c(pairs: &[(&str, &[(&str, u64)])]) -> BTreeMap<String, BTreeMap<String, u64>
 }
 
 /// The first run of the seed company: 24 identical pairs adopted, Elif's personal-number link adopted
-/// with Personio's e-mail written to TimeTrack, Thomas Müller and Niklas Strauß imported.
+/// with Personio's e-mail written to TimeTrack, Greta Löwe (who left) linked and her user deactivated,
+/// Thomas Müller and Niklas Strauß imported.
 fn first_run_counts() -> BTreeMap<String, BTreeMap<String, u64>> {
     c(&[
         ("mappings", &[("adopt", 24)]),
-        ("timetrack", &[("create", 2), ("update", 1)]),
+        ("timetrack", &[("create", 2), ("update", 2)]),
     ])
 }
 
@@ -167,14 +168,14 @@ async fn first_run_imports_the_selection_and_links_the_rest() {
     assert_eq!(h.tt_users_with_email("elif.sahin@acme.example"), 1);
 
     let pairs = h.mapping_pairs().await;
-    assert_eq!(pairs.len(), 27);
+    assert_eq!(pairs.len(), 28);
     assert_eq!(pairs["1027"], thomas_id.to_string());
     assert_eq!(pairs["1028"], niklas_id.to_string());
     assert_eq!(pairs["1025"], elif_id.to_string());
-    assert!(
-        !pairs.contains_key("1026"),
-        "a leaver outside the selection is not linked"
-    );
+    // A leaver outside the selection is still linked and deactivated: status follows Personio.
+    let greta = h.tt_user_id("greta.loewe");
+    assert_eq!(pairs["1026"], greta.to_string());
+    assert!(!h.timetrack.state().users[&greta].enabled);
 }
 
 #[tokio::test]
@@ -185,7 +186,7 @@ async fn second_run_writes_nothing() {
     let before = h.snapshot();
     let second = h.scheduled().await;
     assert_eq!(second.status, RunStatus::Succeeded, "{second:?}");
-    assert_eq!(counts(&second), c(&[("mappings", &[("unchanged", 27)])]));
+    assert_eq!(counts(&second), c(&[("mappings", &[("unchanged", 28)])]));
     assert!(second.conflicts.is_empty() && second.failures.is_empty() && second.skipped.is_empty());
     assert_eq!(h.snapshot(), before);
 }
@@ -203,7 +204,7 @@ async fn a_rename_in_personio_arrives_in_timetrack() {
     assert_eq!(
         counts(&run),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("timetrack", &[("update", 1)])
         ])
     );
@@ -235,14 +236,14 @@ async fn a_leaver_is_deactivated_and_the_pair_settles() {
     assert_eq!(
         counts(&run),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("timetrack", &[("update", 1)])
         ])
     );
     assert!(!h.timetrack.state().users[&bjoern].enabled);
     // Out of the "all active" selection now, but still linked: nothing more to do.
     let again = h.scheduled().await;
-    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 27)])]));
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 28)])]));
 }
 
 #[tokio::test]
@@ -276,7 +277,7 @@ async fn an_ambiguous_match_is_reported_and_nothing_is_created() {
         c(&[
             ("mappings", &[("adopt", 23)]),
             ("personio", &[("skip", 1)]),
-            ("timetrack", &[("create", 2), ("update", 1)]),
+            ("timetrack", &[("create", 2), ("update", 2)]),
         ])
     );
     assert_eq!(run.skipped.len(), 1);
@@ -309,7 +310,7 @@ async fn export_creates_a_personio_person_for_a_timetrack_only_user() {
     assert_eq!(
         counts(&run),
         c(&[
-            ("mappings", &[("unchanged", 27)]),
+            ("mappings", &[("unchanged", 28)]),
             ("personio", &[("create", 1)])
         ])
     );
@@ -329,7 +330,7 @@ async fn export_creates_a_personio_person_for_a_timetrack_only_user() {
     assert_eq!(h.mapping_pairs().await[&id], uwe.to_string());
     // Linked now: the next scheduled run keeps the pair and writes nothing.
     let next = h.scheduled().await;
-    assert_eq!(counts(&next), c(&[("mappings", &[("unchanged", 28)])]));
+    assert_eq!(counts(&next), c(&[("mappings", &[("unchanged", 29)])]));
 }
 
 #[tokio::test]
@@ -362,7 +363,7 @@ async fn a_5xx_burst_on_user_creation_fails_only_those_records() {
         counts(&first),
         c(&[
             ("mappings", &[("adopt", 24)]),
-            ("timetrack", &[("create", 1), ("failed", 1), ("update", 1)]),
+            ("timetrack", &[("create", 1), ("failed", 1), ("update", 2)]),
         ])
     );
     assert_eq!(first.failures.len(), 1);
@@ -380,13 +381,13 @@ async fn a_5xx_burst_on_user_creation_fails_only_those_records() {
     assert_eq!(
         counts(&second),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("timetrack", &[("create", 1)])
         ])
     );
     assert_eq!(h.tt_users_with_email("thomas.mueller@acme.example"), 1);
     assert_eq!(h.tt_users_with_email("niklas.strauss@acme.example"), 1);
-    assert_eq!(h.mapping_pairs().await.len(), 27);
+    assert_eq!(h.mapping_pairs().await.len(), 28);
 }
 
 /// A manual sync with writes finishes within the HTTP budget and answers 200 with the run report
@@ -434,7 +435,7 @@ async fn without_auto_add_a_new_hire_waits_for_a_manual_import() {
         counts(&run),
         c(&[
             ("mappings", &[("adopt", 24)]),
-            ("timetrack", &[("update", 1)]),
+            ("timetrack", &[("update", 2)]),
         ])
     );
     assert!(run.skipped.is_empty() && run.failures.is_empty(), "{run:?}");
@@ -442,12 +443,12 @@ async fn without_auto_add_a_new_hire_waits_for_a_manual_import() {
     assert_eq!(h.tt_users_with_email("niklas.strauss@acme.example"), 0);
     assert_eq!(h.tt_users_with_email("thomas.mueller@acme.example"), 0);
     let pairs = h.mapping_pairs().await;
-    assert_eq!(pairs.len(), 25);
+    assert_eq!(pairs.len(), 26);
     assert!(!pairs.contains_key("1027") && !pairs.contains_key("1028"));
 
     // Another scheduled run still does not add them.
     let again = h.scheduled().await;
-    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 25)])]));
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 26)])]));
     assert_eq!(h.tt_users_with_email("niklas.strauss@acme.example"), 0);
 
     // A manual run imports the named hire; manual runs always import the selection too (documented), so
@@ -461,7 +462,7 @@ async fn without_auto_add_a_new_hire_waits_for_a_manual_import() {
     assert_eq!(
         counts(&manual),
         c(&[
-            ("mappings", &[("unchanged", 25)]),
+            ("mappings", &[("unchanged", 26)]),
             ("timetrack", &[("create", 2)]),
         ])
     );
@@ -469,7 +470,7 @@ async fn without_auto_add_a_new_hire_waits_for_a_manual_import() {
     let niklas = h.tt_user_id("niklas.strauss");
     assert!(h.timetrack.state().users[&niklas].enabled);
     let pairs = h.mapping_pairs().await;
-    assert_eq!(pairs.len(), 27);
+    assert_eq!(pairs.len(), 28);
     assert_eq!(pairs["1028"], niklas.to_string());
     assert_eq!(pairs["1027"], h.tt_user_id("thomas.mueller2").to_string());
 }
@@ -483,7 +484,15 @@ async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
     s.employees.leaver_policy = LeaverPolicy::Ignore;
     let h = harness_with(s).await;
     let first = h.scheduled().await;
-    assert_eq!(counts(&first), first_run_counts());
+    // Greta Löwe, who left before the setup, is linked and stays enabled (reported once, see below).
+    assert_eq!(
+        counts(&first),
+        c(&[
+            ("mappings", &[("adopt", 25)]),
+            ("personio", &[("skip", 1)]),
+            ("timetrack", &[("create", 2), ("update", 1)]),
+        ])
+    );
     let bjoern = h.tt_user_id("bjoern.weiss");
     assert!(h
         .personio
@@ -493,7 +502,7 @@ async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
 
     let run = h.scheduled().await;
     assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
-    assert_eq!(counts(&run), c(&[("mappings", &[("unchanged", 27)])]));
+    assert_eq!(counts(&run), c(&[("mappings", &[("unchanged", 28)])]));
     assert!(run.skipped.is_empty() && run.conflicts.is_empty() && run.failures.is_empty());
     assert!(h.timetrack.state().users[&bjoern].enabled);
     assert_eq!(h.mapping_pairs().await["1004"], bjoern.to_string());
@@ -504,7 +513,7 @@ async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
     );
 
     let again = h.scheduled().await;
-    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 27)])]));
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 28)])]));
     assert!(again.skipped.is_empty());
     assert_eq!(h.snapshot(), before);
 
@@ -517,7 +526,7 @@ async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
     assert_eq!(
         counts(&renamed),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("timetrack", &[("update", 1)])
         ])
     );
@@ -525,7 +534,7 @@ async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
     assert_eq!(user.last_name, "Weiß-Lange");
     assert!(user.enabled);
 
-    // Switching the policy to `deactivate` later catches up with the leaver on the next run.
+    // Switching the policy to `deactivate` later catches up with both leavers on the next run.
     let mut s = settings();
     s.employees.leaver_policy = LeaverPolicy::Deactivate;
     h.store.put_settings(&h.id, &s).await.expect("settings");
@@ -535,16 +544,18 @@ async fn under_the_ignore_policy_a_leaver_keeps_an_enabled_user() {
         counts(&switched),
         c(&[
             ("mappings", &[("unchanged", 26)]),
-            ("timetrack", &[("update", 1)])
+            ("timetrack", &[("update", 2)])
         ])
     );
     assert!(!h.timetrack.state().users[&bjoern].enabled);
+    let greta = h.tt_user_id("greta.loewe");
+    assert!(!h.timetrack.state().users[&greta].enabled);
 }
 
 /// Selection by org unit (department 9001, Engineering): only its persons are linked or imported; the
-/// TimeTrack users of everyone else stay exactly as they were (Elif Şahin keeps her private e-mail,
-/// Greta Löwe, who left, stays enabled), and a hire outside the department is imported only when a
-/// manual sync names her.
+/// TimeTrack users of everyone else stay exactly as they were (Elif Şahin keeps her private e-mail),
+/// except that Greta Löwe, who left, is linked and deactivated whatever the selection (status follows
+/// Personio), and a hire outside the department is imported only when a manual sync names her.
 #[tokio::test]
 async fn an_org_unit_selection_imports_only_that_department() {
     let mut s = settings();
@@ -573,12 +584,15 @@ async fn an_org_unit_selection_imports_only_that_department() {
         counts(&run),
         c(&[
             ("mappings", &[("adopt", 7)]),
-            ("timetrack", &[("create", 2)]),
+            ("timetrack", &[("create", 2), ("update", 1)]),
         ])
     );
     assert!(run.skipped.is_empty() && run.failures.is_empty(), "{run:?}");
     let pairs = h.mapping_pairs().await;
-    assert_eq!(pairs.keys().cloned().collect::<BTreeSet<_>>(), engineering);
+    let mut linked = engineering.clone();
+    linked.insert("1026".to_string());
+    assert_eq!(pairs.keys().cloned().collect::<BTreeSet<_>>(), linked);
+    let greta = h.tt_user_id("greta.loewe");
     let linked_users: BTreeSet<i64> = pairs
         .values()
         .map(|u| u.parse().expect("numeric user id"))
@@ -587,7 +601,7 @@ async fn an_org_unit_selection_imports_only_that_department() {
         let state = h.timetrack.state();
         assert_eq!(state.users.len(), users_before.len() + 2);
         for (id, user) in &users_before {
-            if !linked_users.contains(id) {
+            if !linked_users.contains(id) && *id != greta {
                 assert_eq!(&state.users[id], user, "user {} was touched", user.username);
             }
         }
@@ -595,9 +609,7 @@ async fn an_org_unit_selection_imports_only_that_department() {
             state.user_by_username("esahin").map(|u| u.email.as_str()),
             Some("elif.s@privat.example")
         );
-        assert!(state
-            .user_by_username("greta.loewe")
-            .is_some_and(|u| u.enabled));
+        assert!(!state.users[&greta].enabled);
     }
     assert_eq!(h.tt_users_with_email("jana.kowalski@acme.example"), 0);
 
@@ -610,7 +622,7 @@ async fn an_org_unit_selection_imports_only_that_department() {
     assert_eq!(
         counts(&manual),
         c(&[
-            ("mappings", &[("unchanged", 9)]),
+            ("mappings", &[("unchanged", 10)]),
             ("timetrack", &[("create", 1)]),
         ])
     );
@@ -618,7 +630,7 @@ async fn an_org_unit_selection_imports_only_that_department() {
     assert_eq!(h.mapping_pairs().await[&jana], jana_user.to_string());
     // Linked now, she is kept in sync by scheduled runs although outside the selection.
     let next = h.scheduled().await;
-    assert_eq!(counts(&next), c(&[("mappings", &[("unchanged", 10)])]));
+    assert_eq!(counts(&next), c(&[("mappings", &[("unchanged", 11)])]));
 }
 
 /// A TimeTrack user disabled while the person is still employed in Personio: status follows Personio
@@ -640,7 +652,7 @@ async fn a_user_disabled_in_timetrack_while_employed_is_parked() {
     assert_eq!(
         counts(&run),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("personio", &[("failed", 1)]),
         ])
     );
@@ -697,7 +709,7 @@ async fn a_user_disabled_in_timetrack_while_employed_is_parked() {
     assert_eq!(
         counts(&next),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("personio", &[("skip", 1)]),
         ])
     );
@@ -719,7 +731,7 @@ async fn a_user_disabled_in_timetrack_while_employed_is_parked() {
     assert_eq!(
         counts(&still),
         c(&[
-            ("mappings", &[("unchanged", 26)]),
+            ("mappings", &[("unchanged", 27)]),
             ("personio", &[("skip", 1)]),
         ])
     );
@@ -744,7 +756,7 @@ async fn a_user_disabled_in_timetrack_while_employed_is_parked() {
     let before = h.snapshot();
     let released = h.scheduled().await;
     assert_eq!(released.status, RunStatus::Succeeded, "{released:?}");
-    assert_eq!(counts(&released), c(&[("mappings", &[("unchanged", 27)])]));
+    assert_eq!(counts(&released), c(&[("mappings", &[("unchanged", 28)])]));
     assert!(released.skipped.is_empty());
     assert_eq!(h.snapshot(), before);
 }
@@ -760,7 +772,7 @@ async fn a_rate_limit_burst_on_the_person_list_is_retried() {
     assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
     assert_eq!(counts(&run), first_run_counts());
     assert!(run.failures.is_empty() && run.error.is_none(), "{run:?}");
-    assert_eq!(h.mapping_pairs().await.len(), 27);
+    assert_eq!(h.mapping_pairs().await.len(), 28);
     // The burst really hit the list: three 429s, then the same first page answered.
     let statuses: Vec<u16> = h
         .personio
@@ -772,4 +784,67 @@ async fn a_rate_limit_burst_on_the_person_list_is_retried() {
     assert!(statuses.len() >= 4, "{statuses:?}");
     assert_eq!(statuses[..4], [429, 429, 429, 200]);
     assert!(statuses[4..].iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+/// Issue 11 §3. Greta Löwe (1026) had already left when the integration was set up (INACTIVE) and her
+/// TimeTrack user is still enabled, with her e-mail in another letter case. The selection is "all
+/// active employees", which would not import her today — but status follows Personio, so a scheduled
+/// run links her user by e-mail (ignoring case) and deactivates it, and the next run writes nothing.
+#[tokio::test]
+async fn a_leaver_from_before_the_setup_is_linked_and_deactivated() {
+    let h = harness().await;
+    let greta = h.tt_user_id("greta.loewe");
+    {
+        let mut state = h.timetrack.state();
+        let user = state.users.get_mut(&greta).expect("Greta's user");
+        user.email = "Greta.Loewe@ACME.example".to_string();
+        assert!(user.enabled);
+    }
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert!(
+        !h.timetrack.state().users[&greta].enabled,
+        "the leaver's TimeTrack user is still enabled: {run:?}"
+    );
+    assert_eq!(
+        h.mapping_pairs().await.get("1026"),
+        Some(&greta.to_string())
+    );
+    assert!(run.skipped.is_empty(), "{:?}", run.skipped);
+
+    let before = h.snapshot();
+    let again = h.scheduled().await;
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 28)])]));
+    assert_eq!(h.snapshot(), before);
+}
+
+/// Issue 11 §3 under leaver policy `ignore`: the same leaver is linked but her user stays enabled, and
+/// the run says so once (one `skipped` note naming both records); the next run finds the pair mapped
+/// and unchanged and reports nothing.
+#[tokio::test]
+async fn under_the_ignore_policy_a_leaver_from_before_the_setup_is_reported_once() {
+    let mut s = settings();
+    s.employees.leaver_policy = LeaverPolicy::Ignore;
+    let h = harness_with(s).await;
+    let greta = h.tt_user_id("greta.loewe");
+    let run = h.scheduled().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    assert!(h.timetrack.state().users[&greta].enabled);
+    let notes: Vec<&str> = run
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("1026"))
+        .map(|s| s.reason.as_str())
+        .collect();
+    assert_eq!(notes.len(), 1, "{:?}", run.skipped);
+    assert!(notes[0].contains(&greta.to_string()) && notes[0].contains("ignore"));
+    assert_eq!(
+        h.mapping_pairs().await.get("1026"),
+        Some(&greta.to_string())
+    );
+
+    let again = h.scheduled().await;
+    assert!(again.skipped.is_empty(), "{:?}", again.skipped);
+    assert_eq!(counts(&again), c(&[("mappings", &[("unchanged", 28)])]));
+    assert!(h.timetrack.state().users[&greta].enabled);
 }

@@ -1,18 +1,19 @@
 //! `GET /integrations/{id}/employees/candidates`: every Personio person and TimeTrack user with its
 //! link status (linked / linkable_by_email / linkable_by_personal_number / ambiguous / unmatched), the
-//! list a setup screen offers for import and export. The status comes from the employees workflow's
-//! own [`link`], so the screen shows exactly what a run would do.
+//! list a setup screen offers for import and export, each person with `status` `active` or `left`. The
+//! rows come from the employees workflow's own [`sweep`] and [`link`], so the screen shows exactly what
+//! a run would do (a leaver with a linkable user is linked and, under `deactivate`, disabled).
 use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
-use shared::connectors::personio::PersonFilter;
 use shared::connectors::ErrorClass;
-use shared::domain::EntityKind;
+use shared::engine::{PortError, PortErrorClass};
 use shared::service::Problem;
-use shared::workflows::employees::linking::{link, linked_pairs, Candidate};
-use shared::workflows::employees::ports::{person_view, user_view};
+use shared::workflows::employees::canonical::is_active;
+use shared::workflows::employees::linking::{link, Candidate};
+use shared::workflows::employees::sweep::{sweep, SweepError, SweepInput};
 use shared::workflows::employees::view::{PersonioPersonView, TimeTrackUserView};
 
 use super::require_settings;
@@ -65,6 +66,17 @@ pub struct PersonSummary {
     pub last_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Employed or left, as the sync reads it (a leaver with a linkable user is deactivated by runs).
+    pub status: EmploymentState,
+}
+
+/// A Personio person's status as the sync reads it (Personio's person status, or the latest employment
+/// when Personio leaves it open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmploymentState {
+    Active,
+    Left,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,40 +110,32 @@ pub async fn list_candidates(
 ) -> Result<Json<Candidates>, ApiProblem> {
     let (settings, personio, timetrack) = clients(&state, &ids).await?;
     let employees = &settings.employees;
-    let persons = personio
-        .list_persons(&PersonFilter {
-            limit: Some(50),
-            ..PersonFilter::default()
-        })
-        .await
-        .map_err(|e| upstream_problem("Personio", e.class(), e.to_string()))?;
-    let users = timetrack
-        .list_users(None)
-        .await
-        .map_err(|e| upstream_problem("TimeTrack", e.class(), e.to_string()))?;
-    let mappings = state
-        .store
-        .list_mappings(&ids.integration_id, EntityKind::Employee, None)
-        .await
-        .map_err(|e| store_problem(&e))?;
-    let existing = linked_pairs(&mappings);
-    // Employments are not read: linking needs e-mails and personal numbers only.
-    let person_views: Vec<PersonioPersonView> = persons
-        .items
-        .iter()
-        .map(|p| person_view(p, None, employees.personal_number_attribute.as_deref()))
-        .collect();
-    let user_views: Vec<TimeTrackUserView> = users.items.iter().map(user_view).collect();
+    // Employments are read where Personio leaves the status open, so that leavers show as such.
+    let swept = sweep(SweepInput {
+        personio: &personio,
+        timetrack: &timetrack,
+        store: state.store.as_ref(),
+        integration_id: &ids.integration_id,
+        personal_number_attribute: employees.personal_number_attribute.as_deref(),
+        all_employments: false,
+        concurrency: settings.sync.concurrency,
+    })
+    .await
+    .map_err(|e| match e {
+        SweepError::Personio(e) => port_problem("Personio", e),
+        SweepError::TimeTrack(e) => port_problem("TimeTrack", e),
+        SweepError::Store(e) => store_problem(&e),
+    })?;
     let report = link(
-        &person_views,
-        &user_views,
-        &existing,
+        &swept.persons,
+        &swept.users,
+        &swept.existing,
         employees.link_by_personal_number,
     );
     let person_by_id: HashMap<&str, &PersonioPersonView> =
-        person_views.iter().map(|p| (p.id.as_str(), p)).collect();
+        swept.persons.iter().map(|p| (p.id.as_str(), p)).collect();
     let user_by_id: HashMap<i64, &TimeTrackUserView> =
-        user_views.iter().map(|u| (u.id, u)).collect();
+        swept.users.iter().map(|u| (u.id, u)).collect();
     let candidates = report
         .candidates()
         .into_iter()
@@ -144,6 +148,11 @@ pub async fn list_candidates(
                     first_name: p.first_name.clone(),
                     last_name: p.last_name.clone(),
                     email: p.email.clone(),
+                    status: if is_active(p) {
+                        EmploymentState::Active
+                    } else {
+                        EmploymentState::Left
+                    },
                 }),
             timetrack: candidate
                 .timetrack_id
@@ -159,4 +168,14 @@ pub async fn list_candidates(
         })
         .collect();
     Ok(Json(Candidates { candidates }))
+}
+
+/// A sweep's failure to read one side: refused credentials are the caller's to fix (422), anything else
+/// is the other system's (502).
+fn port_problem(system: &str, e: PortError) -> ApiProblem {
+    ApiProblem(if e.class == PortErrorClass::Fatal {
+        Problem::not_connected(format!("{system}: {}", e.message))
+    } else {
+        Problem::upstream(format!("{system}: {}", e.message))
+    })
 }

@@ -1,5 +1,5 @@
-//! The absences workflow plugged into the service: [`AbsencesBinding`] reads, once per run, what both
-//! ports need — the type mapping from the settings, Personio's absence-type catalogue (units and names,
+//! The absences workflow plugged into the service: [`AbsencesBinding`] binds the settings (pure), then
+//! reads inside the run, once, what both ports need — the type mapping from the settings, Personio's absence-type catalogue (units and names,
 //! `GET /v2/absence-types`) and the employee links — and hands the engine [`AbsenceKind`] and the two
 //! ports.
 use std::sync::Arc;
@@ -12,26 +12,33 @@ use super::type_map::AbsenceTypeMap;
 use super::wire::personio_catalogue;
 use crate::connectors::ErrorClass;
 use crate::domain::Workflow;
-use crate::engine::PortErrorClass;
 use crate::service::problem::FieldProblem;
-use crate::service::{BindInput, BoundWorkflow, Problem, WorkflowBinding};
+use crate::service::{BindInput, BoundWorkflow, RunIo, SetupError, WorkflowBinding};
 use crate::workflows::directory::EmployeeDirectory;
 
 /// The absences workflow's binding (what `functions/absences` serves).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AbsencesBinding;
 
+/// What the settings say an absences run needs: the type mapping and the approval rule.
+#[derive(Debug, Clone)]
+pub struct AbsencesContext {
+    types: AbsenceTypeMap,
+    skip_approval_allowed: bool,
+}
+
 #[async_trait]
 impl WorkflowBinding for AbsencesBinding {
     type Kind = AbsenceKind;
+    type Context = AbsencesContext;
 
     fn workflow(&self) -> Workflow {
         Workflow::Absences
     }
 
-    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<AbsenceKind>, Problem> {
+    fn bind(&self, input: BindInput<'_>) -> Result<AbsencesContext, SetupError> {
         let types = AbsenceTypeMap::new(&input.settings.absences.type_mappings).map_err(|e| {
-            Problem::invalid_settings(
+            SetupError::invalid_settings(
                 e.to_string(),
                 vec![FieldProblem {
                     field: "absences.type_mappings".to_string(),
@@ -39,12 +46,24 @@ impl WorkflowBinding for AbsencesBinding {
                 }],
             )
         })?;
-        let catalogue = input.personio.list_absence_types().await.map_err(|e| {
-            let detail = format!("Personio absence types: {e}");
+        Ok(AbsencesContext {
+            types,
+            skip_approval_allowed: input.settings.personio.skip_approval,
+        })
+    }
+
+    /// Personio's absence-type catalogue and the employee directory.
+    async fn prepare(
+        &self,
+        context: AbsencesContext,
+        io: RunIo<'_>,
+    ) -> Result<BoundWorkflow<AbsenceKind>, SetupError> {
+        let catalogue = io.personio.list_absence_types().await.map_err(|e| {
+            let detail = format!("Personio list absence types: {e}");
             if e.class() == ErrorClass::Auth {
-                Problem::not_connected(detail)
+                SetupError::NotConnected { detail }
             } else {
-                Problem::upstream(detail)
+                SetupError::Upstream { detail }
             }
         })?;
         if !catalogue.malformed.is_empty() {
@@ -54,29 +73,27 @@ impl WorkflowBinding for AbsencesBinding {
             );
         }
         let directory =
-            EmployeeDirectory::load(input.store.as_ref(), input.integration_id, &input.timetrack)
+            EmployeeDirectory::load(io.store.as_ref(), io.integration_id, &io.timetrack)
                 .await
-                .map_err(|e| match e.class {
-                    PortErrorClass::Fatal => Problem::not_connected(e.message),
-                    _ => Problem::upstream(e.message),
-                })?;
+                .map_err(SetupError::from_port)?;
+        let types = context.types;
         let context = Arc::new(AbsenceContext {
             types: types.clone(),
             catalogue: personio_catalogue(&catalogue.items),
             directory,
-            skip_approval_allowed: input.settings.personio.skip_approval,
+            skip_approval_allowed: context.skip_approval_allowed,
         });
         Ok(BoundWorkflow {
             kind: AbsenceKind::new(types),
             personio: Box::new(PersonioAbsences::new(
-                input.personio,
+                io.personio,
                 context.clone(),
                 AbsenceClaims {
-                    store: input.store.clone(),
-                    integration_id: input.integration_id.clone(),
+                    store: io.store.clone(),
+                    integration_id: io.integration_id.clone(),
                 },
             )),
-            timetrack: Box::new(TimeTrackAbsences::new(input.timetrack, context)),
+            timetrack: Box::new(TimeTrackAbsences::new(io.timetrack, context)),
         })
     }
 }

@@ -1,11 +1,13 @@
-//! The employees workflow plugged into the service: [`EmployeesBinding`] reads both sides once, links
+//! The employees workflow plugged into the service: [`EmployeesBinding`] binds the settings (pure), then
+//! inside the run reads both sides once ([`super::sweep`]), links
 //! them ([`super::linking::link`]) and decides what each side exposes to the engine this run
 //! ([`Exposure::compute`], pure and unit-tested).
 //!
 //! Which records each side exposes:
 //! - Personio: persons chosen for import (the selection, or named in a manual request), persons linked
 //!   to a TimeTrack user chosen for export, and every person a stored mapping links (linked persons are
-//!   kept in sync whether or not they still match the selection, so a leaver is still deactivated).
+//!   kept in sync whether or not they still match the selection, so a leaver is still deactivated),
+//!   and every leaver with a linkable TimeTrack user (status follows Personio whatever the selection).
 //! - TimeTrack: the users linked to those persons (by mapping, e-mail or personal number), the users
 //!   chosen for export, and every user a stored mapping links.
 //!
@@ -13,33 +15,26 @@
 //! A person or user whose link is ambiguous, who has no e-mail, or who is a leaver not yet in TimeTrack
 //! is exposed as `Rejected` with the reason: the run records it as skipped and nothing is created for it.
 //!
-//! Cost: one `GET /v2/persons` sweep (50 per page), one `GET /users` sweep, and the employments of the
-//! persons whose status Personio leaves open (all persons when the selection is by org unit). Listing
-//! everyone every run is what makes auto-add and link repair correct without watermarks; it is fine
-//! for companies of up to a few thousand employees (see `docs/workflows/employees.md`).
+//! Reading is [`super::sweep`]'s. Listing everyone every run is what makes auto-add, link repair and
+//! leavers correct without watermarks; it is fine for companies of up to a few thousand employees (see
+//! `docs/workflows/employees.md`).
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
-
-use crate::connectors::personio::{Employment, PersonioClient};
 
 use async_trait::async_trait;
-use futures::stream::{self, StreamExt};
 
 use super::canonical::{is_active, normalise_email, Employee};
 use super::kind::EmployeeKind;
-use super::linking::{link, linked_pairs, AmbiguityReason, Ambiguous, LinkedBy};
-use super::ports::{
-    latest_employment, needs_employment, person_view, user_view, PersonioEmployees,
-    TimeTrackEmployees,
-};
+use super::linking::{link, AmbiguityReason, Ambiguous, LinkReport, LinkedBy};
+use super::ports::{PersonioEmployees, TimeTrackEmployees};
 use super::selection::is_selected;
+use super::sweep::{sweep, SweepError, SweepInput};
 use super::view::{PersonioPersonView, TimeTrackUserView};
-use crate::connectors::personio::PersonFilter;
-use crate::domain::{EntityKind, System, Trigger, Workflow};
-use crate::engine::{Listing, PortError, PortErrorClass, Record, Rejected};
-use crate::service::{BindInput, BoundWorkflow, ExplicitSelection, Problem, WorkflowBinding};
-use crate::settings::EmployeeSettings;
-use crate::workflows::port_error::{from_personio, from_timetrack};
+use crate::domain::{Trigger, Workflow};
+use crate::engine::{Listing, Record, Rejected};
+use crate::service::{
+    BindInput, BoundWorkflow, ExplicitSelection, RunIo, SetupError, WorkflowBinding,
+};
+use crate::settings::{EmployeeSettings, LeaverPolicy};
 
 /// The employees workflow's binding (what `functions/employees` serves).
 #[derive(Debug, Clone, Copy, Default)]
@@ -121,7 +116,10 @@ impl Exposure {
             let known_elsewhere = mapped_persons.contains(id) || partner_of_person.contains_key(id);
             let chosen = import_ids.contains(id)
                 || (is_selected(&settings.selection, p) && (input.import_new || known_elsewhere));
-            if chosen || mapped_persons.contains(id) {
+            // A leaver with a linkable TimeTrack user is looked at whatever the selection says: status
+            // follows Personio, so the user is linked and (under `deactivate`) disabled.
+            let linkable_leaver = !is_active(p) && partner_of_person.contains_key(id);
+            if chosen || mapped_persons.contains(id) || linkable_leaver {
                 exposed_persons.insert(id);
             }
         }
@@ -184,6 +182,9 @@ impl Exposure {
             }
             match Employee::from_personio(p, policy) {
                 Ok(value) => {
+                    if let Some(note) = kept_enabled_note(p, &report, input.users, policy) {
+                        personio.rejected.push(note);
+                    }
                     if let Some(n) = &p.personal_number {
                         personal_numbers.insert(value.email.clone(), n.clone());
                     }
@@ -238,6 +239,36 @@ impl Exposure {
     }
 }
 
+/// Under [`LeaverPolicy::Ignore`], the one report of a leaver whose enabled TimeTrack user is linked
+/// this run (by e-mail or personal number, not yet by a mapping). The pair is adopted, so later runs
+/// find it mapped and unchanged and say nothing more: the leaver is reported once, not on every run.
+/// The note has no record id, so that it does not hide the record from the planner.
+fn kept_enabled_note(
+    person: &PersonioPersonView,
+    report: &LinkReport,
+    users: &[TimeTrackUserView],
+    policy: LeaverPolicy,
+) -> Option<Rejected> {
+    if policy != LeaverPolicy::Ignore || is_active(person) {
+        return None;
+    }
+    let link = report
+        .linked
+        .iter()
+        .find(|l| l.personio_id == person.id && l.by != LinkedBy::Mapping)?;
+    let user = users
+        .iter()
+        .find(|u| u.id == link.timetrack_id && u.enabled)?;
+    Some(Rejected {
+        id: None,
+        reason: format!(
+            "Personio person {} has left; TimeTrack user {} ({}) is linked and stays enabled because \
+             the leaver policy is `ignore` (reported once)",
+            person.id, user.id, user.username
+        ),
+    })
+}
+
 /// The run record's words for an ambiguous link.
 fn ambiguity_text(a: &Ambiguous) -> String {
     let ids = format!(
@@ -264,140 +295,94 @@ fn ambiguity_text(a: &Ambiguous) -> String {
     }
 }
 
-/// The latest employment of each person in `ids`, at most `concurrency` requests at a time.
-async fn read_employments(
-    client: Arc<PersonioClient>,
-    ids: Vec<String>,
+/// What the settings and the request say an employees run looks at (the pure binding's output).
+#[derive(Debug, Clone)]
+pub struct EmployeesContext {
+    settings: EmployeeSettings,
+    explicit: ExplicitSelection,
+    import_new: bool,
     concurrency: usize,
-) -> Vec<Result<(String, Option<Employment>), PortError>> {
-    stream::iter(ids)
-        .map(move |id| {
-            let client = client.clone();
-            async move {
-                let e = latest_employment(&client, &id).await?;
-                Ok((id, e))
-            }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await
 }
 
-fn personio_problem(e: PortError) -> Problem {
-    if e.class == PortErrorClass::Fatal {
-        Problem::not_connected(e.message)
-    } else {
-        Problem::upstream(e.message)
+fn sweep_error(e: SweepError) -> SetupError {
+    match e {
+        SweepError::Personio(e) | SweepError::TimeTrack(e) => SetupError::from_port(e),
+        SweepError::Store(e) => SetupError::Unavailable {
+            detail: format!("the state store failed: cannot read the employee links: {e}"),
+        },
     }
 }
 
 #[async_trait]
 impl WorkflowBinding for EmployeesBinding {
     type Kind = EmployeeKind;
+    type Context = EmployeesContext;
 
     fn workflow(&self) -> Workflow {
         Workflow::Employees
     }
 
-    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<EmployeeKind>, Problem> {
+    fn bind(&self, input: BindInput<'_>) -> Result<EmployeesContext, SetupError> {
         let settings = &input.settings.employees;
+        Ok(EmployeesContext {
+            settings: settings.clone(),
+            explicit: input.selection.clone(),
+            import_new: input.trigger == Trigger::Manual || settings.auto_add,
+            concurrency: input.settings.sync.concurrency,
+        })
+    }
+
+    /// The employees sweep: both sides and the links, read once, then [`Exposure::compute`].
+    async fn prepare(
+        &self,
+        context: EmployeesContext,
+        io: RunIo<'_>,
+    ) -> Result<BoundWorkflow<EmployeeKind>, SetupError> {
+        let settings = &context.settings;
         let attribute = settings.personal_number_attribute.clone();
-
-        // Both sides, once.
-        let persons = input
-            .personio
-            .list_persons(&PersonFilter {
-                limit: Some(50),
-                ..PersonFilter::default()
-            })
-            .await
-            .map_err(|e| personio_problem(from_personio("list persons", &e)))?;
-        let by_org_unit = matches!(
-            settings.selection,
-            crate::settings::EmployeeSelection::OrgUnits { .. }
-        );
-        let wanted: Vec<String> = persons
-            .items
-            .iter()
-            .filter(|p| by_org_unit || needs_employment(p))
-            .map(|p| p.id.clone())
-            .collect();
-        let employments = read_employments(
-            input.personio.clone(),
-            wanted,
-            input.settings.sync.concurrency,
-        )
-        .await;
-        let mut employment_of = HashMap::new();
-        for r in employments {
-            let (id, e) = r.map_err(personio_problem)?;
-            employment_of.insert(id, e);
-        }
-        let person_views: Vec<PersonioPersonView> = persons
-            .items
-            .iter()
-            .map(|p| {
-                person_view(
-                    p,
-                    employment_of.get(&p.id).and_then(Option::as_ref),
-                    attribute.as_deref(),
-                )
-            })
-            .collect();
-        let users = input.timetrack.list_users(None).await.map_err(|e| {
-            let e = from_timetrack("list users", &e);
-            if e.class == PortErrorClass::Fatal {
-                Problem::not_connected(e.message)
-            } else {
-                Problem::upstream(e.message)
-            }
-        })?;
-        let user_views: Vec<TimeTrackUserView> = users.items.iter().map(user_view).collect();
-        let usernames: HashSet<String> = users.items.iter().map(|u| u.username.clone()).collect();
-
-        let mappings = input
-            .store
-            .list_mappings(input.integration_id, EntityKind::Employee, None)
-            .await
-            .map_err(|e| Problem::unavailable(format!("cannot read employee links: {e}")))?;
-        let existing = linked_pairs(&mappings);
+        let swept = sweep(SweepInput {
+            personio: &io.personio,
+            timetrack: &io.timetrack,
+            store: io.store.as_ref(),
+            integration_id: io.integration_id,
+            personal_number_attribute: attribute.as_deref(),
+            all_employments: matches!(
+                settings.selection,
+                crate::settings::EmployeeSelection::OrgUnits { .. }
+            ),
+            concurrency: context.concurrency,
+        })
+        .await
+        .map_err(sweep_error)?;
 
         let mut exposure = Exposure::compute(&ExposureInput {
-            persons: &person_views,
-            users: &user_views,
-            existing: &existing,
+            persons: &swept.persons,
+            users: &swept.users,
+            existing: &swept.existing,
             settings,
-            explicit: input.selection,
-            import_new: input.trigger == Trigger::Manual || settings.auto_add,
+            explicit: &context.explicit,
+            import_new: context.import_new,
         });
         // Records the clients could not parse are reported, never synced.
-        for (system, malformed) in [
-            (System::Personio, &persons.malformed),
-            (System::TimeTrack, &users.malformed),
-        ] {
-            let target = match system {
-                System::Personio => &mut exposure.personio,
-                System::TimeTrack => &mut exposure.timetrack,
-            };
-            target.rejected.extend(malformed.iter().map(|m| Rejected {
-                id: m.id.clone(),
-                reason: format!("{system} record could not be read: {}", m.error),
-            }));
-        }
+        exposure.personio.rejected.extend(swept.personio_malformed);
+        exposure
+            .timetrack
+            .rejected
+            .extend(swept.timetrack_malformed);
 
         Ok(BoundWorkflow {
             kind: exposure.kind,
             personio: Box::new(PersonioEmployees::new(
-                input.personio.clone(),
+                io.personio.clone(),
                 settings.leaver_policy,
                 attribute,
                 exposure.personio,
             )),
             timetrack: Box::new(TimeTrackEmployees::new(
-                input.timetrack.clone(),
+                io.timetrack.clone(),
                 settings.leaver_policy,
                 exposure.timetrack,
-                usernames,
+                swept.usernames,
                 exposure.personal_numbers,
             )),
         })
@@ -500,5 +485,53 @@ mod tests {
         assert_eq!(ids(&no_auto.personio), ["1", "2", "5"]);
         // Persons who would be new are not looked at, so neither the ambiguous one nor the leaver shows.
         assert!(rejected(&no_auto.personio).is_empty());
+    }
+
+    /// Issue 11 §3: under "all active", a person who had already left when the integration was set up,
+    /// with an enabled TimeTrack user whose e-mail differs in case, is exposed on both sides (so the
+    /// planner links and — under `deactivate` — disables the user); under `ignore` the first linking run
+    /// notes it once, a run that finds the pair mapped says nothing.
+    #[test]
+    fn a_linkable_leaver_is_exposed_whatever_the_selection() {
+        let persons = vec![
+            person("1", "one@x.example", "11", PersonStatus::Active),
+            person("9", "Gone@X.example", "19", PersonStatus::Inactive),
+            person("8", "nobody@x.example", "18", PersonStatus::Inactive), // no user: not looked at
+        ];
+        let users = vec![
+            user(101, "one@x.example", "11"),
+            user(109, "gone@x.EXAMPLE", "19"),
+        ];
+        let mut settings = EmployeeSettings {
+            selection: crate::settings::EmployeeSelection::AllActive,
+            ..EmployeeSettings::default()
+        };
+        let compute = |settings: &EmployeeSettings, existing: &[(String, i64)]| {
+            Exposure::compute(&ExposureInput {
+                persons: &persons,
+                users: &users,
+                existing,
+                settings,
+                explicit: &ExplicitSelection::default(),
+                import_new: false,
+            })
+        };
+        let e = compute(&settings, &[]);
+        assert_eq!(ids(&e.personio), ["1", "9"]);
+        assert_eq!(ids(&e.timetrack), ["101", "109"]);
+        assert!(e.personio.rejected.is_empty(), "{:?}", e.personio.rejected);
+        assert!(!e.personio.records[1].value.active);
+        assert!(e.timetrack.records[1].value.active);
+
+        settings.leaver_policy = LeaverPolicy::Ignore;
+        let e = compute(&settings, &[]);
+        assert_eq!(ids(&e.personio), ["1", "9"]);
+        assert_eq!(e.personio.rejected.len(), 1);
+        assert_eq!(e.personio.rejected[0].id, None, "the note hides no record");
+        assert!(e.personio.rejected[0].reason.contains("109"));
+        // Once mapped, the pair is unchanged and not reported again.
+        let e = compute(&settings, &[("9".to_string(), 109)]);
+        assert_eq!(ids(&e.personio), ["1", "9"]);
+        assert!(e.personio.rejected.is_empty());
     }
 }

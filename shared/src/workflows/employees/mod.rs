@@ -7,6 +7,7 @@
 //! - [`linking`]: pairing Personio persons with TimeTrack users by e-mail, then personal number; ambiguous
 //!   matches are reported, never guessed.
 //! - [`selection`]: which Personio persons the integration imports.
+//! - [`sweep`]: reading both sides and the stored links once per run (and for the setup API).
 //! - [`username`] and [`password`]: what a new TimeTrack user is created with.
 //! - [`writes`]: the plain field sets written to each side (new TimeTrack user, new Personio person).
 //!
@@ -19,6 +20,9 @@
 //! - The selection decides who is *imported* (created in TimeTrack, auto-added). Persons already linked are
 //!   kept in sync whether or not they still match it, so that a leaver who dropped out of an
 //!   "all active" selection is still deactivated.
+//! - Status follows Personio whatever the selection: a leaver with a linkable TimeTrack user (e-mail,
+//!   ignoring case, or personal number) is linked and — under `deactivate` — disabled, even when they
+//!   had left before the integration was set up; under `ignore` the run that links them says so once.
 pub mod binding;
 pub mod canonical;
 pub mod kind;
@@ -26,6 +30,7 @@ pub mod linking;
 pub mod password;
 pub mod ports;
 pub mod selection;
+pub mod sweep;
 pub mod username;
 pub mod view;
 pub mod writes;

@@ -1,5 +1,5 @@
-//! The time-entries workflow plugged into the service: [`TimeEntriesBinding`] reads, once per run, what
-//! both ports need — the time zone and TimeTrack timestamp mode from the settings, the attendance
+//! The time-entries workflow plugged into the service: [`TimeEntriesBinding`] binds the settings (pure),
+//! then reads inside the run, once, what both ports need — the time zone and TimeTrack timestamp mode from the settings, the attendance
 //! approval behaviour, and the employee links — and hands the engine [`TimeEntryKind`] and the two
 //! ports.
 //!
@@ -11,13 +11,21 @@ use async_trait::async_trait;
 
 use super::kind::TimeEntryKind;
 use super::ports::{PersonioTimeEntries, TimeEntryContext, TimeTrackTimeEntries};
-use crate::domain::{Direction, Workflow};
-use crate::engine::PortErrorClass;
+use crate::domain::{Direction, System, Workflow};
 use crate::service::problem::FieldProblem;
-use crate::service::{BindInput, BoundWorkflow, Problem, WorkflowBinding};
-use crate::settings::{IntegrationSettings, TimeEntryMode};
+use crate::service::{BindInput, BoundWorkflow, RunIo, SetupError, WorkflowBinding};
+use crate::settings::{IntegrationSettings, TimeEntryMode, TimestampMode};
 use crate::timezone::ZoneConverter;
 use crate::workflows::directory::EmployeeDirectory;
+
+/// What the settings say a time-entries run needs.
+#[derive(Debug, Clone)]
+pub struct TimeEntriesContext {
+    zone: ZoneConverter,
+    mode: TimestampMode,
+    skip_approval: bool,
+    master: System,
+}
 
 /// The time-entries workflow's binding (what `functions/time-entries` serves).
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,6 +34,7 @@ pub struct TimeEntriesBinding;
 #[async_trait]
 impl WorkflowBinding for TimeEntriesBinding {
     type Kind = TimeEntryKind;
+    type Context = TimeEntriesContext;
 
     fn workflow(&self) -> Workflow {
         Workflow::TimeEntries
@@ -38,9 +47,9 @@ impl WorkflowBinding for TimeEntriesBinding {
         }
     }
 
-    async fn bind(&self, input: BindInput<'_>) -> Result<BoundWorkflow<TimeEntryKind>, Problem> {
+    fn bind(&self, input: BindInput<'_>) -> Result<TimeEntriesContext, SetupError> {
         let zone = ZoneConverter::new(&input.settings.time_zone).map_err(|e| {
-            Problem::invalid_settings(
+            SetupError::invalid_settings(
                 e.to_string(),
                 vec![FieldProblem {
                     field: "time_zone".to_string(),
@@ -48,29 +57,46 @@ impl WorkflowBinding for TimeEntriesBinding {
                 }],
             )
         })?;
+        Ok(TimeEntriesContext {
+            zone,
+            mode: input.settings.timetrack_timestamp_mode,
+            skip_approval: input.settings.personio.attendance_skip_approval,
+            master: input.settings.time_entries.master,
+        })
+    }
+
+    /// The employee directory.
+    async fn prepare(
+        &self,
+        context: TimeEntriesContext,
+        io: RunIo<'_>,
+    ) -> Result<BoundWorkflow<TimeEntryKind>, SetupError> {
         let directory =
-            EmployeeDirectory::load(input.store.as_ref(), input.integration_id, &input.timetrack)
+            EmployeeDirectory::load(io.store.as_ref(), io.integration_id, &io.timetrack)
                 .await
-                .map_err(|e| match e.class {
-                    PortErrorClass::Fatal => Problem::not_connected(e.message),
-                    _ => Problem::upstream(e.message),
-                })?;
+                .map_err(SetupError::from_port)?;
         if directory.is_empty() {
             tracing::warn!(
-                integration_id = %input.integration_id,
+                integration_id = %io.integration_id,
                 "no linked employees: every time entry is reported as not syncable"
             );
         }
+        let TimeEntriesContext {
+            zone,
+            mode,
+            skip_approval,
+            master,
+        } = context;
         let context = Arc::new(TimeEntryContext {
             zone: zone.clone(),
-            mode: input.settings.timetrack_timestamp_mode,
+            mode,
             directory,
-            skip_approval: input.settings.personio.attendance_skip_approval,
+            skip_approval,
         });
         Ok(BoundWorkflow {
-            kind: TimeEntryKind::new(zone, input.settings.time_entries.master),
-            personio: Box::new(PersonioTimeEntries::new(input.personio, context.clone())),
-            timetrack: Box::new(TimeTrackTimeEntries::new(input.timetrack, context)),
+            kind: TimeEntryKind::new(zone, master),
+            personio: Box::new(PersonioTimeEntries::new(io.personio, context.clone())),
+            timetrack: Box::new(TimeTrackTimeEntries::new(io.timetrack, context)),
         })
     }
 }
