@@ -79,5 +79,5 @@ lint-sam: sam ## sam validate --lint on the template (offline)
 demo: ## the one-command demo: real function binaries under cargo lambda watch, moto and the simulators
 	scripts/demo.sh
 
-bench: ## release-build benchmark: planner, fingerprints, end-to-end time-entries sync (docs/performance.md)
-	scripts/bench.sh $(BENCH_ARGS)
+bench: ## release-build benchmark: cold start, planner, fingerprints, time-entries sync at 100/1,000/5,000 people (docs/performance.md, bench/*.json)
+	scripts/with-moto.sh scripts/bench.sh $(BENCH_ARGS)
