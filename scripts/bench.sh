@@ -18,7 +18,9 @@ out=".run/bench-$(date -u +%Y%m%dT%H%M%SZ).md"
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-s}"
 export CARGO_PROFILE_RELEASE_LTO="${CARGO_PROFILE_RELEASE_LTO:-thin}"
 export CARGO_PROFILE_RELEASE_PANIC="${CARGO_PROFILE_RELEASE_PANIC:-unwind}"
-"$cargo" build --release -p bench -p employees -p time-entries -p absences -p api
+# Two builds: the benchmark alone (as `cargo run -p bench` resolves its features) and the functions.
+"$cargo" build --release -p employees -p time-entries -p absences -p api
+"$cargo" build --release -p bench
 {
   echo "<!-- $(rustc --version); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//') -->"
   "$cargo" run --release --quiet -p bench -- "$@"
