@@ -94,5 +94,5 @@ demo: ## the one-command demo: real function binaries under cargo lambda watch, 
 console: ## the demo, then the web console on 127.0.0.1 against it (Cognito on moto; login printed; Ctrl-C ends)
 	CONSOLE=1 scripts/demo.sh
 
-bench: ## release-build benchmark: planner, fingerprints, end-to-end time-entries sync (docs/performance.md)
-	scripts/bench.sh $(BENCH_ARGS)
+bench: ## release-build benchmark: cold start, planner, fingerprints, time-entries sync at 100/1,000/5,000 people (docs/performance.md, bench/*.json)
+	scripts/with-moto.sh scripts/bench.sh $(BENCH_ARGS)

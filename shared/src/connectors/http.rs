@@ -9,16 +9,20 @@
 //! - **PATCH** counts as idempotent here: both APIs' PATCH bodies set fields to absolute values (no
 //!   increments, no appends), so sending the same PATCH twice leaves the same state.
 //!
-//! Personio's gateway reports its token bucket on every answer (`x-ratelimit-remaining`,
-//! `x-ratelimit-replenish-rate`); when it says no token is left, the next request waits about one
-//! replenish interval instead of earning a 429. Personio's 429 carries no `Retry-After`; if one comes
-//! anyway (seconds), it is honoured up to `max_delay`.
+//! Pacing, and why: Personio's gateway reports its token bucket on every answer, per endpoint
+//! (`x-ratelimit-replenish-rate`, `x-ratelimit-burst-capacity`, `x-ratelimit-remaining`; ≈ 30 req/s on
+//! persons, ≈ 10 req/s on absence periods). The client keeps a mirror of each endpoint's bucket
+//! ([`EndpointPacer`]) and sends exactly as fast as that bucket refills — not slower (a fixed rate below
+//! the advertised one wastes the budget of a long run), not faster (a 429 costs a one-second backoff).
+//! The configured [`RateLimit`] is only a ceiling over all endpoints, for servers that advertise nothing
+//! (TimeTrack) and for the first request before any header was seen. Personio's 429 carries no
+//! `Retry-After`; if one comes anyway (seconds), it is honoured up to `max_delay`.
+use std::collections::HashMap;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use thiserror::Error;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 /// How often and how patiently a request is retried.
@@ -152,6 +156,7 @@ impl TokenBucket {
 pub(crate) struct RateLimitHint {
     pub remaining: Option<f64>,
     pub replenish_rate: Option<f64>,
+    pub burst: Option<f64>,
 }
 
 impl RateLimitHint {
@@ -166,18 +171,107 @@ impl RateLimitHint {
         Self {
             remaining: num("x-ratelimit-remaining"),
             replenish_rate: num("x-ratelimit-replenish-rate"),
+            burst: num("x-ratelimit-burst-capacity"),
+        }
+    }
+}
+
+/// The endpoint a request path is counted against by Personio's gateway: the API version segment and
+/// the resource after it (`/v2/persons/7/employments` → `/v2/persons`); without a version segment, the
+/// first two segments.
+pub(crate) fn endpoint_key(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let is_version =
+        |s: &&str| s.len() > 1 && s.starts_with('v') && s[1..].chars().all(|c| c.is_ascii_digit());
+    let start = segments.iter().position(is_version).unwrap_or(0);
+    let key: Vec<&str> = segments.iter().skip(start).take(2).copied().collect();
+    format!("/{}", key.join("/"))
+}
+
+/// The client's mirror of the server's per-endpoint token buckets, built from the rate-limit headers.
+///
+/// Each bucket starts from the first answer's `remaining` (the floor of the server's tokens, so never
+/// more than the server has), refills at the advertised rate up to the advertised burst, and gives one
+/// token per request before it is sent. A single client that paces by it never finds the server's
+/// bucket empty. When the server reports fewer tokens than the mirror can explain (another client shares
+/// the budget, or a 429 came), the mirror drops to the server's figure.
+#[derive(Debug, Default)]
+pub(crate) struct EndpointPacer {
+    buckets: std::sync::Mutex<HashMap<String, Mirror>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Mirror {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    refilled_at: Instant,
+}
+
+impl Mirror {
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        self.refilled_at = now.max(self.refilled_at);
+    }
+}
+
+impl EndpointPacer {
+    /// Takes a token of `endpoint` at `now` for a request about to be sent and returns how long to wait
+    /// before sending it (zero for an endpoint whose limits are not known yet).
+    pub(crate) fn reserve(&self, endpoint: &str, now: Instant) -> Duration {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(mirror) = buckets.get_mut(endpoint) else {
+            return Duration::ZERO;
+        };
+        mirror.refill(now);
+        mirror.tokens -= 1.0;
+        if mirror.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-mirror.tokens / mirror.rate)
         }
     }
 
-    /// How long to hold the next request: one replenish interval (plus 10 % so the token has surely
-    /// been refilled) when the bucket is empty.
-    pub(crate) fn pause(&self) -> Option<Duration> {
-        match (self.remaining, self.replenish_rate) {
-            (Some(remaining), Some(rate)) if remaining < 1.0 && rate > 0.0 => {
-                Some(Duration::from_secs_f64(1.1 / rate))
-            }
-            _ => None,
+    /// Learns from an answer of `endpoint` received at `now` to a request sent at `sent_at`. A 429
+    /// (`throttled`) empties the mirror: the server had no token when the request arrived.
+    pub(crate) fn observe(
+        &self,
+        endpoint: &str,
+        hint: &RateLimitHint,
+        throttled: bool,
+        sent_at: Instant,
+        now: Instant,
+    ) {
+        let (Some(rate), Some(remaining)) = (hint.replenish_rate, hint.remaining) else {
+            return;
+        };
+        if rate <= 0.0 {
+            return;
         }
+        let remaining = remaining.max(0.0);
+        let burst = hint.burst.unwrap_or(remaining).max(remaining).max(1.0);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mirror = buckets.entry(endpoint.to_string()).or_insert(Mirror {
+            rate,
+            burst,
+            tokens: remaining,
+            refilled_at: now,
+        });
+        mirror.refill(now);
+        mirror.rate = rate;
+        mirror.burst = burst;
+        // The server counted `remaining` (+ less than one) somewhere between `sent_at` and `now`, and has
+        // refilled since: it holds at most this many tokens now.
+        let elapsed = now.saturating_duration_since(sent_at).as_secs_f64();
+        let most = if throttled {
+            0.0
+        } else {
+            remaining + 1.0 + elapsed * rate
+        };
+        mirror.tokens = mirror.tokens.min(most);
     }
 }
 
@@ -223,9 +317,10 @@ pub(crate) fn retries_failures(method: &Method) -> bool {
 pub(crate) struct HttpCore {
     client: reqwest::Client,
     retry: RetryPolicy,
+    /// The configured ceiling over all endpoints.
     bucket: Option<TokenBucket>,
-    /// Earliest moment the next request may go out, from the server's rate-limit headers.
-    not_before: Mutex<Option<Instant>>,
+    /// The server's advertised per-endpoint limits.
+    pacer: EndpointPacer,
 }
 
 impl HttpCore {
@@ -252,7 +347,7 @@ impl HttpCore {
                 ..retry.clone()
             },
             bucket: rate_limit.and_then(|limit| TokenBucket::new(limit, Instant::now())),
-            not_before: Mutex::new(None),
+            pacer: EndpointPacer::default(),
         })
     }
 
@@ -267,19 +362,23 @@ impl HttpCore {
         retry_failures: bool,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<HttpResponse, TransportError> {
+        let endpoint = endpoint_key(path);
         let mut attempt = 1;
         loop {
-            self.wait_for_turn().await;
+            self.wait_for_turn(&endpoint).await;
+            let sent_at = Instant::now();
             let outcome = self.attempt(build(&self.client)).await;
             let last = attempt >= self.retry.max_attempts;
             match outcome {
                 Ok(response) => {
-                    let hint = RateLimitHint::from_headers(&response.headers);
-                    if let Some(pause) = hint.pause() {
-                        self.hold_until(Instant::now() + pause.min(self.retry.max_delay))
-                            .await;
-                    }
                     let status = response.status;
+                    self.pacer.observe(
+                        &endpoint,
+                        &RateLimitHint::from_headers(&response.headers),
+                        status == StatusCode::TOO_MANY_REQUESTS,
+                        sent_at,
+                        Instant::now(),
+                    );
                     let retryable = status == StatusCode::TOO_MANY_REQUESTS
                         || (status.is_server_error() && retry_failures);
                     if !retryable || last {
@@ -325,22 +424,16 @@ impl HttpCore {
         })
     }
 
-    async fn wait_for_turn(&self) {
-        let hold = *self.not_before.lock().await;
-        if let Some(until) = hold {
-            tokio::time::sleep_until(until).await;
-        }
+    /// Waits for a token of the endpoint's advertised bucket and of the configured ceiling.
+    async fn wait_for_turn(&self, endpoint: &str) {
+        let now = Instant::now();
+        let mut wait = self.pacer.reserve(endpoint, now).min(self.retry.max_delay);
         if let Some(bucket) = &self.bucket {
-            let wait = bucket.reserve(Instant::now());
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
+            wait = wait.max(bucket.reserve(now));
         }
-    }
-
-    async fn hold_until(&self, until: Instant) {
-        let mut guard = self.not_before.lock().await;
-        *guard = Some(guard.map_or(until, |current| current.max(until)));
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
     }
 }
 
@@ -455,18 +548,127 @@ mod tests {
         assert!(TokenBucket::new(RateLimit::per_second(0.0), start).is_none());
     }
 
+    fn hint(remaining: f64, rate: f64, burst: f64) -> RateLimitHint {
+        RateLimitHint {
+            remaining: Some(remaining),
+            replenish_rate: Some(rate),
+            burst: Some(burst),
+        }
+    }
+
     #[test]
-    fn server_hint_pauses_only_when_the_bucket_is_empty() {
+    fn rate_limit_headers_are_read() {
         let mut headers = HeaderMap::new();
         headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
         headers.insert("x-ratelimit-replenish-rate", HeaderValue::from_static("10"));
+        headers.insert("x-ratelimit-burst-capacity", HeaderValue::from_static("20"));
+        assert_eq!(RateLimitHint::from_headers(&headers), hint(0.0, 10.0, 20.0));
+        let none = RateLimitHint::from_headers(&HeaderMap::new());
+        assert_eq!(none.remaining, None);
+        assert_eq!(none.replenish_rate, None);
+    }
+
+    #[test]
+    fn endpoints_are_keyed_by_version_and_resource() {
+        assert_eq!(endpoint_key("/v2/persons"), "/v2/persons");
+        assert_eq!(endpoint_key("/v2/persons/7/employments"), "/v2/persons");
         assert_eq!(
-            RateLimitHint::from_headers(&headers).pause(),
-            Some(Duration::from_millis(110))
+            endpoint_key("/proxy/personio/v2/absence-periods/9/breakdowns"),
+            "/v2/absence-periods"
         );
-        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("3"));
-        assert_eq!(RateLimitHint::from_headers(&headers).pause(), None);
-        assert_eq!(RateLimitHint::from_headers(&HeaderMap::new()).pause(), None);
+        assert_eq!(endpoint_key("/oauth/token"), "/oauth/token");
+    }
+
+    #[test]
+    fn an_unknown_endpoint_is_not_held() {
+        let pacer = EndpointPacer::default();
+        let now = Instant::now();
+        assert_eq!(pacer.reserve("/v2/persons", now), Duration::ZERO);
+        // Headers without a rate teach nothing.
+        pacer.observe(
+            "/v2/persons",
+            &RateLimitHint {
+                remaining: Some(0.0),
+                replenish_rate: None,
+                burst: None,
+            },
+            false,
+            now,
+            now,
+        );
+        assert_eq!(pacer.reserve("/v2/persons", now), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_pacer_spends_what_is_left_then_sends_at_the_advertised_rate() {
+        let pacer = EndpointPacer::default();
+        let t0 = Instant::now();
+        // First answer: 10 req/s, burst 10, 2 tokens left.
+        pacer.observe("/v2/absence-periods", &hint(2.0, 10.0, 10.0), false, t0, t0);
+        assert_eq!(pacer.reserve("/v2/absence-periods", t0), Duration::ZERO);
+        assert_eq!(pacer.reserve("/v2/absence-periods", t0), Duration::ZERO);
+        // Then one request per 100 ms: the advertised rate, not a fixed 10 % slower pace.
+        assert_eq!(
+            pacer.reserve("/v2/absence-periods", t0),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            pacer.reserve("/v2/absence-periods", t0),
+            Duration::from_millis(200)
+        );
+        // Another endpoint is not held by this one's empty bucket.
+        assert_eq!(pacer.reserve("/v2/persons", t0), Duration::ZERO);
+        // A second later the debt is repaid and 8 tokens have accrued; the burst caps the savings.
+        let later = t0 + Duration::from_secs(10);
+        for _ in 0..10 {
+            assert_eq!(pacer.reserve("/v2/absence-periods", later), Duration::ZERO);
+        }
+        assert_eq!(
+            pacer.reserve("/v2/absence-periods", later),
+            Duration::from_millis(100)
+        );
+    }
+
+    #[test]
+    fn a_sequential_client_keeps_the_full_rate_despite_latency() {
+        // Requests take 20 ms; the server reports 0 left on each answer. The mirror must not reset to 0
+        // on every answer (which would add the latency to each interval): it keeps the tokens accrued
+        // while the request was in flight.
+        let pacer = EndpointPacer::default();
+        let key = "/v2/persons";
+        let latency = Duration::from_millis(20);
+        let mut now = Instant::now();
+        pacer.observe(key, &hint(0.0, 30.0, 30.0), false, now, now);
+        let mut total = Duration::ZERO;
+        for _ in 0..30 {
+            let wait = pacer.reserve(key, now);
+            total += wait;
+            let sent = now + wait;
+            now = sent + latency;
+            pacer.observe(key, &hint(0.0, 30.0, 30.0), false, sent, now);
+        }
+        // 30 requests at 30 req/s: the waits plus the in-flight time add up to one second, not
+        // 30 × (1/30 s + 20 ms) = 1.6 s.
+        let elapsed = total + latency * 30;
+        assert!(elapsed < Duration::from_millis(1050), "{elapsed:?}");
+        assert!(elapsed >= Duration::from_millis(990), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_server_with_fewer_tokens_than_the_mirror_corrects_it() {
+        let pacer = EndpointPacer::default();
+        let key = "/v2/persons";
+        let t0 = Instant::now();
+        pacer.observe(key, &hint(10.0, 10.0, 10.0), false, t0, t0);
+        // Someone else spent the budget: the next answer says 0 left.
+        pacer.observe(key, &hint(0.0, 10.0, 10.0), false, t0, t0);
+        assert_eq!(pacer.reserve(key, t0), Duration::from_millis(0));
+        assert_eq!(pacer.reserve(key, t0), Duration::from_millis(100));
+        // A 429 empties it whatever it believed.
+        let pacer = EndpointPacer::default();
+        pacer.observe(key, &hint(10.0, 10.0, 10.0), false, t0, t0);
+        pacer.observe(key, &hint(0.0, 10.0, 10.0), true, t0, t0);
+        assert_eq!(pacer.reserve(key, t0), Duration::from_millis(100));
     }
 
     #[test]

@@ -43,10 +43,11 @@ use crate::timing::Stopwatch;
 use crate::ALLOCATOR;
 
 /// The morning the runs happen (a Tuesday); the window is the 30 days before it.
-const NOW: &str = "2026-11-10T09:00:00Z";
-const TODAY: Date = date(2026, 11, 10);
-const ZONE: &str = "Europe/Berlin";
-const SCHEDULED_EVENT: &str = include_str!("../../fixtures/events/scheduled-time-entries.json");
+pub(crate) const NOW: &str = "2026-11-10T09:00:00Z";
+pub(crate) const TODAY: Date = date(2026, 11, 10);
+pub(crate) const ZONE: &str = "Europe/Berlin";
+pub(crate) const SCHEDULED_EVENT: &str =
+    include_str!("../../fixtures/events/scheduled-time-entries.json");
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,15 +131,15 @@ pub fn working_days(today: Date, days: usize) -> Vec<Date> {
     out
 }
 
-fn person_id(k: usize) -> String {
+pub(crate) fn person_id(k: usize) -> String {
     (5001 + k).to_string()
 }
 
-fn user_id(k: usize) -> i64 {
+pub(crate) fn user_id(k: usize) -> i64 {
     501 + k as i64
 }
 
-fn username(k: usize) -> String {
+pub(crate) fn username(k: usize) -> String {
     format!("bench.user{k:04}")
 }
 
@@ -206,9 +207,9 @@ pub fn company(people: usize, days: usize) -> anyhow::Result<Seed> {
 /// Binds the time-entries workflow with clients built from explicit configurations instead of the
 /// service's [`ClientFactory`], which has no rate-limit knob: the benchmark's way to run the same
 /// workflow with the client-side rate limit switched off. Everything else is the real binding.
-struct WithClients {
-    personio: PersonioClientConfig,
-    timetrack: TimeTrackClientConfig,
+pub(crate) struct WithClients {
+    pub(crate) personio: PersonioClientConfig,
+    pub(crate) timetrack: TimeTrackClientConfig,
 }
 
 #[async_trait]
@@ -263,7 +264,7 @@ pub fn store_label() -> &'static str {
     }
 }
 
-fn moto_endpoint() -> Option<String> {
+pub(crate) fn moto_endpoint() -> Option<String> {
     std::env::var("AWS_ENDPOINT_URL")
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -271,7 +272,13 @@ fn moto_endpoint() -> Option<String> {
 
 /// A fresh DynamoDB table when an AWS endpoint (moto) is configured, else the in-memory store.
 async fn state_store() -> anyhow::Result<Arc<dyn StateStore>> {
-    if moto_endpoint().is_none() {
+    store_for(true).await
+}
+
+/// A fresh DynamoDB table when `dynamo` is asked for and an AWS endpoint (moto) is configured, else the
+/// in-memory store.
+pub(crate) async fn store_for(dynamo: bool) -> anyhow::Result<Arc<dyn StateStore>> {
+    if !dynamo || moto_endpoint().is_none() {
         return Ok(Arc::new(MemoryStore::new()));
     }
     let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_aws_config().await);

@@ -10,10 +10,12 @@
 //! `--quick` (small sizes, a smoke run), `--only planner|fingerprint|e2e|e2e-default|e2e-unthrottled`;
 //! sizes of the end-to-end part from `BENCH_E2E_PEOPLE` (default 200), `BENCH_E2E_DAYS` (20) and
 //! `BENCH_E2E_THROTTLED_PEOPLE` (10). Each part runs in a child process of its own (`--part`, internal).
+mod coldstart;
 mod e2e;
 mod fingerprint_bench;
 mod memory;
 mod planner_bench;
+mod scale;
 mod timing;
 
 use std::time::Duration;
@@ -27,7 +29,25 @@ pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
 /// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
-const PARTS: [&str; 4] = ["planner", "fingerprint", "e2e-default", "e2e-unthrottled"];
+const PARTS: [&str; 9] = [
+    "cold-start",
+    "planner",
+    "fingerprint",
+    "scale-100",
+    "scale-1000",
+    "scale-5000",
+    "paced-100",
+    "e2e-default",
+    "e2e-unthrottled",
+];
+
+/// The parts `make bench` runs when no `--only` is given: the old end-to-end parts (a fixed 10 req/s
+/// client against a 200-person company) are covered by the scale parts and run only when asked for;
+/// `scale-5000` only when asked for (`--only scale-5000`): the Personio simulator checks each created
+/// period against every stored one (quadratic), which makes the 5,000-person push take hours.
+fn default_part(part: &str) -> bool {
+    !part.starts_with("e2e-") && part != "scale-5000"
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Options {
@@ -53,13 +73,13 @@ impl Options {
                     let name = args
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("{arg} needs a part name"))?;
-                    let known =
-                        PARTS.contains(&name.as_str()) || (arg == "--only" && name == "e2e");
+                    let known = PARTS.contains(&name.as_str())
+                        || (arg == "--only" && (name == "e2e" || name == "scale"));
                     if !known {
                         anyhow::bail!(
                             "{arg} {name}: expected one of {}{}",
                             PARTS.join(", "),
-                            if arg == "--only" { ", e2e" } else { "" }
+                            if arg == "--only" { ", e2e, scale" } else { "" }
                         );
                     }
                     if arg == "--only" {
@@ -80,8 +100,9 @@ impl Options {
     /// Whether the parent runs `part`.
     fn runs(&self, part: &str) -> bool {
         match self.only.as_deref() {
-            None => true,
+            None => default_part(part),
             Some("e2e") => part.starts_with("e2e-"),
+            Some("scale") => part.starts_with("scale-") || part.starts_with("paced-"),
             Some(only) => only == part,
         }
     }
@@ -132,7 +153,7 @@ fn planner(quick: bool) {
     let sizes: &[(usize, usize)] = if quick {
         &[(1_000, 3), (5_000, 3)]
     } else {
-        &[(1_000, 15), (10_000, 9), (50_000, 5)]
+        &[(1_000, 15), (10_000, 9), (50_000, 5), (100_000, 3)]
     };
     for &(n, iterations) in sizes {
         for mix in planner_bench::Mix::ALL {
@@ -235,13 +256,123 @@ fn end_to_end(quick: bool, throttled: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn scale_heading() {
+    println!("## 3. Company scale: scheduled time-entries sync, run after run (issue 16)\n");
+    println!("Minimum = pages at the maximum page size + 1 token + one write per needed change + one confirmation GET per record missing from a listing; bound = the minimum at the advertised rates (Personio attendance periods 10 req/s, TimeTrack 10 req/s, bursts of 10). Unpaced: no latency, no limits (bound computed). Paced: 20 ms per request, Personio limits on, client defaults.\n");
+    println!("| people | mode | run | entries P / T | requests | minimum | ratio | writes | wall | bound | wall/bound | CPU | heap peak | peak RSS | store |");
+    println!("|---:|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
+}
+
+fn describe_writes(
+    writes: &std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+) -> String {
+    let parts: Vec<String> = writes
+        .iter()
+        .flat_map(|(side, actions)| actions.iter().map(move |(a, n)| format!("{side} {a} {n}")))
+        .collect();
+    if parts.is_empty() {
+        "none".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// One company size in one mode; prints the rows and writes `bench/time-entries-<mode>-<people>.json`.
+fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
+    let (mode, people) = match part.split_once('-') {
+        Some(("scale", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?),
+        Some(("paced", n)) => (scale::Mode::Paced, n.parse::<usize>()?),
+        _ => anyhow::bail!("unknown part {part}"),
+    };
+    let people = if quick { (people / 50).max(2) } else { people };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(scale::measure(people, mode))?;
+    for r in &results {
+        println!(
+            "| {} | {:?} | {} | {} / {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.people,
+            r.mode,
+            r.label,
+            r.personio_entries,
+            r.timetrack_entries,
+            r.requests,
+            r.minimum_total,
+            r.ratio,
+            describe_writes(&r.writes),
+            human(Duration::from_secs_f64(r.wall_ms / 1e3)),
+            human(Duration::from_secs_f64(r.rate_limit_bound_ms / 1e3)),
+            r.wall_over_bound.map_or_else(|| "–".to_string(), |x| format!("{x:.2}")),
+            human(Duration::from_secs_f64(r.cpu_ms / 1e3)),
+            bytes(r.heap_peak_bytes),
+            kib(r.peak_rss_kib),
+            scale::store_label(r.people),
+        );
+    }
+    let dir = std::env::var("BENCH_JSON_DIR").unwrap_or_else(|_| "bench".to_string());
+    if !quick && !dir.trim().is_empty() {
+        std::fs::create_dir_all(&dir)?;
+        let mode = match mode {
+            scale::Mode::Unpaced => "unpaced",
+            scale::Mode::Paced => "paced",
+        };
+        let path = format!("{dir}/time-entries-{mode}-{people}.json");
+        let document = serde_json::json!({
+            "measured_at": jiff::Timestamp::now().to_string(),
+            "cpu": cpu_model(),
+            "store": scale::store_label(people),
+            "runs": results,
+        });
+        std::fs::write(&path, serde_json::to_string_pretty(&document)? + "\n")?;
+        eprintln!("bench: written {path}");
+    }
+    Ok(())
+}
+
+fn cold_start(quick: bool) -> anyhow::Result<()> {
+    println!("## 0. Cold start: process start to the first `GET /runtime/invocation/next` (native release build, fake Runtime API)\n");
+    println!("| function | binary (x86_64) | median | min | max | samples |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let samples = if quick { 3 } else { 21 };
+    let results = coldstart::measure(samples)?;
+    for r in &results {
+        println!(
+            "| {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} |",
+            r.function,
+            bytes(r.binary_bytes),
+            r.median_ms,
+            r.min_ms,
+            r.max_ms,
+            r.samples
+        );
+    }
+    let dir = std::env::var("BENCH_JSON_DIR").unwrap_or_else(|_| "bench".to_string());
+    if !quick && !dir.trim().is_empty() && !results.is_empty() {
+        std::fs::create_dir_all(&dir)?;
+        let document = serde_json::json!({
+            "measured_at": jiff::Timestamp::now().to_string(),
+            "cpu": cpu_model(),
+            "functions": results,
+        });
+        let path = format!("{dir}/cold-start.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&document)? + "\n")?;
+        eprintln!("bench: written {path}");
+    }
+    println!();
+    Ok(())
+}
+
 /// Measures one part in this process (the child's job).
 fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
     match part {
+        "cold-start" => cold_start(quick)?,
         "planner" => planner(quick),
         "fingerprint" => fingerprints(quick)?,
         "e2e-default" => end_to_end(quick, true)?,
         "e2e-unthrottled" => end_to_end(quick, false)?,
+        p if p.starts_with("scale-") || p.starts_with("paced-") => scale(p, quick)?,
         other => anyhow::bail!("unknown part {other}"),
     }
     Ok(())
@@ -286,6 +417,9 @@ fn main() -> anyhow::Result<()> {
             "no (figures are the process peak so far); each part runs in its own process"
         }
     );
+    if options.runs("cold-start") {
+        spawn_part("cold-start", options.quick)?;
+    }
     if options.runs("planner") {
         planner_heading();
         spawn_part("planner", options.quick)?;
@@ -295,6 +429,18 @@ fn main() -> anyhow::Result<()> {
         fingerprint_heading();
         spawn_part("fingerprint", options.quick)?;
         println!("\n(median round of {FINGERPRINT_ROUNDS} rounds; {FINGERPRINT_PER_ROUND} records per round, --quick: a tenth)\n");
+    }
+    let scale_parts: Vec<&str> = PARTS
+        .iter()
+        .copied()
+        .filter(|p| (p.starts_with("scale-") || p.starts_with("paced-")) && options.runs(p))
+        .collect();
+    if !scale_parts.is_empty() {
+        scale_heading();
+        for part in scale_parts {
+            spawn_part(part, options.quick)?;
+        }
+        println!("\n(CPU, heap and RSS: the whole process, both simulators included; each size in a process of its own)\n");
     }
     if options.runs("e2e-default") || options.runs("e2e-unthrottled") {
         end_to_end_heading();
@@ -322,7 +468,13 @@ mod tests {
         assert!(o.quick && o.runs("e2e-default") && o.runs("e2e-unthrottled"));
         assert!(!o.runs("planner") && !o.runs("fingerprint"));
         let all = parse(&[]).unwrap();
-        assert!(!all.quick && PARTS.iter().all(|p| all.runs(p)));
+        assert!(!all.quick && PARTS.iter().all(|p| all.runs(p) == default_part(p)));
+        assert!(all.runs("scale-1000") && all.runs("paced-100") && !all.runs("e2e-default"));
+        assert!(
+            !all.runs("scale-5000") && parse(&["--only", "scale-5000"]).unwrap().runs("scale-5000")
+        );
+        let scale = parse(&["--only", "scale"]).unwrap();
+        assert!(scale.runs("scale-100") && scale.runs("paced-100") && !scale.runs("planner"));
         let one = parse(&["--only", "fingerprint"]).unwrap();
         assert!(one.runs("fingerprint") && !one.runs("planner"));
         let child = parse(&["--part", "e2e-default"]).unwrap();

@@ -979,6 +979,49 @@ async fn rate_limit_headers_and_429_without_retry_after() {
 }
 
 #[tokio::test]
+async fn each_endpoint_advertises_its_own_limit() {
+    // No replenishment: the outcome does not depend on how fast the requests run.
+    let config = PersonioConfig {
+        rate_limit: Some(RateLimit {
+            replenish_per_sec: 0,
+            burst: 5,
+        }),
+        endpoint_rate_limits: [(
+            "/v2/persons".to_string(),
+            RateLimit {
+                replenish_per_sec: 0,
+                burst: 1,
+            },
+        )]
+        .into(),
+        ..PersonioConfig::default()
+    };
+    let sim = PersonioSim::start(config, &Seed::empty()).await.unwrap();
+    let token = token_for(&sim).await;
+    let client = Client::new();
+    let get = |path: &str| {
+        client
+            .get(format!("{}{path}", sim.base_url()))
+            .bearer_auth(&token)
+            .send()
+    };
+    let persons = get("/v2/persons").await.unwrap();
+    assert_eq!(persons.status(), StatusCode::OK);
+    assert_eq!(persons.headers()["x-ratelimit-burst-capacity"], "1");
+    assert_eq!(persons.headers()["x-ratelimit-remaining"], "0");
+    // A sub-resource counts against its endpoint's bucket.
+    let employments = get("/v2/persons/1/employments").await.unwrap();
+    assert_eq!(employments.status(), StatusCode::TOO_MANY_REQUESTS);
+    let attendances = get("/v2/attendance-periods").await.unwrap();
+    assert_eq!(attendances.status(), StatusCode::OK);
+    assert_eq!(attendances.headers()["x-ratelimit-burst-capacity"], "5");
+    assert_eq!(attendances.headers()["x-ratelimit-remaining"], "4");
+    let observed = RateLimit::observed_per_endpoint();
+    assert_eq!(observed["/v2/persons"].replenish_per_sec, 30);
+    assert_eq!(observed["/v2/absence-periods"].replenish_per_sec, 10);
+}
+
+#[tokio::test]
 async fn status_faults_fire_for_the_given_number_of_matching_requests() {
     let sim = company_sim().await;
     let api = Api::new(&sim).await;

@@ -49,7 +49,8 @@ pub struct PersonioClientConfig {
     /// Per request, including reading the body.
     pub timeout: Duration,
     pub retry: RetryPolicy,
-    /// Client-side request rate; `None` sends as fast as the server's own hints allow.
+    /// A ceiling on the request rate over all endpoints; below it the client follows the per-endpoint
+    /// limits Personio advertises in its `x-ratelimit-*` headers. `None` = only the advertised limits.
     pub rate_limit: Option<RateLimit>,
     /// Sent as `X-Personio-App-ID` when set (UPPER_SNAKE_CASE by Personio's convention).
     pub app_id: Option<String>,
@@ -62,8 +63,9 @@ pub struct PersonioClientConfig {
 impl PersonioClientConfig {
     pub const DEFAULT_BASE_URL: &'static str = "https://api.personio.de";
 
-    /// Defaults: production base URL, 30 s timeout, 4 attempts with backoff from 1 s, 10 requests/s
-    /// (the lowest per-endpoint rate observed on Personio's gateway).
+    /// Defaults: production base URL, 30 s timeout, 4 attempts with backoff from 1 s, a ceiling of 50
+    /// requests/s (above the highest per-endpoint rate observed on Personio's gateway, 30 req/s on
+    /// persons, so the advertised limits set the pace; ADR 0020).
     pub fn new(client_id: impl Into<String>, client_secret: SecretString) -> Self {
         Self {
             base_url: Self::DEFAULT_BASE_URL.to_string(),
@@ -72,8 +74,8 @@ impl PersonioClientConfig {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             rate_limit: Some(RateLimit {
-                requests_per_second: 10.0,
-                burst: 10,
+                requests_per_second: 50.0,
+                burst: 50,
             }),
             app_id: None,
             partner_id: None,

@@ -9,6 +9,7 @@ mod routes;
 pub mod state;
 mod wire;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -34,6 +35,9 @@ pub struct PersonioConfig {
     /// Token bucket applied per endpoint (`/v2/persons`, `/v2/attendance-periods`, ...); `None` = unlimited
     /// and no `x-ratelimit-*` headers.
     pub rate_limit: Option<RateLimit>,
+    /// Per-endpoint limits that replace `rate_limit` for their endpoint (keys as `/v2/persons`); see
+    /// [`RateLimit::observed_per_endpoint`] for the ones seen live.
+    pub endpoint_rate_limits: BTreeMap<String, RateLimit>,
     /// Added to every request before it is answered.
     pub latency: Option<Duration>,
     /// IANA zone of the company's local wall-clock times.
@@ -47,6 +51,7 @@ impl Default for PersonioConfig {
             client_secret: "papi-sim-client-secret".to_string(),
             token_ttl: Duration::from_secs(86_400),
             rate_limit: None,
+            endpoint_rate_limits: BTreeMap::new(),
             latency: None,
             company_time_zone: "Europe/Berlin".to_string(),
         }
@@ -98,7 +103,10 @@ impl PersonioSim {
                 &config.company_time_zone,
             )),
             seed: Mutex::new(seed.personio.clone()),
-            buckets: ratelimit::Buckets::new(config.rate_limit),
+            buckets: ratelimit::Buckets::new(
+                config.rate_limit,
+                config.endpoint_rate_limits.clone(),
+            ),
             tokens: auth::TokenStore::default(),
             controls: Controls::default(),
             base_url,

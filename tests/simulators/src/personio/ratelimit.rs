@@ -1,7 +1,9 @@
 //! Personio's gateway rate limiting as observed live (Spring Cloud Gateway token bucket): one bucket
-//! per endpoint, `x-ratelimit-*` headers on every response, and a 429 without `Retry-After`.
+//! per endpoint, each with its own limit (≈ 30 req/s on `/v2/persons`, ≈ 10 req/s on
+//! `/v2/absence-periods`, personio-api-v2.md §9), `x-ratelimit-*` headers on every response, and a 429
+//! without `Retry-After`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -22,25 +24,61 @@ struct Bucket {
     refilled_at: Instant,
 }
 
+impl RateLimit {
+    /// The per-endpoint limits observed on Personio's gateway (personio-api-v2.md §9): `/v2/persons`
+    /// 30 req/s, `/v2/absence-periods` (and its `/breakdowns`) 10 req/s. Bursts are not documented; the
+    /// bucket holds one second's worth. Endpoints not listed fall back to `PersonioConfig::rate_limit`.
+    pub fn observed_per_endpoint() -> BTreeMap<String, RateLimit> {
+        BTreeMap::from([
+            (
+                "/v2/persons".to_string(),
+                RateLimit {
+                    replenish_per_sec: 30,
+                    burst: 30,
+                },
+            ),
+            (
+                "/v2/absence-periods".to_string(),
+                RateLimit {
+                    replenish_per_sec: 10,
+                    burst: 10,
+                },
+            ),
+        ])
+    }
+}
+
 /// The buckets of all endpoints.
 #[derive(Debug)]
 pub(crate) struct Buckets {
-    limit: Option<RateLimit>,
+    /// The limit of every endpoint without an entry in `per_endpoint`; `None` = unlimited.
+    default: Option<RateLimit>,
+    /// Limits by endpoint (as [`endpoint_of`] names it).
+    per_endpoint: BTreeMap<String, RateLimit>,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 /// The endpoint a path is counted against: its first two segments (`/v2/persons/7/employments` →
 /// `/v2/persons`), matching the per-endpoint limits seen live.
-fn endpoint_of(path: &str) -> String {
+pub(crate) fn endpoint_of(path: &str) -> String {
     path.split('/').take(3).collect::<Vec<_>>().join("/")
 }
 
 impl Buckets {
-    pub(crate) fn new(limit: Option<RateLimit>) -> Buckets {
+    pub(crate) fn new(
+        default: Option<RateLimit>,
+        per_endpoint: BTreeMap<String, RateLimit>,
+    ) -> Buckets {
         Buckets {
-            limit,
+            default,
+            per_endpoint,
             buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The limit `endpoint` is held to, if any.
+    fn limit_of(&self, endpoint: &str) -> Option<RateLimit> {
+        self.per_endpoint.get(endpoint).copied().or(self.default)
     }
 
     pub(crate) fn reset(&self) {
@@ -49,12 +87,13 @@ impl Buckets {
 
     /// Takes a token for `path`. Ok carries the headers for the response; Err the headers of a 429.
     pub(crate) fn take(&self, path: &str) -> Result<HeaderMap, HeaderMap> {
-        let Some(limit) = self.limit else {
+        let endpoint = endpoint_of(path);
+        let Some(limit) = self.limit_of(&endpoint) else {
             return Ok(HeaderMap::new());
         };
         let mut buckets = lock(&self.buckets);
         let now = Instant::now();
-        let bucket = buckets.entry(endpoint_of(path)).or_insert(Bucket {
+        let bucket = buckets.entry(endpoint).or_insert(Bucket {
             tokens: f64::from(limit.burst),
             refilled_at: now,
         });
@@ -71,8 +110,8 @@ impl Buckets {
     }
 
     /// Adds the headers of an exhausted bucket (for an injected 429).
-    pub(crate) fn add_exhausted_headers(&self, _path: &str, target: &mut HeaderMap) {
-        let limit = self.limit.unwrap_or(RateLimit {
+    pub(crate) fn add_exhausted_headers(&self, path: &str, target: &mut HeaderMap) {
+        let limit = self.limit_of(&endpoint_of(path)).unwrap_or(RateLimit {
             replenish_per_sec: 10,
             burst: 10,
         });

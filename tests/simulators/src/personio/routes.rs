@@ -746,9 +746,9 @@ async fn list_attendance(State(sim): Sim, RawQuery(query): RawQuery) -> Response
         .filter(|a| filter.matches(a, &zone))
         .collect();
     periods.sort_by(|a, b| filter.compare(a, b));
-    let items = periods.into_iter().map(to_value).collect();
-    json_ok(&page(
-        items,
+    json_ok(&page_of(
+        periods,
+        to_value,
         &request,
         &sim.base_url,
         "/v2/attendance-periods",

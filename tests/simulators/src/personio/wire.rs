@@ -253,11 +253,34 @@ pub(crate) fn page(
     raw_query: Option<&str>,
     next_relative: bool,
 ) -> Value {
+    page_of(
+        items,
+        |v| v,
+        request,
+        base_url,
+        path,
+        raw_query,
+        next_relative,
+    )
+}
+
+/// [`page`] over records that are rendered with `render` only when they are on the page: serialising
+/// every match for every page made listing a large company quadratic in its pages.
+pub(crate) fn page_of<T>(
+    items: Vec<T>,
+    render: impl FnMut(T) -> Value,
+    request: &ListRequest,
+    base_url: &str,
+    path: &str,
+    raw_query: Option<&str>,
+    next_relative: bool,
+) -> Value {
     let total = items.len();
     let data: Vec<Value> = items
         .into_iter()
         .skip(request.offset)
         .take(request.limit)
+        .map(render)
         .collect();
     let self_href = match raw_query {
         Some(q) if !q.is_empty() => format!("{base_url}{path}?{q}"),

@@ -130,10 +130,17 @@ fn list_query(raw: Option<&str>) -> Result<ListQuery, Response> {
 
 impl ListQuery {
     fn page_of(&self, items: Vec<Value>) -> Response {
+        self.rendered_page_of(items, |v| v)
+    }
+
+    /// [`Self::page_of`] rendering only the rows on the page (rendering every match for every page made
+    /// listing a large account quadratic in its pages).
+    fn rendered_page_of<T>(&self, items: Vec<T>, render: impl FnMut(T) -> Value) -> Response {
         let rows: Vec<Value> = items
             .into_iter()
             .skip(self.page.saturating_mul(self.limit))
             .take(self.limit)
+            .map(render)
             .collect();
         json(StatusCode::OK, &Value::Array(rows))
     }
@@ -439,7 +446,7 @@ async fn list_attendances(State(sim): Sim, RawQuery(query): RawQuery) -> Respons
         .filter(|a| to.is_none_or(|t| a.from < t))
         .collect();
     entries.sort_by_key(|a| (a.from, a.id));
-    list.page_of(entries.into_iter().map(to_json).collect())
+    list.rendered_page_of(entries, to_json)
 }
 
 async fn get_attendance(State(sim): Sim, Path(params): Params) -> Response {
