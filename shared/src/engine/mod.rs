@@ -25,8 +25,6 @@ pub use fingerprint::{fingerprint, FingerprintError};
 pub use kind::{Record, SyncKind};
 pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReason};
 pub use planner::{plan, SideState};
-pub use port::{
-    Listing, PortError, PortErrorClass, Rejected, SidePort, Unrecorded, WriteJournal,
-};
+pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort, Unrecorded, WriteJournal};
 pub use runner::{EngineError, RunGate, RunRequest, RunnerConfig, StartedRun, SyncRunner};
 pub use scheduler::{ContinuationScheduler, RecordingScheduler, SchedulerError};

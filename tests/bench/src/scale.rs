@@ -630,8 +630,8 @@ enum Service {
 impl Service {
     async fn handle(&self, event: Value) -> Result<Value, String> {
         match self {
-            Service::Default(s) => s.handle(event, None).await,
-            Service::Unpaced(s) => s.handle(event, None).await,
+            Service::Default(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
+            Service::Unpaced(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
         }
     }
 }

@@ -381,6 +381,7 @@ async fn absence_types_show_each_mappings_half_day_type() {
         "{}",
         answer.text
     );
+}
 
 /// Issue 12 §2: values that parse but can never work — a key given twice, an account that is not one
 /// DNS label, a key with CR/LF — are refused with 422 naming each field, and nothing is stored.

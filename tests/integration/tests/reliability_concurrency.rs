@@ -271,7 +271,10 @@ async fn scheduled<B: WorkflowBinding>(
     id: &IntegrationId,
 ) -> Result<RunRecord, String> {
     let fixture = format!("scheduled-{}.json", service.binding.workflow().as_str());
-    let out = service.handle(fixture_event(&fixture, id), None).await?;
+    let out = service
+        .handle(fixture_event(&fixture, id), None)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(serde_json::from_value(out).expect("run record"))
 }
 

@@ -253,7 +253,7 @@ async fn no_secret_in_any_log_answer_error_run_record_or_item_of_full_and_failin
                         json: run,
                     });
                 }
-                Err(e) => errors.push(e),
+                Err(e) => errors.push(e.to_string()),
             }
         }
     }
