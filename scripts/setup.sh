@@ -11,11 +11,16 @@ STAMP="$VENV/.requirements.sha256"
 
 # The console's browser tests: Debian's Chromium and chromedriver, and the pinned axe-core
 # (tests/console/package-lock.json) they inject into every page.
+# npm only when there is none: a machine whose Node.js comes from elsewhere (NodeSource ships npm inside
+# its nodejs package) cannot take Debian's npm beside it (apt refuses: "nodejs : Conflicts: npm").
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! command -v npm >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    echo "setup: installing chromium, chromium-driver and npm (Debian packages)"
+    pkgs="chromium chromium-driver"
+    command -v npm >/dev/null || pkgs="$pkgs npm"
+    echo "setup: installing $pkgs (Debian packages)"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver npm >/dev/null
+    # shellcheck disable=SC2086 # the package list is meant to split
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
   else
     echo "setup: the console's browser tests need: sudo apt-get install chromium chromium-driver npm" >&2
   fi
