@@ -4,7 +4,7 @@ SHELL := /bin/bash
 VENV := .venv
 CARGO ?= cargo
 
-.PHONY: help setup fmt fmt-check clippy lint lint-infra lint-checkov unit test test-only test-long simulators clean build deploy demo console sam lint-sam bench
+.PHONY: help setup fmt fmt-check clippy lint lint-infra lint-checkov fuzz-api unit test test-only test-long simulators clean build deploy demo console sam lint-sam bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,11 +38,24 @@ lint-checkov: setup ## checkov security scan of the SAM template (skip list: inf
 
 lint: setup fmt-check clippy lint-infra lint-checkov ## formatting, clippy, template lint and security scan
 
+# schemathesis lives in its own virtualenv too (scripts/requirements-schemathesis.txt says why).
+SCHEMATHESIS_VENV := $(VENV)/schemathesis
+FUZZ_MAX_TIME ?= 60
+fuzz-api: setup ## schemathesis against `api --listen` (moto, simulators), FUZZ_MAX_TIME s (60)
+	@want=$$(sha256sum scripts/requirements-schemathesis.txt | cut -d' ' -f1); \
+	[ -x $(SCHEMATHESIS_VENV)/bin/schemathesis ] && [ "$$(cat $(SCHEMATHESIS_VENV)/.stamp 2>/dev/null)" = "$$want" ] || { \
+	  echo "fuzz-api: installing schemathesis into $(SCHEMATHESIS_VENV)"; \
+	  python3 -m venv $(SCHEMATHESIS_VENV) && \
+	  $(SCHEMATHESIS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements-schemathesis.txt && \
+	  echo "$$want" > $(SCHEMATHESIS_VENV)/.stamp; }
+	FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) scripts/with-moto.sh scripts/fuzz-api.sh
+
 unit: ## pure unit tests only (no emulator needed)
 	$(CARGO) nextest run --workspace --lib
 
-test: setup fmt-check clippy lint-infra lint-checkov ## the whole suite: lint, then every test with moto_server running
+test: setup fmt-check clippy lint-infra lint-checkov ## the whole suite: lint, every test with moto_server running, fuzz-api
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast
+	@$(MAKE) --no-print-directory fuzz-api
 
 test-only: setup ## the whole suite without the lint steps
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast

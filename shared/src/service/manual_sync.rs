@@ -6,19 +6,36 @@ use serde::Deserialize;
 use super::problem::{FieldProblem, Problem};
 use crate::domain::{DateWindow, Direction};
 
-/// The body as sent. Every field is optional; unknown fields are rejected so that a typo
-/// (`"dryrun": true`) cannot silently turn a dry run into a real one.
+/// The body as sent. Every field is optional, but none may be `null` (the OpenAPI document declares
+/// none nullable: a `null` is refused like any other wrong type, not read as "absent"); unknown fields
+/// are rejected so that a typo (`"dryrun": true`) cannot silently turn a dry run into a real one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body {
+    #[serde(default, deserialize_with = "present")]
     from: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     to: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     direction: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     dry_run: Option<bool>,
     /// Employees only: Personio person ids to import now (in addition to the selection).
+    #[serde(default, deserialize_with = "present")]
     import_person_ids: Option<Vec<String>>,
     /// Employees only: TimeTrack user ids to export now (in addition to the selection).
+    #[serde(default, deserialize_with = "present")]
     export_user_ids: Option<Vec<i64>>,
+}
+
+/// A field that is present must hold a value of its type: `null` is an error (`Option<T>`'s own
+/// deserializer would read it as absent). Absent fields are `None` through `#[serde(default)]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Records named explicitly in a manual employees sync.
@@ -243,6 +260,29 @@ mod tests {
         assert!(typo.detail.contains("dryrun"), "{typo}");
         let wrong_type = ManualSync::parse(Some(r#"{"dry_run":"yes"}"#), TODAY, 366).unwrap_err();
         assert_eq!(wrong_type.status, 400);
+    }
+
+    /// Issue 12 §4: `null` is not a value of any field (the document declares none nullable); it used
+    /// to be read as "absent", so `"dry_run": null` ran for real.
+    #[test]
+    fn null_is_refused_for_every_field() {
+        for field in [
+            "from",
+            "to",
+            "direction",
+            "dry_run",
+            "import_person_ids",
+            "export_user_ids",
+        ] {
+            let body = format!(r#"{{"{field}": null}}"#);
+            let err = ManualSync::parse(Some(&body), TODAY, 366).unwrap_err();
+            assert_eq!(
+                (err.status, err.type_uri.ends_with("invalid-body")),
+                (400, true),
+                "{field}: {err}"
+            );
+            assert!(err.detail.contains("null"), "{field}: {err}");
+        }
     }
 
     #[test]

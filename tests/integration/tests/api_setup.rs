@@ -49,12 +49,30 @@ async fn settings_are_stored_read_back_and_validated() {
 
     let mut mistyped = settings.clone();
     mistyped["windows"]["absences"]["lookback_days"] = json!("thirty");
+    // ADR 0028: a document that does not match the model is 400, naming where it stopped matching.
     let answer = h.call("PUT", &path, Some(mistyped)).await;
-    answer.assert_problem(422, "invalid-settings");
+    answer.assert_problem(400, "invalid-body");
     assert_eq!(
         answer.json["errors"][0]["field"], "windows.absences.lookback_days",
         "{}",
         answer.text
+    );
+    let mut unknown = settings.clone();
+    unknown["sync"]["concurency"] = json!(4);
+    let answer = h.call("PUT", &path, Some(unknown)).await;
+    answer.assert_problem(400, "invalid-body");
+    assert_eq!(
+        answer.json["errors"][0]["field"], "sync.concurency",
+        "{}",
+        answer.text
+    );
+    let answer = h.call("PUT", &path, Some(json!({}))).await;
+    answer.assert_problem(400, "invalid-body");
+    assert!(answer.text.contains("time_zone"), "{}", answer.text);
+    let unchanged = h.call("GET", &path, None).await;
+    assert_eq!(
+        unchanged.json, settings,
+        "nothing that does not match is stored"
     );
     h.raw("PUT", &path, Some(("application/json", "{\"time_zone\": ")))
         .await
@@ -443,4 +461,93 @@ async fn credentials_that_can_never_work_are_refused_and_nothing_is_stored() {
     );
     // The good document is still accepted.
     h.call("PUT", &path, Some(good)).await.assert_ok();
+}
+
+/// Issue 12 §2 / ADR 0028: a TimeTrack account that does not exist is a setup problem, not an outage —
+/// 422 `not-connected` naming the account wherever TimeTrack is called, the account in the side check of
+/// PUT credentials and connect, and in the failed run's record; never 502 `upstream-failure`.
+#[tokio::test]
+async fn a_wrong_timetrack_account_is_not_connected_and_named_everywhere() {
+    let h = Harness::start().await;
+    let mut wrong = good_credentials_json();
+    wrong["timetrack_account"] = json!("acme-typo");
+    let stored = h
+        .call(
+            "PUT",
+            &format!("/integrations/{}/credentials", h.id),
+            Some(wrong),
+        )
+        .await;
+    stored.assert_ok();
+    let (personio_ok, _) = check(&stored.json, "personio");
+    let (timetrack_ok, error) = check(&stored.json, "timetrack");
+    assert!(personio_ok, "{}", stored.text);
+    assert!(!timetrack_ok, "{}", stored.text);
+    assert!(
+        error.contains("\"acme-typo\"") && error.contains("not found"),
+        "{error}"
+    );
+    let connect = h
+        .call("POST", &format!("/integrations/{}/connect", h.id), None)
+        .await;
+    connect.assert_ok();
+    assert_eq!(check(&connect.json, "timetrack"), (false, error.clone()));
+
+    for route in ["employees/candidates", "absence-types"] {
+        let answer = h
+            .call("GET", &format!("/integrations/{}/{route}", h.id), None)
+            .await;
+        answer.assert_problem(422, "not-connected");
+        assert!(
+            answer.json["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("\"acme-typo\""),
+            "{route}: {}",
+            answer.text
+        );
+    }
+    let sync = h
+        .call(
+            "POST",
+            &format!("/integrations/{}/sync/employees", h.id),
+            Some(json!({"dry_run": true})),
+        )
+        .await;
+    sync.assert_problem(422, "not-connected");
+    assert!(sync.text.contains("acme-typo"), "{}", sync.text);
+    let runs = h
+        .call("GET", &format!("/integrations/{}/runs", h.id), None)
+        .await;
+    runs.assert_ok();
+    let run = &runs.json["runs"][0];
+    assert_eq!(run["status"], "failed", "{}", runs.text);
+    let reason = run["error"]
+        .as_str()
+        .expect("a failed run names its reason");
+    assert!(
+        reason.contains("\"acme-typo\"") && reason.contains("not connected"),
+        "{reason}"
+    );
+
+    // A real outage of the right account is still the other system's (502), not a setup problem.
+    h.call(
+        "PUT",
+        &format!("/integrations/{}/credentials", h.id),
+        Some(good_credentials_json()),
+    )
+    .await
+    .assert_ok();
+    h.timetrack.inject(simulators::FaultRule::new(
+        "/",
+        simulators::Fault::Status(503),
+        100,
+    ));
+    h.call(
+        "GET",
+        &format!("/integrations/{}/employees/candidates", h.id),
+        None,
+    )
+    .await
+    .assert_problem(502, "upstream-failure");
 }

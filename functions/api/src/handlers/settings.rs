@@ -1,6 +1,11 @@
 //! `GET`/`PUT /integrations/{id}/settings`. An integration exists once its settings are stored, so the
-//! first `PUT` creates it. Nothing invalid is ever stored: a `PUT` answers 422 with every problem and
-//! its JSON path, so that a setup screen can mark all offending fields at once.
+//! first `PUT` creates it. Nothing invalid is ever stored (ADR 0028):
+//! - a document that does not match the settings model — an unknown field, a wrong type, a missing
+//!   required field — is 400 `invalid-body`, naming the JSON path where it stopped matching (what the
+//!   OpenAPI schema already rejects, like every other request body of this API);
+//! - a document that matches the model but whose values cannot be run (an unknown time zone, a
+//!   concurrency of 0, …) is 422 `invalid-settings` with every problem and its JSON path, so that a setup
+//!   screen can mark all offending fields at once.
 use axum::extract::State;
 use axum::Json;
 use shared::audit::{json_changes, AuditAction};
@@ -31,13 +36,15 @@ pub async fn put_settings(
         .map_err(|_| ApiProblem(Problem::invalid_body("the body is not UTF-8 text")))?;
     let settings = IntegrationSettings::from_json(text).map_err(|e| {
         let SettingsError::Parse { path, message } = e;
-        ApiProblem(Problem::invalid_settings(
-            format!("the settings do not match the model at {path}: {message}"),
-            vec![FieldProblem {
+        ApiProblem(
+            Problem::invalid_body(format!(
+                "the settings do not match the model at {path}: {message}; nothing was stored"
+            ))
+            .with_errors(vec![FieldProblem {
                 field: path,
                 message,
-            }],
-        ))
+            }]),
+        )
     })?;
     if let Err(problems) = settings.validate() {
         let errors: Vec<FieldProblem> = problems.into_iter().map(FieldProblem::from).collect();

@@ -44,6 +44,19 @@ pub enum TimeTrackError {
         status: u16,
         problems: Vec<TimeTrackProblem>,
     },
+    /// The account does not exist: a collection listing (`GET /users`, `/attendances`, `/absences`)
+    /// answered 404. A collection always exists, so the only thing that can be missing is the account
+    /// the base URL names (`<account>.timetrackenterprise.com`; the simulator answers "Unknown account."
+    /// at `/<account>/api/v2/ext`). A setup problem like a wrong key — never an outage to wait out.
+    #[error(
+        "TimeTrack account {account:?} was not found (HTTP {status} to {method} {path}); check timetrack_account in the credentials"
+    )]
+    UnknownAccount {
+        account: String,
+        method: String,
+        path: String,
+        status: u16,
+    },
     /// No HTTP answer at all (timeout, connection refused or dropped), after the retries allowed.
     #[error("TimeTrack unreachable: {0}")]
     Transport(#[from] TransportError),
@@ -74,6 +87,7 @@ impl TimeTrackError {
         match self {
             TimeTrackError::Deleted { .. } => ErrorClass::NotFound,
             TimeTrackError::Api { status, .. } => class_of_status(*status),
+            TimeTrackError::UnknownAccount { .. } => ErrorClass::Auth,
             TimeTrackError::Transport(_) => ErrorClass::Transient,
             TimeTrackError::Decode { .. }
             | TimeTrackError::PagingLoop { .. }
@@ -86,7 +100,9 @@ impl TimeTrackError {
     pub fn status(&self) -> Option<u16> {
         match self {
             TimeTrackError::Deleted { .. } => Some(404),
-            TimeTrackError::Api { status, .. } => Some(*status),
+            TimeTrackError::Api { status, .. } | TimeTrackError::UnknownAccount { status, .. } => {
+                Some(*status)
+            }
             _ => None,
         }
     }
@@ -118,6 +134,25 @@ fn summarize(problems: &[TimeTrackProblem]) -> String {
 struct Envelope {
     #[serde(default)]
     errors: Vec<TimeTrackProblem>,
+}
+
+/// The error of a failed collection listing: a 404 there means the account is unknown (see
+/// [`TimeTrackError::UnknownAccount`]); anything else stays as it is.
+pub(crate) fn listing_error(account: &str, error: TimeTrackError) -> TimeTrackError {
+    match error {
+        TimeTrackError::Api {
+            method,
+            path,
+            status: 404,
+            ..
+        } => TimeTrackError::UnknownAccount {
+            account: account.to_string(),
+            method,
+            path,
+            status: 404,
+        },
+        other => other,
+    }
 }
 
 /// Builds the error of a failed call from its status and body.
@@ -186,5 +221,27 @@ mod tests {
         assert!(matches!(plain_404, TimeTrackError::Api { status: 404, .. }));
         assert_eq!(plain_404.class(), ErrorClass::NotFound);
         assert_eq!(api_error("GET", "/x", 401, b"").class(), ErrorClass::Auth);
+    }
+
+    /// A 404 to a listing names the account and is a setup problem (Auth: the run stops, the API
+    /// answers 422 not-connected), not a missing record; other failures of a listing stay what they are.
+    #[test]
+    fn a_listing_answered_404_is_an_unknown_account() {
+        let body = br#"{"errors":[{"title":"Not Found","status":404,"code":10004,"detail":"Unknown account."}]}"#;
+        let err = listing_error(
+            "acme-typo",
+            api_error("GET", "/acme-typo/api/v2/ext/users", 404, body),
+        );
+        assert!(
+            matches!(&err, TimeTrackError::UnknownAccount { account, status: 404, .. } if account == "acme-typo"),
+            "{err:?}"
+        );
+        assert_eq!(err.class(), ErrorClass::Auth);
+        assert_eq!(err.status(), Some(404));
+        assert!(err.to_string().contains("\"acme-typo\""), "{err}");
+        let outage = listing_error("acme", api_error("GET", "/users", 503, b""));
+        assert_eq!(outage.class(), ErrorClass::Transient);
+        let refused = listing_error("acme", api_error("GET", "/users", 401, b""));
+        assert!(matches!(refused, TimeTrackError::Api { status: 401, .. }));
     }
 }

@@ -126,6 +126,8 @@ pub struct AbsenceQuery {
 #[derive(Debug)]
 pub struct TimeTrackClient {
     base: Url,
+    /// The account the base URL names (reported when TimeTrack does not know it).
+    account: String,
     api_key: HeaderValue,
     api_secret: HeaderValue,
     page_size: u32,
@@ -149,6 +151,7 @@ impl TimeTrackClient {
             api_key: sensitive("API key", &config.api_key)?,
             api_secret: sensitive("API secret", &config.api_secret)?,
             base,
+            account: config.account.trim().to_string(),
             page_size: config.page_size.clamp(1, MAX_PAGE_SIZE),
             max_pages: config.max_pages.max(1),
             http,
@@ -161,7 +164,10 @@ impl TimeTrackClient {
         url.query_pairs_mut()
             .append_pair("page_number", "0")
             .append_pair("limit", "1");
-        let response = self.call(Method::GET, url.clone(), None).await?;
+        let response = self
+            .call(Method::GET, url.clone(), None)
+            .await
+            .map_err(|e| error::listing_error(&self.account, e))?;
         rows(&response.body, url.path())?;
         Ok(())
     }
@@ -387,7 +393,10 @@ impl TimeTrackClient {
                 q.append_pair("page_number", &page_number.to_string())
                     .append_pair("limit", &self.page_size.to_string());
             }
-            let response = self.call(Method::GET, url.clone(), None).await?;
+            let response = self
+                .call(Method::GET, url.clone(), None)
+                .await
+                .map_err(|e| error::listing_error(&self.account, e))?;
             let page = rows(&response.body, url.path())?;
             let full = page.len() >= self.page_size as usize;
             if full && previous.as_ref() == Some(&page) {
