@@ -75,10 +75,13 @@ pids+=($!)
 wait_for api "http://127.0.0.1:$api_port/openapi.json" "${pids[-1]}"
 
 echo "fuzz-api: schemathesis against http://127.0.0.1:$api_port (integration fuzz, ${max_time}s)"
-"$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run \
+# Run from the run directory: schemathesis keeps a cache of failures there (.schemathesis/), replayed
+# first by a later run; the run directory is fresh every time, so each run stands on its own.
+cd "$run_dir"
+"$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run \
   "http://127.0.0.1:$api_port/openapi.json" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
-  --max-time "$max_time" --request-timeout 30 --workers 2 --seed "${FUZZ_SEED:-20261207}" \
+  --max-time "$max_time" --request-timeout 30 --workers 1 --seed "${FUZZ_SEED:-20261207}" \
   --generation-allow-x00 false \
-  --report junit --report-dir "$run_dir" --no-color 2>&1 | tee "$run_dir/schemathesis.log"
+  --report junit,ndjson --report-dir "$run_dir" --no-color 2>&1 | tee "$run_dir/schemathesis.log"
 exit "${PIPESTATUS[0]}"
