@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes the HTTP API with schemathesis against its own OpenAPI document (functions/api/openapi.json):
 # the real `api --listen` binary, DynamoDB / Secrets Manager / Scheduler on moto, both simulators. Fails
-# on any 5xx, any answer whose status is not declared for its operation, any 4xx that is not
-# application/problem+json, any body that does not match its declared schema, and any request that
-# violates the schema but is accepted. Bounded by FUZZ_MAX_TIME seconds of fuzzing (default 60).
-#   usage: scripts/with-moto.sh scripts/fuzz-api.sh      (make fuzz-api)
+# on any 5xx, any answer whose status is not declared for its operation, any error answer that is not
+# an application/problem+json problem (scripts/fuzz_api_checks.py, undeclared statuses such as 405
+# included), any body that does not match its declared schema, and any request that violates the
+# schema but is accepted. Bounded by FUZZ_MAX_TIME seconds of fuzzing (default 60).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -78,10 +78,23 @@ echo "fuzz-api: schemathesis against http://127.0.0.1:$api_port (integration fuz
 # Run from the run directory: schemathesis keeps a cache of failures there (.schemathesis/), replayed
 # first by a later run; the run directory is fresh every time, so each run stands on its own.
 cd "$run_dir"
-"$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run \
+set +e
+SCHEMATHESIS_HOOKS="$root/scripts/fuzz_api_checks.py" "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run \
   "http://127.0.0.1:$api_port/openapi.json" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection,errors_are_problems \
   --max-time "$max_time" --request-timeout 30 --workers 1 --seed "${FUZZ_SEED:-20261207}" \
   --generation-allow-x00 false \
   --report junit,ndjson --report-dir "$run_dir" --no-color 2>&1 | tee "$run_dir/schemathesis.log"
-exit "${PIPESTATUS[0]}"
+status=${PIPESTATUS[0]}
+set -e
+# The answers schemathesis recorded, by status (its summary counts test cases, not requests).
+"$python" - "$run_dir" <<'PY'
+import collections, glob, re, sys
+counts = collections.Counter()
+for path in glob.glob(sys.argv[1] + "/ndjson-*.ndjson"):
+    with open(path) as f:
+        counts.update(int(s) for s in re.findall(r'"status_code":\s*(\d+)', f.read()))
+print("fuzz-api: %d answers recorded: %s" % (
+    sum(counts.values()), ", ".join("%d×%d" % (k, v) for k, v in sorted(counts.items()))))
+PY
+exit "$status"
