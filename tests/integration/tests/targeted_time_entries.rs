@@ -166,6 +166,7 @@ impl Harness {
 
 fn assert_webhook_run(run: &RunRecord, events: &[&str]) {
     assert_eq!(run.trigger, Trigger::Webhook);
+    assert!(!run.needs_redelivery(), "{run:?}");
     assert_eq!(run.workflow, Workflow::TimeEntries);
     assert_eq!(
         run.status,
@@ -541,6 +542,7 @@ async fn targeted_webhook_run_whose_hint_cannot_be_read_fails_with_a_record() {
         .await
         .expect("a started run returns its record");
     assert_eq!(run.status, RunStatus::Failed);
+    assert!(run.needs_redelivery());
     assert_eq!(run.trigger, Trigger::Webhook);
     assert_eq!(run.event_ids, vec!["ev-1".to_string()]);
     let error = run.error.clone().unwrap_or_default();
