@@ -22,16 +22,26 @@ fn today() -> jiff::civil::Date {
     jiff::civil::date(2026, 11, 27)
 }
 
-/// Delivery scaled down for tests: 300 ms timeout, retries after 20, 40, 80, 160, 320 ms.
+/// Delivery scaled down for tests: retries after 20, 40, 80, 160, 320 ms; a 1 s timeout (generous, so
+/// a loaded machine does not turn a prompt 200 into a timeout).
 fn fast_config() -> PersonioConfig {
     PersonioConfig {
         webhooks: WebhookConfig {
-            delivery_timeout: Duration::from_millis(300),
+            delivery_timeout: Duration::from_secs(1),
             retry_base_delay: Duration::from_millis(20),
             ..WebhookConfig::default()
         },
         ..PersonioConfig::default()
     }
+}
+
+/// For the tests of hangs: a 400 ms timeout, and receivers that hang for 2 s.
+const HANG: Duration = Duration::from_secs(2);
+
+async fn impatient_sim() -> PersonioSim {
+    let mut config = fast_config();
+    config.webhooks.delivery_timeout = Duration::from_millis(400);
+    sim_with(config).await
 }
 
 async fn sim_with(config: PersonioConfig) -> PersonioSim {
@@ -884,12 +894,9 @@ async fn webhook_retries_5xx_up_to_six_attempts_then_stops() {
 
 #[tokio::test]
 async fn webhook_retries_a_hang_and_a_5xx_then_delivers() {
-    let sim = sim().await;
+    let sim = impatient_sim().await;
     let receiver = Receiver::start().await;
-    receiver.script(&[
-        Answer::Hang(Duration::from_millis(1500)),
-        Answer::Status(502),
-    ]);
+    receiver.script(&[Answer::Hang(HANG), Answer::Status(502)]);
     let api = Api::new(&sim).await;
     let hook = api
         .subscribe(&receiver.url, &["attendance-period.created"])
@@ -910,9 +917,9 @@ async fn webhook_retries_a_hang_and_a_5xx_then_delivers() {
 
 #[tokio::test]
 async fn webhook_hangs_are_retried_up_to_six_attempts_then_stop() {
-    let sim = sim().await;
+    let sim = impatient_sim().await;
     let receiver = Receiver::start().await;
-    receiver.otherwise(Answer::Hang(Duration::from_millis(1000)));
+    receiver.otherwise(Answer::Hang(HANG));
     let api = Api::new(&sim).await;
     api.subscribe(&receiver.url, &["attendance-period.created"])
         .await;
