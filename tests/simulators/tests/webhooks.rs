@@ -1328,3 +1328,36 @@ async fn webhook_targeted_reads_filter_by_person_and_range() {
     assert_eq!(absences.len(), 1, "the vacation spanning today");
     assert_eq!(absences[0]["person"]["id"], "1016");
 }
+
+#[tokio::test]
+async fn webhook_a_burst_of_500_changes_is_delivered_once_each_in_order() {
+    let sim = sim().await;
+    let receiver = Receiver::start().await;
+    let api = Api::new(&sim).await;
+    api.subscribe(&receiver.url, &["attendance-period.created"])
+        .await;
+    let started = std::time::Instant::now();
+    let ids: Vec<String> = {
+        let mut state = sim.state();
+        (0..500)
+            .map(|n| {
+                let day = jiff::civil::date(2027, 1, 1)
+                    .checked_add(jiff::Span::new().days(n / 10))
+                    .unwrap();
+                let start = day.at(i8::try_from(6 + n % 10).unwrap(), 0, 0, 0);
+                let end = start
+                    .checked_add(jiff::SignedDuration::from_mins(30))
+                    .unwrap();
+                state.add_attendance("1009", AttendanceType::Work, start, Some(end))
+            })
+            .collect()
+    };
+    sim.webhooks()
+        .wait_for_delivered(500, Duration::from_secs(60))
+        .await
+        .expect("all 500 delivered");
+    // Not asserted (timings are measured, not tested): how long the burst took to deliver here.
+    eprintln!("500 deliveries in {:?}", started.elapsed());
+    assert_eq!(ids_of(&receiver.received()), ids, "once each, in order");
+    assert_eq!(sim.webhooks().attempts().len(), 500, "no retries");
+}
