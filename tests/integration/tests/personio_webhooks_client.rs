@@ -22,7 +22,7 @@ const TOKEN: &str = "Bearer receiver-token-7";
 async fn start() -> (PersonioSim, PersonioClient) {
     let config = PersonioConfig {
         webhooks: WebhookConfig {
-            delivery_timeout: Duration::from_millis(500),
+            delivery_timeout: Duration::from_secs(2),
             retry_base_delay: Duration::from_millis(20),
             ..WebhookConfig::default()
         },
