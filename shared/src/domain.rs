@@ -212,6 +212,8 @@ pub enum Trigger {
     Manual,
     /// A follow-up invocation of a run that stopped near its Lambda deadline.
     Continuation,
+    /// A targeted run over the persons and days named by a batch of Personio webhook events.
+    Webhook,
 }
 
 /// An inclusive range of calendar days in the integration's time zone.
@@ -251,6 +253,28 @@ impl DateWindow {
             .until(self.to)
             .expect("two valid dates always have a span");
         i64::from(span.get_days()) + 1
+    }
+}
+
+/// One entry of a targeted run's scope: a Personio person and, for kinds with dates, the days of that
+/// person to sync (`None`: the person as a whole — employees).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ScopeEntry {
+    /// Personio person id.
+    pub person: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<DateWindow>,
+}
+
+impl PartialOrd for DateWindow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DateWindow {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.from, self.to).cmp(&(other.from, other.to))
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
+use crate::domain::{DateWindow, Direction, IntegrationId, ScopeEntry, System, Trigger, Workflow};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -47,6 +47,35 @@ pub struct RunRecord {
     /// A run-level error (the run could not complete at all), with context; never a secret.
     #[serde(default)]
     pub error: Option<String>,
+    /// The webhook events a targeted run covered (`Trigger::Webhook`); empty (and not written) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_ids: Vec<String>,
+    /// The narrowed scope of a targeted run and what became of its hints; `None` for window runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<TargetReport>,
+}
+
+/// What a targeted run synced and how each of its hints was resolved. Every event id of the run is in
+/// exactly one of `synced`, `gone`, `stale`, `ignored` or `unresolved`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetReport {
+    /// The persons and days the run listed, coalesced (one entry per person and adjacent days).
+    pub entries: Vec<ScopeEntry>,
+    /// Events whose record exists: its person and days are in `entries`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synced: Vec<String>,
+    /// Events whose record is gone in Personio but mapped: delete candidates, confirmed as usual.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gone: Vec<String>,
+    /// Events whose record is gone and was never mapped: nothing to do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<String>,
+    /// Events of a family this workflow does not sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+    /// Events whose record could not be read for a record-level reason (listed in `failures` too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

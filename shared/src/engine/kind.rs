@@ -6,7 +6,7 @@
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::domain::{EntityKind, System};
+use crate::domain::{EntityKind, ScopeEntry, System};
 
 /// One kind of synchronised record, seen through its canonical value.
 pub trait SyncKind: Send + Sync {
@@ -39,6 +39,14 @@ pub trait SyncKind: Send + Sync {
     fn is_remnant(&self, found: &Self::Value, recorded: &[String]) -> bool {
         let _ = (found, recorded);
         false
+    }
+
+    /// The person and days a record belongs to, for a targeted run that learned of the record through
+    /// a mapping (the Personio side of a hint is gone, the other side's record says whose days to
+    /// re-read). `None`: the kind cannot tell (targeted runs then only confirm the mapping's records).
+    fn scope_entry(&self, value: &Self::Value) -> Option<ScopeEntry> {
+        let _ = value;
+        None
     }
 }
 

@@ -4,12 +4,14 @@
 pub mod apply;
 pub mod clock;
 pub mod fingerprint;
+pub mod hint;
 pub mod kind;
 pub mod plan;
 pub mod planner;
 pub mod port;
 pub mod runner;
 pub mod scheduler;
+mod targeted;
 #[doc(hidden)]
 pub mod testkit;
 pub mod window;
@@ -22,6 +24,7 @@ mod runner_tests;
 pub use apply::{Applier, ApplyReport};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use fingerprint::{fingerprint, FingerprintError};
+pub use hint::{ChangeHint, HintAction, HintFamily, Located, TargetScope};
 pub use kind::{Record, SyncKind};
 pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReason};
 pub use planner::{plan, SideState};

@@ -5,8 +5,9 @@ use std::fmt;
 use async_trait::async_trait;
 use thiserror::Error;
 
+use super::hint::{HintFamily, Located};
 use super::kind::Record;
-use crate::domain::{DateWindow, System};
+use crate::domain::{DateWindow, ScopeEntry, System};
 
 /// Reads and writes one system's records of one kind, in canonical form.
 #[async_trait]
@@ -17,6 +18,27 @@ pub trait SidePort<V>: Send + Sync {
     /// `rejected` (with their id when known): the engine reports them and never treats a rejected id as
     /// deleted. Kinds without dates (employees) ignore the window.
     async fn list(&self, window: &DateWindow) -> Result<Listing<V>, PortError>;
+
+    /// The records of one scope entry (a person and their days) for a targeted run: the same selection
+    /// as [`list`](Self::list) would make for those days, narrowed to the person with the system's
+    /// filters. Ports that cannot narrow refuse (`Fatal`); their workflow resolves no hint to them.
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<V>, PortError> {
+        Err(PortError::new(
+            PortErrorClass::Fatal,
+            format!(
+                "{} cannot list one person ({}); targeted runs are not supported here",
+                self.system(),
+                entry.person
+            ),
+        ))
+    }
+
+    /// Reads the record a change hint of `family` names (`id`, this system's id) to learn whose days
+    /// it concerns; `Gone` when the system says it does not exist. The default resolves no family.
+    async fn locate(&self, family: HintFamily, id: &str) -> Result<Located, PortError> {
+        let _ = (family, id);
+        Ok(Located::NotHandled)
+    }
 
     /// One record by id. `Ok(None)` means confirmed gone (404, soft-deleted); the engine calls this for
     /// every mapped record missing from the listing before it propagates a delete.

@@ -18,7 +18,8 @@ use thiserror::Error;
 
 use super::apply::{report_plan, Applier, ApplyReport};
 use super::clock::Clock;
-use super::kind::SyncKind;
+use super::hint::ChangeHint;
+use super::kind::{Record, SyncKind};
 use super::planner::{considered_mappings, plan, SideState};
 use super::port::{Listing, PortErrorClass, SidePort};
 use super::scheduler::ContinuationScheduler;
@@ -85,6 +86,29 @@ pub enum EngineError {
     Store(#[from] StoreError),
 }
 
+/// Records a run already read by id (`None`: confirmed gone), reused by the confirmation step.
+pub(super) type Prefetched<V> = std::collections::HashMap<(System, String), Option<Record<V>>>;
+
+/// The event ids of `hints`, once each, in their order.
+fn event_ids(hints: &[ChangeHint]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    hints
+        .iter()
+        .filter(|h| seen.insert(h.event_id.as_str()))
+        .map(|h| h.event_id.clone())
+        .collect()
+}
+
+/// Today in `time_zone` (UTC when the zone is unknown) as a one-day window.
+fn today_window(time_zone: &str, now: Timestamp) -> DateWindow {
+    let zone = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = now.to_zoned(zone).date();
+    DateWindow {
+        from: today,
+        to: today,
+    }
+}
+
 /// Runs the engine for one kind; borrows everything, so a function builds one per invocation.
 pub struct SyncRunner<'a, K: SyncKind> {
     pub kind: &'a K,
@@ -98,15 +122,15 @@ pub struct SyncRunner<'a, K: SyncKind> {
 }
 
 /// Window, direction, dry-run flag and continuation index of a run, once resolved.
-struct Scope {
-    window: DateWindow,
-    direction: Direction,
-    dry_run: bool,
-    sequence: u32,
+pub(super) struct Scope {
+    pub(super) window: DateWindow,
+    pub(super) direction: Direction,
+    pub(super) dry_run: bool,
+    pub(super) sequence: u32,
 }
 
 /// A run-level failure: the run record gets status `Failed` with this message.
-struct RunFailure(String);
+pub(super) struct RunFailure(pub(super) String);
 
 /// The part of a run that needs no workflow: scope, lease and run record. [`RunGate::start`] opens a
 /// run, [`SyncRunner::run_started`] syncs it, [`RunGate::fail`] closes one that could not sync. The
@@ -130,6 +154,8 @@ pub struct StartedRun {
     record: RunRecord,
     /// Why the run cannot sync although it started (its window could not be computed from the settings).
     failure: Option<String>,
+    /// The hints of a targeted run (`None`: a window run).
+    hints: Option<Vec<ChangeHint>>,
 }
 
 impl StartedRun {
@@ -144,9 +170,43 @@ impl<'a> RunGate<'a> {
     /// can be computed still start a run — over the current UTC day — that can only fail, so that the
     /// failure is recorded.
     pub async fn start(&self, request: RunRequest) -> Result<StartedRun, EngineError> {
+        self.open(request, None).await
+    }
+
+    /// Starts a targeted run over the scope `hints` resolve to (docs/sync-engine.md, "Targeted runs"):
+    /// the same lease and run record as every run, with trigger `webhook` and the hints' event ids. The
+    /// request's window, dry-run flag and continuation are ignored: the scope comes from the hints
+    /// inside the run, the run writes, and it never continues or moves the watermark.
+    pub async fn start_hints(
+        &self,
+        mut request: RunRequest,
+        hints: Vec<ChangeHint>,
+    ) -> Result<StartedRun, EngineError> {
+        request.trigger = Trigger::Webhook;
+        request.window = None;
+        request.dry_run = false;
+        request.continues_run_id = None;
+        self.open(request, Some(hints)).await
+    }
+
+    async fn open(
+        &self,
+        request: RunRequest,
+        hints: Option<Vec<ChangeHint>>,
+    ) -> Result<StartedRun, EngineError> {
         let started_at = self.clock.now();
         let run_id = new_run_id(started_at);
-        let (scope, failure) = match self.scope(&request, started_at).await {
+        let scope = match &hints {
+            // Provisional: the run's record gets the span of its scope once the hints are resolved.
+            Some(_) => Ok(Scope {
+                window: today_window(&self.settings.time_zone, started_at),
+                direction: request.direction,
+                dry_run: false,
+                sequence: 0,
+            }),
+            None => self.scope(&request, started_at).await,
+        };
+        let (scope, failure) = match scope {
             Ok(scope) => (scope, None),
             Err(EngineError::Window(e)) => {
                 let today = started_at.to_zoned(jiff::tz::TimeZone::UTC).date();
@@ -212,6 +272,8 @@ impl<'a> RunGate<'a> {
             continuation: None,
             continues_run_id: request.continues_run_id.clone(),
             error: None,
+            event_ids: hints.as_deref().map(event_ids).unwrap_or_default(),
+            scope: None,
         };
         if let Err(e) = self.store.put_run(&record).await {
             self.release(&lease).await;
@@ -230,6 +292,7 @@ impl<'a> RunGate<'a> {
             lease,
             record,
             failure,
+            hints,
         })
     }
 
@@ -255,6 +318,7 @@ impl<'a> RunGate<'a> {
             started_at,
             lease,
             mut record,
+            hints,
             ..
         } = started;
         let finished_at = self.clock.now();
@@ -263,7 +327,8 @@ impl<'a> RunGate<'a> {
             u64::try_from(finished_at.as_millisecond() - started_at.as_millisecond()).unwrap_or(0),
         );
         let put = self.store.put_run(&record).await;
-        if put.is_ok() && record.status.moves_watermark() && !scope.dry_run {
+        // A targeted run synced a few persons and days, not the window: it must not move the watermark.
+        if put.is_ok() && record.status.moves_watermark() && !scope.dry_run && hints.is_none() {
             let watermark = Watermark {
                 last_success_at: started_at,
                 run_id: run_id.clone(),
@@ -385,10 +450,21 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             return gate.fail(started, message).await;
         }
         let record = &mut started.record;
-        match self
-            .sync(&started.request, &started.scope, &started.run_id)
-            .await
-        {
+        let synced = match started.hints.clone() {
+            Some(hints) => self
+                .sync_targeted(&started.request, &started.scope, &started.run_id, hints)
+                .await
+                .map(|(report, plan_json, target)| {
+                    record.window = target.window;
+                    record.scope = Some(target.report);
+                    (report, plan_json)
+                }),
+            None => {
+                self.sync(&started.request, &started.scope, &started.run_id)
+                    .await
+            }
+        };
+        match synced {
             Ok((report, plan_json)) => {
                 let scope = &started.scope;
                 record.counts = report.counts;
@@ -399,12 +475,16 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                     record.error = Some(message);
                     RunStatus::Failed
                 } else if report.stopped_at_deadline {
-                    record.continuation = Some(Continuation {
-                        window: scope.window,
-                        direction: scope.direction,
-                        dry_run: scope.dry_run,
-                        sequence: scope.sequence + 1,
-                    });
+                    // A targeted run is not continued by a schedule: its hints are redelivered (the
+                    // queue consumer reports a `continued` webhook run as not done) and converge.
+                    if started.hints.is_none() {
+                        record.continuation = Some(Continuation {
+                            window: scope.window,
+                            direction: scope.direction,
+                            dry_run: scope.dry_run,
+                            sequence: scope.sequence + 1,
+                        });
+                    }
                     record.plan = Some(json!({ "deferred": report.deferred }));
                     RunStatus::Continued
                 } else if record.failures.is_empty() {
@@ -458,16 +538,36 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             rejected: t.rejected,
             gone: BTreeSet::new(),
         };
-        self.confirm_missing(&scope.window, &mappings, &mut personio, &mut timetrack)
-            .await?;
+        self.confirm_missing(
+            &scope.window,
+            &mappings,
+            &mut personio,
+            &mut timetrack,
+            &Prefetched::new(),
+        )
+        .await?;
+        self.plan_and_apply(request, scope, run_id, &personio, &timetrack, &mappings)
+            .await
+    }
 
+    /// Plans the run from both sides' state and the mappings, then applies the plan (or, in a dry run,
+    /// reports it).
+    pub(super) async fn plan_and_apply(
+        &self,
+        request: &RunRequest,
+        scope: &Scope,
+        run_id: &str,
+        personio: &SideState<K::Value>,
+        timetrack: &SideState<K::Value>,
+        mappings: &[Mapping],
+    ) -> Result<(ApplyReport, Option<serde_json::Value>), RunFailure> {
         let plan = plan(
             self.kind,
             scope.direction,
             &scope.window,
-            &personio,
-            &timetrack,
-            &mappings,
+            personio,
+            timetrack,
+            mappings,
         );
         if scope.dry_run {
             let json = plan.to_json();
@@ -494,7 +594,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
 
     /// The mappings of the window, plus those of listed records anchored elsewhere (a record moved
     /// into the window must keep its mapping, or it would be created a second time).
-    async fn mappings<V>(
+    pub(super) async fn mappings<V>(
         &self,
         integration_id: &IntegrationId,
         window: &DateWindow,
@@ -549,12 +649,14 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
 
     /// Get-by-id for every mapped record missing from its listing: found → present with the fetched
     /// value; `None` → confirmed gone; an error → left unconfirmed (the planner skips the mapping).
-    async fn confirm_missing(
+    /// What the run already read by id (`prefetched`) is reused instead of read again.
+    pub(super) async fn confirm_missing(
         &self,
         window: &DateWindow,
         mappings: &[Mapping],
         personio: &mut SideState<K::Value>,
         timetrack: &mut SideState<K::Value>,
+        prefetched: &Prefetched<K::Value>,
     ) -> Result<(), RunFailure> {
         let missing: Vec<(System, String)> = {
             let listed: HashSet<(System, &str)> = personio
@@ -602,7 +704,10 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         };
         let results: Vec<_> = stream::iter(missing)
             .map(|(system, id)| async move {
-                let result = self.port(system).get(&id).await;
+                let result = match prefetched.get(&(system, id.clone())) {
+                    Some(known) => Ok(known.clone()),
+                    None => self.port(system).get(&id).await,
+                };
                 (system, id, result)
             })
             .buffer_unordered(self.settings.sync.concurrency.max(1))

@@ -24,7 +24,7 @@ use crate::connectors::personio::PersonioClient;
 use crate::connectors::timetrack::TimeTrackClient;
 use crate::domain::{Direction, IntegrationId, Trigger, Workflow};
 use crate::engine::{
-    EngineError, RunGate, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner,
+    ChangeHint, EngineError, RunGate, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner,
 };
 use crate::runs::{RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
@@ -322,6 +322,40 @@ impl<B: WorkflowBinding> WorkflowService<B> {
     /// reading — closes the run as `failed` with a reason naming the side and the cause, and is answered
     /// as the matching problem.
     pub async fn run(&self, order: RunOrder) -> Result<RunRecord, Problem> {
+        self.run_order(order, None).await
+    }
+
+    /// One targeted run of this workflow for a batch of hints of one integration (docs/sync-engine.md,
+    /// "Targeted runs"): the engine on the persons and days the hints resolve to, with the same lease,
+    /// run record (trigger `webhook`, the hints' event ids and the resolved scope), mappings and
+    /// failure handling as every run; it does not move the scheduled watermark. Hints of a family this
+    /// workflow does not sync are reported as ignored. Another live run of the workflow →
+    /// `already_running` (409): the caller should let the batch be redelivered. A run whose status is
+    /// `failed` or `continued` did not finish its hints: redeliver them too (hints converge).
+    pub async fn run_hints(
+        &self,
+        integration_id: IntegrationId,
+        hints: Vec<ChangeHint>,
+        deadline: Option<Timestamp>,
+    ) -> Result<RunRecord, Problem> {
+        self.run_order(
+            RunOrder {
+                integration_id,
+                trigger: Trigger::Webhook,
+                manual: None,
+                continues_run_id: None,
+                deadline,
+            },
+            Some(hints),
+        )
+        .await
+    }
+
+    async fn run_order(
+        &self,
+        order: RunOrder,
+        hints: Option<Vec<ChangeHint>>,
+    ) -> Result<RunRecord, Problem> {
         let workflow = self.binding.workflow();
         let settings = self.stored_settings(&order.integration_id).await?;
         let (direction, dry_run, window, selection) = match &order.manual {
@@ -340,19 +374,21 @@ impl<B: WorkflowBinding> WorkflowService<B> {
             scheduler: self.context.scheduler.as_ref(),
             config: self.runner,
         };
-        let started = gate
-            .start(RunRequest {
-                integration_id: order.integration_id.clone(),
-                workflow,
-                trigger: order.trigger,
-                window,
-                direction,
-                dry_run,
-                continues_run_id: order.continues_run_id.clone(),
-                deadline: order.deadline,
-            })
-            .await
-            .map_err(engine_problem)?;
+        let request = RunRequest {
+            integration_id: order.integration_id.clone(),
+            workflow,
+            trigger: order.trigger,
+            window,
+            direction,
+            dry_run,
+            continues_run_id: order.continues_run_id.clone(),
+            deadline: order.deadline,
+        };
+        let started = match hints {
+            Some(hints) => gate.start_hints(request, hints).await,
+            None => gate.start(request).await,
+        }
+        .map_err(engine_problem)?;
         let span = tracing::info_span!(
             "run",
             run_id = %started.run_id(),

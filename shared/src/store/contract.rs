@@ -166,6 +166,8 @@ pub fn sample_run(
         continuation: None,
         continues_run_id: None,
         error: None,
+        event_ids: Vec::new(),
+        scope: None,
     }
 }
 

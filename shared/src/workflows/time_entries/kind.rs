@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use super::entry::TimeEntry;
 use super::personio_shape::personio_periods;
 use super::personio_writes::all_recorded;
-use crate::domain::{EntityKind, System};
+use crate::domain::{DateWindow, EntityKind, ScopeEntry, System};
 use crate::engine::SyncKind;
 use crate::timezone::ZoneConverter;
 
@@ -52,6 +52,15 @@ impl SyncKind for TimeEntryKind {
     /// of an overnight entry. Only Personio creates record parts (TimeTrack's create is one write).
     fn is_remnant(&self, found: &TimeEntry, recorded: &[String]) -> bool {
         personio_periods(found, &self.zone).is_ok_and(|drafts| all_recorded(&drafts, recorded))
+    }
+
+    /// The entry's person and anchor day.
+    fn scope_entry(&self, value: &TimeEntry) -> Option<ScopeEntry> {
+        let day = value.anchor_date(&self.zone);
+        Some(ScopeEntry {
+            person: value.employee.clone(),
+            days: Some(DateWindow { from: day, to: day }),
+        })
     }
 }
 

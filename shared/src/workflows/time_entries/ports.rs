@@ -46,9 +46,10 @@ use crate::connectors::timetrack::{
     TimeTrackTimestamp,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, System};
+use crate::domain::{DateWindow, ScopeEntry, System};
 use crate::engine::{
-    Listing, PortError, PortErrorClass, Record, Rejected, SidePort, Unrecorded, WriteJournal,
+    HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
+    Unrecorded, WriteJournal,
 };
 use crate::settings::TimestampMode;
 use crate::timezone::ZoneConverter;
@@ -84,6 +85,16 @@ fn rejection(skipped: &SkippedRecord) -> Rejected {
         id: skipped.record_ids.first().cloned(),
         reason: format!("{} (person {})", skipped.reason, skipped.employee),
     }
+}
+
+/// The days of a time-entries scope entry (they always have days).
+fn scope_days(entry: &ScopeEntry) -> Result<DateWindow, PortError> {
+    entry.days.ok_or_else(|| {
+        PortError::new(
+            PortErrorClass::Fatal,
+            format!("time entries need days to list person {}", entry.person),
+        )
+    })
 }
 
 fn day_before(day: Date) -> Date {
@@ -139,6 +150,72 @@ impl PersonioTimeEntries {
             }
         }
         self.group_of(id).await
+    }
+
+    /// The entries anchored in `window` (of one person, when given), and the periods of each by entry
+    /// id (for the writes of this run).
+    #[allow(clippy::type_complexity)]
+    async fn entries_in(
+        &self,
+        person: Option<&str>,
+        window: &DateWindow,
+    ) -> Result<(Listing<TimeEntry>, HashMap<String, Vec<PersonioPeriod>>), PortError> {
+        let (periods, mut rejected) = self
+            .periods(person, day_before(window.from), day_after(window.to))
+            .await?;
+        let grouping = group_periods(&periods, &self.context.zone);
+        let in_window = |start: DateTime| {
+            let day = start.date();
+            window.from <= day && day <= window.to
+        };
+        // Skipped groups are reported only when they start in the window (the margin days belong to
+        // the neighbouring windows).
+        let first_start = |ids: &[String]| {
+            periods
+                .iter()
+                .filter(|p| ids.contains(&p.id))
+                .map(|p| p.start)
+                .min()
+        };
+        rejected.extend(
+            grouping
+                .skipped
+                .iter()
+                .filter(|s| first_start(&s.record_ids).is_some_and(in_window))
+                .map(rejection),
+        );
+        let mut by_id: HashMap<String, PersonioPeriod> =
+            periods.into_iter().map(|p| (p.id.clone(), p)).collect();
+        let mut listed = HashMap::new();
+        let mut records = Vec::new();
+        for group in grouping.entries {
+            if !self.context.in_window(&group.entry, window) {
+                continue;
+            }
+            if self
+                .context
+                .directory
+                .username_for_person(&group.entry.employee)
+                .is_none()
+            {
+                rejected.push(Rejected {
+                    id: Some(group.id.clone()),
+                    reason: format!(
+                        "person {} is not linked to a TimeTrack user: run the employees sync first",
+                        group.entry.employee
+                    ),
+                });
+                continue;
+            }
+            let members: Vec<PersonioPeriod> = group
+                .period_ids
+                .iter()
+                .filter_map(|p| by_id.remove(p))
+                .collect();
+            listed.insert(group.id.clone(), members);
+            records.push(Record::new(group.id, group.entry));
+        }
+        Ok((Listing { records, rejected }, listed))
     }
 
     /// The periods starting on the local days `from..=to` (of one person, when given).
@@ -511,63 +588,46 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
     }
 
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
-        let (periods, mut rejected) = self
-            .periods(None, day_before(window.from), day_after(window.to))
-            .await?;
-        let grouping = group_periods(&periods, &self.context.zone);
-        let in_window = |start: DateTime| {
-            let day = start.date();
-            window.from <= day && day <= window.to
-        };
-        // Skipped groups are reported only when they start in the window (the margin days belong to
-        // the neighbouring windows).
-        let first_start = |ids: &[String]| {
-            periods
-                .iter()
-                .filter(|p| ids.contains(&p.id))
-                .map(|p| p.start)
-                .min()
-        };
-        rejected.extend(
-            grouping
-                .skipped
-                .iter()
-                .filter(|s| first_start(&s.record_ids).is_some_and(in_window))
-                .map(rejection),
-        );
-        let mut by_id: HashMap<String, PersonioPeriod> =
-            periods.into_iter().map(|p| (p.id.clone(), p)).collect();
-        let mut listed = HashMap::new();
-        let mut records = Vec::new();
-        for group in grouping.entries {
-            if !self.context.in_window(&group.entry, window) {
-                continue;
-            }
-            if self
-                .context
-                .directory
-                .username_for_person(&group.entry.employee)
-                .is_none()
-            {
-                rejected.push(Rejected {
-                    id: Some(group.id.clone()),
-                    reason: format!(
-                        "person {} is not linked to a TimeTrack user: run the employees sync first",
-                        group.entry.employee
-                    ),
-                });
-                continue;
-            }
-            let members: Vec<PersonioPeriod> = group
-                .period_ids
-                .iter()
-                .filter_map(|p| by_id.remove(p))
-                .collect();
-            listed.insert(group.id.clone(), members);
-            records.push(Record::new(group.id, group.entry));
-        }
+        let (listing, listed) = self.entries_in(None, window).await?;
         *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = listed;
-        Ok(Listing { records, rejected })
+        Ok(listing)
+    }
+
+    /// One person's entries anchored on the entry's days, read with the person and date filters; the
+    /// periods read join those of the run's earlier listings (a targeted run lists per person).
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<TimeEntry>, PortError> {
+        let window = scope_days(entry)?;
+        let (listing, listed) = self.entries_in(Some(&entry.person), &window).await?;
+        self.listed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(listed);
+        Ok(listing)
+    }
+
+    /// An attendance period's person and local day. A BREAK, or a WORK starting at local midnight (the
+    /// second part of an overnight entry), may belong to an entry anchored the day before: that day
+    /// is read too (the same single filtered request).
+    async fn locate(&self, family: HintFamily, id: &str) -> Result<Located, PortError> {
+        if family != HintFamily::AttendancePeriod {
+            return Ok(Located::NotHandled);
+        }
+        let period = match self.client.get_attendance_period(id).await {
+            Ok(p) => p,
+            Err(e) if e.class() == ErrorClass::NotFound => return Ok(Located::Gone),
+            Err(e) => return Err(from_personio("get attendance period", &e)),
+        };
+        let view = period_view(&period);
+        let day = view.start.date();
+        let from = if view.kind == PeriodKind::Break || view.start.time() == Time::midnight() {
+            day_before(day)
+        } else {
+            day
+        };
+        Ok(Located::Found(ScopeEntry {
+            person: view.person,
+            days: Some(DateWindow { from, to: day }),
+        }))
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<TimeEntry>>, PortError> {
@@ -754,22 +814,12 @@ impl TimeTrackTimeEntries {
         })
     }
 
-    fn digits(&self, instant: Timestamp) -> TimeTrackTimestamp {
-        TimeTrackTimestamp::new(
-            self.context
-                .zone
-                .instant_to_timetrack(instant, self.context.mode),
-        )
-    }
-}
-
-#[async_trait]
-impl SidePort<TimeEntry> for TimeTrackTimeEntries {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
-    async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
+    /// The attendances (of one user, when given) anchored in `window`.
+    async fn attendances_in(
+        &self,
+        username: Option<String>,
+        window: &DateWindow,
+    ) -> Result<Listing<TimeEntry>, PortError> {
         let widened = DateWindow {
             from: day_before(window.from),
             to: day_after(window.to),
@@ -778,7 +828,7 @@ impl SidePort<TimeEntry> for TimeTrackTimeEntries {
             PortError::new(PortErrorClass::Fatal, format!("window {window:?}: {e}"))
         })?;
         let query = AttendanceQuery {
-            username: None,
+            username,
             from: Some(self.digits(start)),
             to: Some(self.digits(end)),
         };
@@ -817,6 +867,38 @@ impl SidePort<TimeEntry> for TimeTrackTimeEntries {
             }
         }
         Ok(out)
+    }
+
+    fn digits(&self, instant: Timestamp) -> TimeTrackTimestamp {
+        TimeTrackTimestamp::new(
+            self.context
+                .zone
+                .instant_to_timetrack(instant, self.context.mode),
+        )
+    }
+}
+
+#[async_trait]
+impl SidePort<TimeEntry> for TimeTrackTimeEntries {
+    fn system(&self) -> System {
+        System::TimeTrack
+    }
+
+    async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
+        self.attendances_in(None, window).await
+    }
+
+    /// The attendances of the person's linked user anchored on the entry's days (`username` filter).
+    /// A person without a linked user has none to read here.
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<TimeEntry>, PortError> {
+        let window = scope_days(entry)?;
+        match self.context.directory.username_for_person(&entry.person) {
+            Some(username) => {
+                self.attendances_in(Some(username.to_string()), &window)
+                    .await
+            }
+            None => Ok(Listing::default()),
+        }
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<TimeEntry>>, PortError> {
