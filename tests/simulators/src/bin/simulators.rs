@@ -82,6 +82,10 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("TimeTrack template:  {}", timetrack.base_url_template());
     println!("Control API: GET /_sim/state, GET /_sim/requests, POST /_sim/faults, POST /_sim/reset on each server");
+    println!(
+        "Personio webhooks: GET|POST /_sim/webhooks (knobs, events, attempts); company_id {}",
+        personio.company_id()
+    );
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     Ok(())

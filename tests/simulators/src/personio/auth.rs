@@ -28,18 +28,29 @@ const SCOPES: &[&str] = &[
     "personio:webhooks:write",
 ];
 
-/// Issued tokens and when they expire.
+/// An issued token: when it expires and the scopes it was granted.
+#[derive(Debug)]
+struct Grant {
+    expiry: Instant,
+    scopes: Vec<String>,
+}
+
+/// Issued tokens, when they expire and their scopes.
 #[derive(Debug, Default)]
 pub(crate) struct TokenStore {
-    tokens: Mutex<HashMap<String, Instant>>,
+    tokens: Mutex<HashMap<String, Grant>>,
     /// Every token ever issued, revoked ones included (for leak checks).
     issued: Mutex<Vec<String>>,
 }
 
 impl TokenStore {
-    fn issue(&self, ttl: std::time::Duration) -> String {
+    fn issue(&self, ttl: std::time::Duration, scope: &str) -> String {
         let token = format!("papi-{}", Alphanumeric.sample_string(&mut rand::rng(), 48));
-        lock(&self.tokens).insert(token.clone(), Instant::now() + ttl);
+        let grant = Grant {
+            expiry: Instant::now() + ttl,
+            scopes: scope.split_whitespace().map(str::to_string).collect(),
+        };
+        lock(&self.tokens).insert(token.clone(), grant);
         lock(&self.issued).push(token.clone());
         token
     }
@@ -58,27 +69,51 @@ impl TokenStore {
 
     /// Ok when the request carries a known, unexpired bearer token; else the 401 problem response.
     pub(crate) fn check(&self, headers: &HeaderMap) -> Result<(), Response> {
-        let presented = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
+        let presented = bearer(headers);
         let Some(token) = presented else {
             return Err(unauthorized(
                 "The request is missing a bearer access token.",
             ));
         };
         match lock(&self.tokens).get(token) {
-            Some(expiry) if *expiry > Instant::now() => Ok(()),
+            Some(grant) if grant.expiry > Instant::now() => Ok(()),
             Some(_) => Err(unauthorized("The access token has expired.")),
             None => Err(unauthorized(
                 "The access token is invalid or has been revoked.",
             )),
         }
     }
+
+    /// Ok when the request's (already checked) token was granted `scope`; else 403 problem+json.
+    /// Applied by the webhook routes (`personio:webhooks:read` / `:write`).
+    pub(crate) fn require_scope(&self, headers: &HeaderMap, scope: &str) -> Result<(), Response> {
+        let granted = bearer(headers).is_some_and(|token| {
+            lock(&self.tokens)
+                .get(token)
+                .is_some_and(|g| g.scopes.iter().any(|s| s == scope))
+        });
+        if granted {
+            Ok(())
+        } else {
+            Err(problem(
+                403,
+                "Forbidden",
+                &format!("The access token lacks the scope {scope}."),
+            ))
+        }
+    }
+}
+
+/// The bearer token a request presents, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
 fn unauthorized(detail: &str) -> Response {
@@ -167,7 +202,7 @@ pub(crate) async fn token(
             requested.split_whitespace().collect::<Vec<_>>().join(" ")
         }
     };
-    let access_token = sim.tokens.issue(sim.config.token_ttl);
+    let access_token = sim.tokens.issue(sim.config.token_ttl, &scope);
     with_json_body(
         200,
         "application/json",

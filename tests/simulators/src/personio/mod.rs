@@ -1,12 +1,15 @@
 //! Simulator of Personio API v2 (`personio-api-v2.md`): OAuth2 client-credentials tokens, persons and
 //! employments, attendance periods, absence types and absence periods, with cursor paging, the
-//! documented validation errors, per-endpoint token-bucket rate limiting and fault injection.
+//! documented validation errors, per-endpoint token-bucket rate limiting and fault injection; and
+//! webhooks (management API, dataless events on every change, delivery with Personio's retry rule).
 
 mod auth;
 pub mod model;
 mod ratelimit;
 mod routes;
 pub mod state;
+mod webhook_routes;
+pub mod webhooks;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -24,6 +27,10 @@ use crate::server::{self, Controls, RequestLogEntry, ServerHandle, SimulatedApi}
 
 pub use ratelimit::RateLimit;
 pub use state::{PersonioRules, PersonioState, WriteError};
+pub use webhooks::{
+    AttemptOutcome, AuthType, DeliveryAttempt, DeliveryStatus, Webhook, WebhookConfig,
+    WebhookControl, WebhookEnvelope, WebhookEvent, WebhookKnobs, WebhookStatus,
+};
 
 /// How the simulated Personio account behaves.
 #[derive(Clone, Debug)]
@@ -42,6 +49,10 @@ pub struct PersonioConfig {
     pub latency: Option<Duration>,
     /// IANA zone of the company's local wall-clock times.
     pub company_time_zone: String,
+    /// The `company_id` webhook events carry.
+    pub company_id: String,
+    /// Webhook delivery: timeout, retry delays, attempts and the initial knobs.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for PersonioConfig {
@@ -54,6 +65,8 @@ impl Default for PersonioConfig {
             endpoint_rate_limits: BTreeMap::new(),
             latency: None,
             company_time_zone: "Europe/Berlin".to_string(),
+            company_id: "112233".to_string(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -68,6 +81,7 @@ pub(crate) struct PersonioShared {
     pub(crate) tokens: auth::TokenStore,
     controls: Controls,
     buckets: ratelimit::Buckets,
+    pub(crate) hooks: Arc<webhooks::WebhookHub>,
 }
 
 impl PersonioShared {
@@ -97,11 +111,17 @@ impl PersonioSim {
         jiff::tz::TimeZone::get(&config.company_time_zone)?;
         let (listener, local) = server::bind(addr).await?;
         let base_url = format!("http://{local}");
+        let hooks = Arc::new(webhooks::WebhookHub::new(
+            config.webhooks.clone(),
+            config.company_id.clone(),
+        )?);
         let shared = Arc::new(PersonioShared {
             state: Mutex::new(PersonioState::from_seed(
                 &seed.personio,
                 &config.company_time_zone,
+                webhooks::EventSink(Some(hooks.clone())),
             )),
+            hooks,
             seed: Mutex::new(seed.personio.clone()),
             buckets: ratelimit::Buckets::new(
                 config.rate_limit,
@@ -147,6 +167,18 @@ impl PersonioSim {
     /// Every access token issued so far (revoked and expired ones included), for leak checks.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.shared.tokens.issued()
+    }
+
+    /// The webhooks: registered ones, recorded events, delivery attempts, knobs and wait helpers.
+    pub fn webhooks(&self) -> WebhookControl {
+        WebhookControl {
+            hub: self.shared.hooks.clone(),
+        }
+    }
+
+    /// The `company_id` every webhook event carries.
+    pub fn company_id(&self) -> String {
+        self.shared.config.company_id.clone()
     }
 
     /// Every token issued so far answers 401 from now on; clients must fetch a new one.
@@ -213,7 +245,12 @@ impl SimulatedApi for PersonioShared {
 
     fn reset_records(&self) {
         let seed = lock(&self.seed).clone();
-        *self.state() = PersonioState::from_seed(&seed, &self.config.company_time_zone);
+        self.hooks.reset();
+        *self.state() = PersonioState::from_seed(
+            &seed,
+            &self.config.company_time_zone,
+            webhooks::EventSink(Some(self.hooks.clone())),
+        );
         self.buckets.reset();
     }
 }

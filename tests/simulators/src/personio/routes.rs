@@ -57,6 +57,7 @@ pub(crate) fn router() -> Router<Arc<PersonioShared>> {
             "/v2/absence-periods/{id}",
             get(get_absence).patch(patch_absence).delete(delete_absence),
         )
+        .merge(super::webhook_routes::router())
         .fallback(unknown_route)
 }
 
@@ -399,8 +400,11 @@ async fn create_person(State(sim): Sim, body: Bytes) -> Response {
             Err(e) => return e,
         }
     }
+    let employment_id = employment.id.clone();
     state.persons.insert(id.clone(), person);
     state.employments.insert(employment.id.clone(), employment);
+    state.emit("person.created", &id, &id);
+    state.emit("employment.created", &employment_id, &id);
     created(&id, format!("{}/v2/persons/{id}", sim.base_url))
 }
 
@@ -420,7 +424,8 @@ async fn patch_person(State(sim): Sim, Path(id): Path<String>, body: Bytes) -> R
         return e;
     }
     person.updated_at = bump(person.updated_at);
-    state.persons.insert(id, person);
+    state.persons.insert(id.clone(), person);
+    state.emit("person.updated", &id, &id);
     no_content()
 }
 
@@ -568,10 +573,11 @@ async fn patch_employment(
         Err(e) => return e,
     };
     updated.updated_at = bump(updated.updated_at);
-    state.employments.insert(employment_id, updated);
+    state.employments.insert(employment_id.clone(), updated);
     if let Some(person) = state.persons.get_mut(&person_id) {
         person.updated_at = bump(person.updated_at);
     }
+    state.emit("employment.updated", &employment_id, &person_id);
     no_content()
 }
 
@@ -862,7 +868,9 @@ async fn create_attendance(State(sim): Sim, RawQuery(query): RawQuery, body: Byt
     if let Err(e) = state.validate_attendance(&period, None) {
         return e.into();
     }
+    let person_id = period.person.id.clone();
     state.attendance_periods.insert(id.clone(), period);
+    state.emit("attendance-period.created", &id, &person_id);
     created(&id, format!("{}/v2/attendance-periods/{id}", sim.base_url))
 }
 
@@ -929,7 +937,9 @@ async fn patch_attendance(
         period.approval.status = AttendanceStatus::Confirmed;
     }
     period.updated_at = bump(period.updated_at);
-    state.attendance_periods.insert(id, period);
+    let person_id = period.person.id.clone();
+    state.attendance_periods.insert(id.clone(), period);
+    state.emit("attendance-period.updated", &id, &person_id);
     no_content()
 }
 
@@ -943,7 +953,7 @@ async fn delete_attendance(State(sim): Sim, Path(id): Path<String>) -> Response 
     {
         return approved_period_error().into();
     }
-    state.attendance_periods.remove(&id);
+    state.delete_attendance(&id);
     no_content()
 }
 
@@ -1176,7 +1186,9 @@ async fn create_absence(State(sim): Sim, RawQuery(query): RawQuery, body: Bytes)
     if let Err(e) = state.validate_absence(&period, None) {
         return e.into();
     }
+    let person_id = period.person.id.clone();
     state.absence_periods.insert(id.clone(), period);
+    state.emit("absence-period.created", &id, &person_id);
     created(&id, format!("{}/v2/absence-periods/{id}", sim.base_url))
 }
 
@@ -1229,14 +1241,25 @@ async fn patch_absence(
     if let Err(e) = state.validate_absence(&period, Some(&id)) {
         return e.into();
     }
+    let status_before = period.approval.status;
     if skip {
         period.approval.status = AbsenceStatus::Approved;
     } else if time_changed {
         // A new time range needs approval again.
         period.approval.status = AbsenceStatus::Pending;
     }
+    let status_changed = period.approval.status != status_before;
     period.updated_at = bump(period.updated_at);
-    state.absence_periods.insert(id, period);
+    let person_id = period.person.id.clone();
+    state.absence_periods.insert(id.clone(), period);
+    // §8: `updated.timerange` only for time-range changes, `updated.status` for approval changes; a
+    // change of the comment alone sends neither.
+    if time_changed {
+        state.emit("absence-period.updated.timerange", &id, &person_id);
+    }
+    if status_changed {
+        state.emit("absence-period.updated.status", &id, &person_id);
+    }
     no_content()
 }
 

@@ -10,6 +10,7 @@ use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 use super::model::*;
+use super::webhooks::EventSink;
 use crate::seed::PersonioSeed;
 
 /// The undocumented or uncertain rules, switchable so tests can exercise both behaviours.
@@ -78,6 +79,9 @@ pub struct PersonioState {
     pub rules: PersonioRules,
     /// IANA zone of the company; absence periods carry it as `timezone_id`.
     pub company_time_zone: String,
+    /// Where changes are recorded as webhook events (the API routes and the convenience methods
+    /// below record them; a direct change of the maps does not — call [`PersonioState::record_event`]).
+    pub(crate) events: EventSink,
 }
 
 /// Current time truncated to whole seconds (the API emits `...:SSZ`).
@@ -103,7 +107,11 @@ pub(crate) fn new_uuid() -> String {
 }
 
 impl PersonioState {
-    pub(crate) fn from_seed(seed: &PersonioSeed, company_time_zone: &str) -> PersonioState {
+    pub(crate) fn from_seed(
+        seed: &PersonioSeed,
+        company_time_zone: &str,
+        events: EventSink,
+    ) -> PersonioState {
         PersonioState {
             persons: seed
                 .persons
@@ -132,6 +140,7 @@ impl PersonioState {
                 .collect(),
             rules: PersonioRules::default(),
             company_time_zone: company_time_zone.to_string(),
+            events,
         }
     }
 
@@ -208,7 +217,43 @@ impl PersonioState {
             .map(|t| t.id.clone())
     }
 
-    // ----- convenience mutations for tests (no validation, bump updated_at) -----
+    // ----- webhook events -----
+
+    /// Records a webhook event (§8 name, e.g. `attendance-period.updated`) for a record changed
+    /// directly through the maps, which record nothing by themselves. The person is looked up for the
+    /// `person_id` payload knob when the record still exists.
+    pub fn record_event(&self, event_name: &str, resource_id: &str) {
+        let person_id = self.person_of(event_name, resource_id);
+        self.events
+            .record(event_name, resource_id, person_id.as_deref());
+    }
+
+    /// Records a webhook event whose person is known.
+    pub(crate) fn emit(&self, event_name: &str, resource_id: &str, person_id: &str) {
+        self.events.record(event_name, resource_id, Some(person_id));
+    }
+
+    fn person_of(&self, event_name: &str, resource_id: &str) -> Option<String> {
+        match event_name.split('.').next() {
+            Some("person") => Some(resource_id.to_string()),
+            Some("employment") => self
+                .employments
+                .get(resource_id)
+                .map(|e| e.person.id.clone()),
+            Some("attendance-period") => self
+                .attendance_periods
+                .get(resource_id)
+                .map(|a| a.person.id.clone()),
+            Some("absence-period") => self
+                .absence_periods
+                .get(resource_id)
+                .map(|a| a.person.id.clone()),
+            _ => None,
+        }
+    }
+
+    // ----- convenience mutations for tests (no validation, bump updated_at; each records the
+    // webhook event the same change through the API would) -----
 
     /// Adds a person with one ACTIVE internal employment starting today; returns the person id.
     pub fn add_person(&mut self, first_name: &str, last_name: &str, email: Option<&str>) -> String {
@@ -230,6 +275,8 @@ impl PersonioState {
             },
         );
         let employment = default_employment(&id, now.to_zoned(jiff::tz::TimeZone::UTC).date(), now);
+        self.emit("person.created", &id, &id);
+        self.emit("employment.created", &employment.id, &id);
         self.employments.insert(employment.id.clone(), employment);
         id
     }
@@ -262,13 +309,27 @@ impl PersonioState {
         if let Some(person) = self.persons.get_mut(person_id) {
             person.updated_at = bump(person.updated_at);
         }
+        self.emit("employment.updated", &id, person_id);
         true
     }
 
     /// Removes a person and their employments (later GETs answer 404).
     pub fn delete_person(&mut self, id: &str) -> bool {
+        if !self.persons.contains_key(id) {
+            return false;
+        }
+        let employments: Vec<String> = self
+            .employments_of(id)
+            .iter()
+            .map(|e| e.id.clone())
+            .collect();
         self.employments.retain(|_, e| e.person.id != id);
-        self.persons.remove(id).is_some()
+        self.persons.remove(id);
+        for employment in employments {
+            self.emit("employment.deleted", &employment, id);
+        }
+        self.emit("person.deleted", id, id);
+        true
     }
 
     fn with_person(&mut self, id: &str, change: impl FnOnce(&mut Person)) -> bool {
@@ -276,6 +337,7 @@ impl PersonioState {
             Some(person) => {
                 change(person);
                 person.updated_at = bump(person.updated_at);
+                self.emit("person.updated", id, id);
                 true
             }
             None => false,
@@ -311,6 +373,7 @@ impl PersonioState {
                 updated_at: now,
             },
         );
+        self.emit("attendance-period.created", &id, person_id);
         id
     }
 
@@ -336,7 +399,13 @@ impl PersonioState {
     }
 
     pub fn delete_attendance(&mut self, id: &str) -> bool {
-        self.attendance_periods.remove(id).is_some()
+        match self.attendance_periods.remove(id) {
+            Some(period) => {
+                self.emit("attendance-period.deleted", id, &period.person.id);
+                true
+            }
+            None => false,
+        }
     }
 
     fn with_attendance(&mut self, id: &str, change: impl FnOnce(&mut AttendancePeriod)) -> bool {
@@ -344,6 +413,8 @@ impl PersonioState {
             Some(period) => {
                 change(period);
                 period.updated_at = bump(period.updated_at);
+                let person = period.person.id.clone();
+                self.emit("attendance-period.updated", id, &person);
                 true
             }
             None => false,
@@ -376,6 +447,7 @@ impl PersonioState {
                 updated_at: now,
             },
         );
+        self.emit("absence-period.created", &id, person_id);
         id
     }
 
@@ -385,14 +457,16 @@ impl PersonioState {
         starts_from: AbsenceBoundary,
         ends_at: Option<AbsenceBoundary>,
     ) -> bool {
-        self.with_absence(id, |a| {
+        self.with_absence(id, "absence-period.updated.timerange", |a| {
             a.starts_from = starts_from;
             a.ends_at = ends_at;
         })
     }
 
     pub fn set_absence_status(&mut self, id: &str, status: AbsenceStatus) -> bool {
-        self.with_absence(id, |a| a.approval.status = status)
+        self.with_absence(id, "absence-period.updated.status", |a| {
+            a.approval.status = status
+        })
     }
 
     pub fn approve_absence(&mut self, id: &str) -> bool {
@@ -404,14 +478,27 @@ impl PersonioState {
     }
 
     pub fn delete_absence(&mut self, id: &str) -> bool {
-        self.absence_periods.remove(id).is_some()
+        match self.absence_periods.remove(id) {
+            Some(period) => {
+                self.emit("absence-period.deleted", id, &period.person.id);
+                true
+            }
+            None => false,
+        }
     }
 
-    fn with_absence(&mut self, id: &str, change: impl FnOnce(&mut AbsencePeriod)) -> bool {
+    fn with_absence(
+        &mut self,
+        id: &str,
+        event_name: &str,
+        change: impl FnOnce(&mut AbsencePeriod),
+    ) -> bool {
         match self.absence_periods.get_mut(id) {
             Some(period) => {
                 change(period);
                 period.updated_at = bump(period.updated_at);
+                let person = period.person.id.clone();
+                self.emit(event_name, id, &person);
                 true
             }
             None => false,
