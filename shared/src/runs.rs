@@ -59,6 +59,10 @@ pub struct RunRecord {
 /// exactly one of `synced`, `gone`, `stale`, `ignored` or `unresolved`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetReport {
+    /// How many hints the run got (duplicates included).
+    pub hints: u64,
+    /// How many distinct records they named.
+    pub records: u64,
     /// The persons and days the run listed, coalesced (one entry per person and adjacent days).
     pub entries: Vec<ScopeEntry>,
     /// Events whose record exists: its person and days are in `entries`.

@@ -7,7 +7,7 @@
 //! sides per scope entry with the systems' person and date filters → keep only the mappings of what
 //! was listed or pinned by a gone hint → confirm missing mapped records (reusing what was read) → the
 //! same plan and apply as every run. The planner is untouched: the scope narrows its inputs.
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures::stream::{self, StreamExt};
 
@@ -181,11 +181,11 @@ impl<K: SyncKind> SyncRunner<'_, K> {
         );
 
         // 4. The narrowed listings.
-        let listings: Vec<_> = stream::iter(target.entries())
+        let listings: Vec<_> = stream::iter(target.entries().to_vec())
             .map(|entry| async move {
                 let (p, t) = futures::join!(
-                    self.personio.list_scope(entry),
-                    self.timetrack.list_scope(entry)
+                    self.personio.list_scope(&entry),
+                    self.timetrack.list_scope(&entry)
                 );
                 (entry, p, t)
             })
@@ -259,18 +259,23 @@ impl<K: SyncKind> SyncRunner<'_, K> {
         let (mut applied, plan_json) = self
             .plan_and_apply(request, &narrowed, run_id, &personio, &timetrack, &in_scope)
             .await?;
-        let hint_counts = applied.counts.entry("hints".to_string()).or_default();
-        for (what, n) in [
-            ("received", hints.len()),
-            ("records", hinted),
-            ("scope_entries", report.entries.len()),
-            ("synced", report.synced.len()),
-            ("gone", report.gone.len()),
-            ("stale", report.stale.len()),
-            ("ignored", report.ignored.len()),
-            ("unresolved", report.unresolved.len()),
+        report.hints = hints.len() as u64;
+        report.records = hinted as u64;
+        let order: HashMap<&str, usize> = hints
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, h)| (h.event_id.as_str(), i))
+            .collect();
+        for list in [
+            &mut report.synced,
+            &mut report.gone,
+            &mut report.stale,
+            &mut report.ignored,
+            &mut report.unresolved,
         ] {
-            hint_counts.insert(what.to_string(), n as u64);
+            list.sort_by_key(|e| order.get(e.as_str()).copied().unwrap_or(usize::MAX));
+            list.dedup();
         }
         applied.failures.splice(0..0, failures);
         applied.skipped.splice(0..0, skipped);

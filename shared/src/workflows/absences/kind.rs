@@ -7,7 +7,7 @@ use jiff::civil::Date;
 
 use super::canonical::Absence;
 use super::type_map::AbsenceTypeMap;
-use crate::domain::{EntityKind, System};
+use crate::domain::{DateWindow, EntityKind, ScopeEntry, System};
 use crate::engine::SyncKind;
 
 /// [`SyncKind`] of absences: natural key `person|personio_type|start|end`, anchored on the first day.
@@ -47,6 +47,17 @@ impl SyncKind for AbsenceKind {
             .flatten()
             .find_map(|a| self.types.master(&a.personio_type_id))
             .unwrap_or(System::Personio)
+    }
+
+    /// The absence's person over its days.
+    fn scope_entry(&self, value: &Absence) -> Option<ScopeEntry> {
+        Some(ScopeEntry {
+            person: value.employee.clone(),
+            days: Some(DateWindow {
+                from: value.start,
+                to: value.end.max(value.start),
+            }),
+        })
     }
 }
 

@@ -35,8 +35,10 @@ use crate::connectors::timetrack::{
     Absence as TtAbsence, AbsenceQuery, AbsenceStatus as TtStatus, TimeTrackClient,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, EntityKind, IntegrationId, System};
-use crate::engine::{Listing, PortError, PortErrorClass, Record, Rejected, SidePort};
+use crate::domain::{DateWindow, EntityKind, IntegrationId, ScopeEntry, System};
+use crate::engine::{
+    HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
+};
 use crate::store::StateStore;
 use crate::workflows::directory::EmployeeDirectory;
 use crate::workflows::port_error;
@@ -60,6 +62,16 @@ fn not_syncable_class(reason: &NotSyncable) -> PortErrorClass {
         | NotSyncable::NotRepresentableInTimeTrack { .. } => PortErrorClass::Refused,
         _ => PortErrorClass::Invalid,
     }
+}
+
+/// The days of an absences scope entry (they always have days).
+fn scope_days(entry: &ScopeEntry) -> Result<DateWindow, PortError> {
+    entry.days.ok_or_else(|| {
+        PortError::new(
+            PortErrorClass::Fatal,
+            format!("absences need days to list person {}", entry.person),
+        )
+    })
 }
 
 fn refused(message: impl Into<String>) -> PortError {
@@ -297,34 +309,14 @@ impl PersonioAbsences {
         }
     }
 
-    async fn current(&self, id: &str) -> Result<Absence, PortError> {
-        let period = self
-            .client
-            .get_absence_period(id)
-            .await
-            .map_err(|e| port_error::from_personio("get absence period", &e))?;
-        match self.canonical(&period) {
-            Ok(Some(a)) => Ok(a),
-            Ok(None) => Err(PortError::new(
-                PortErrorClass::NotFound,
-                format!("Personio absence period {id} is cancelled"),
-            )),
-            Err(reason) => Err(PortError::new(
-                PortErrorClass::Invalid,
-                format!("Personio absence period {id}: {reason}"),
-            )),
-        }
-    }
-}
-
-#[async_trait]
-impl SidePort<Absence> for PersonioAbsences {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
-    async fn list(&self, window: &DateWindow) -> Result<Listing<Absence>, PortError> {
+    /// The absence periods whose first day lies in `window` (of one person, when given).
+    async fn periods_in(
+        &self,
+        person: Option<&str>,
+        window: &DateWindow,
+    ) -> Result<Listing<Absence>, PortError> {
         let filter = AbsenceFilter {
+            person_ids: person.map(|p| vec![p.to_string()]).unwrap_or_default(),
             starts_from_gte: Some(window.from.to_datetime(Time::midnight())),
             starts_from_lte: Some(window.to.at(23, 59, 59, 0)),
             ..AbsenceFilter::default()
@@ -363,6 +355,64 @@ impl SidePort<Absence> for PersonioAbsences {
             }
         }
         Ok(out)
+    }
+
+    async fn current(&self, id: &str) -> Result<Absence, PortError> {
+        let period = self
+            .client
+            .get_absence_period(id)
+            .await
+            .map_err(|e| port_error::from_personio("get absence period", &e))?;
+        match self.canonical(&period) {
+            Ok(Some(a)) => Ok(a),
+            Ok(None) => Err(PortError::new(
+                PortErrorClass::NotFound,
+                format!("Personio absence period {id} is cancelled"),
+            )),
+            Err(reason) => Err(PortError::new(
+                PortErrorClass::Invalid,
+                format!("Personio absence period {id}: {reason}"),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl SidePort<Absence> for PersonioAbsences {
+    fn system(&self) -> System {
+        System::Personio
+    }
+
+    async fn list(&self, window: &DateWindow) -> Result<Listing<Absence>, PortError> {
+        self.periods_in(None, window).await
+    }
+
+    /// The person's absences whose first day lies in the entry's days (person and date filters).
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<Absence>, PortError> {
+        let window = scope_days(entry)?;
+        self.periods_in(Some(&entry.person), &window).await
+    }
+
+    /// An absence period's person and its range of days (an open end: its first day).
+    async fn locate(&self, family: HintFamily, id: &str) -> Result<Located, PortError> {
+        if family != HintFamily::AbsencePeriod {
+            return Ok(Located::NotHandled);
+        }
+        let period = match self.client.get_absence_period(id).await {
+            Ok(p) => p,
+            Err(e) if e.class() == ErrorClass::NotFound => return Ok(Located::Gone),
+            Err(e) => return Err(port_error::from_personio("get absence period", &e)),
+        };
+        let from = period.starts_from.date_time.date();
+        let to = period
+            .ends_at
+            .map(|e| e.date_time.date())
+            .filter(|&to| to >= from)
+            .unwrap_or(from);
+        Ok(Located::Found(ScopeEntry {
+            person: period.person.id,
+            days: Some(DateWindow { from, to }),
+        }))
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<Absence>>, PortError> {
@@ -483,6 +533,47 @@ impl TimeTrackAbsences {
         }
         into.extend(listing.items.into_iter().map(|a| (a.id, a)));
         Ok(())
+    }
+
+    /// The absences (of one user, when given) whose first day lies in the window, each as the group of
+    /// its parts (see [`SidePort::list`]).
+    async fn groups_in(
+        &self,
+        username: Option<&str>,
+        window: &DateWindow,
+    ) -> Result<Listing<Absence>, PortError> {
+        let mut out = Listing::default();
+        let mut all = BTreeMap::new();
+        let from = window.from.checked_sub(2.days()).unwrap_or(window.from);
+        let to = window.to.checked_add(1.day()).unwrap_or(window.to);
+        self.absences(username, from, to, &mut all, &mut out.rejected)
+            .await?;
+        if let Some(last) = all
+            .values()
+            .map(|a| a.to)
+            .max()
+            .filter(|&last| last > window.to)
+        {
+            if let (Ok(next), Ok(end)) = (to.checked_add(1.day()), last.checked_add(1.day())) {
+                self.absences(username, next, end, &mut all, &mut out.rejected)
+                    .await?;
+            }
+        }
+        let views = all.values().filter_map(|a| self.view(a)).collect();
+        for group in group_parts(views, &self.context.types) {
+            if !window.contains(group.first_day()) {
+                continue;
+            }
+            let id = group.principal_id().to_string();
+            match self.canonical(&group) {
+                Ok(value) => out.records.push(Record::new(id, value)),
+                Err(reason) => out.rejected.push(Rejected {
+                    id: Some(id),
+                    reason,
+                }),
+            }
+        }
+        Ok(out)
     }
 
     /// The absence whose principal part is `id`, with all its parts. `Ok(None)`: `id` is gone, or it
@@ -615,38 +706,17 @@ impl SidePort<Absence> for TimeTrackAbsences {
     /// half last day) and, when a listed part runs past the window, up to the day after its last day
     /// (its half last day).
     async fn list(&self, window: &DateWindow) -> Result<Listing<Absence>, PortError> {
-        let mut out = Listing::default();
-        let mut all = BTreeMap::new();
-        let from = window.from.checked_sub(2.days()).unwrap_or(window.from);
-        let to = window.to.checked_add(1.day()).unwrap_or(window.to);
-        self.absences(None, from, to, &mut all, &mut out.rejected)
-            .await?;
-        if let Some(last) = all
-            .values()
-            .map(|a| a.to)
-            .max()
-            .filter(|&last| last > window.to)
-        {
-            if let (Ok(next), Ok(end)) = (to.checked_add(1.day()), last.checked_add(1.day())) {
-                self.absences(None, next, end, &mut all, &mut out.rejected)
-                    .await?;
-            }
+        self.groups_in(None, window).await
+    }
+
+    /// The absences of the person's linked user whose first day lies in the entry's days (`username`
+    /// filter). A person without a linked user has none here.
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<Absence>, PortError> {
+        let window = scope_days(entry)?;
+        match self.context.directory.username_for_person(&entry.person) {
+            Some(username) => self.groups_in(Some(username), &window).await,
+            None => Ok(Listing::default()),
         }
-        let views = all.values().filter_map(|a| self.view(a)).collect();
-        for group in group_parts(views, &self.context.types) {
-            if !window.contains(group.first_day()) {
-                continue;
-            }
-            let id = group.principal_id().to_string();
-            match self.canonical(&group) {
-                Ok(value) => out.records.push(Record::new(id, value)),
-                Err(reason) => out.rejected.push(Rejected {
-                    id: Some(id),
-                    reason,
-                }),
-            }
-        }
-        Ok(out)
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<Absence>>, PortError> {
@@ -661,7 +731,6 @@ impl SidePort<Absence> for TimeTrackAbsences {
         })?;
         Ok(Some(Record::new(id, value)))
     }
-
     async fn create(&self, value: &Absence) -> Result<String, PortError> {
         let created = self.create_parts(value).await?;
         created
