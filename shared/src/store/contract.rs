@@ -56,7 +56,11 @@ async fn webhook_state_parts_are_written_alone(store: &dyn StateStore) {
     };
     store.record_webhook_delivery(&id, &delivery).await.unwrap();
     store
-        .put_webhook_replay_mark(&id, ts("2026-12-01T10:10:00Z"))
+        .put_webhook_replay_mark(&id, Workflow::Absences, ts("2026-12-01T10:10:00Z"))
+        .await
+        .unwrap();
+    store
+        .put_webhook_replay_mark(&id, Workflow::Employees, ts("2026-12-01T10:11:00Z"))
         .await
         .unwrap();
     assert_eq!(
@@ -71,7 +75,15 @@ async fn webhook_state_parts_are_written_alone(store: &dyn StateStore) {
     let state = store.get_webhook_state(&id).await.unwrap();
     assert_eq!(state.subscription.as_ref(), Some(&sub));
     assert_eq!(state.last_delivery.as_ref(), Some(&delivery));
-    assert_eq!(state.replayed_until, Some(ts("2026-12-01T10:10:00Z")));
+    assert_eq!(
+        state.replayed_until.get(&Workflow::Absences),
+        Some(&ts("2026-12-01T10:10:00Z"))
+    );
+    assert_eq!(
+        state.replayed_until.get(&Workflow::Employees),
+        Some(&ts("2026-12-01T10:11:00Z"))
+    );
+    assert_eq!(state.replayed_until.get(&Workflow::TimeEntries), None);
     assert_eq!(state.company_id.as_deref(), Some("112233"));
 
     store

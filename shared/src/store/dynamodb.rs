@@ -12,7 +12,7 @@
 //! | run | `INT#<id>#RUN` | `<started_at, 9 fraction digits>Z#<run_id>` |
 //! | run lookup | `INT#<id>#RUNID` | `<run_id>` (attribute `run_sk` points at the run item) |
 //! | audit | `INT#<id>#AUDIT` | `<at, 9 fraction digits>Z#<audit_id>` |
-//! | webhook state | `INT#<id>` | `WEBHOOK` (attributes `subscription`, `company_id`, `last_delivery`, `replayed_until`, each written alone) |
+//! | webhook state | `INT#<id>` | `WEBHOOK` (attributes `subscription`, `company_id`, `last_delivery`, `replayed_until_<workflow>`, each written alone) |
 //!
 //! Runs sort by start time whatever their id looks like; the lookup item makes `get_run` by id one extra
 //! `GetItem`. Both are written in one transaction so neither can exist without the other.
@@ -298,6 +298,11 @@ fn lease_sk(workflow: Workflow) -> String {
 }
 const SETTINGS_SK: &str = "SETTINGS";
 const WEBHOOK_SK: &str = "WEBHOOK";
+
+/// `replayed_until_<workflow>` on the webhook-state item.
+fn replay_mark_attribute(workflow: Workflow) -> String {
+    format!("replayed_until_{}", workflow.as_str())
+}
 
 // --- attribute helpers -------------------------------------------------------------------------
 
@@ -914,7 +919,14 @@ impl StateStore for DynamoStore {
             subscription: d.opt_json("subscription")?,
             company_id: d.opt_str("company_id")?,
             last_delivery: d.opt_json("last_delivery")?,
-            replayed_until: d.opt_parsed("replayed_until")?,
+            replayed_until: Workflow::ALL
+                .into_iter()
+                .filter_map(|w| {
+                    d.opt_parsed::<Timestamp>(&replay_mark_attribute(w))
+                        .transpose()
+                        .map(|t| t.map(|t| (w, t)))
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -998,12 +1010,13 @@ impl StateStore for DynamoStore {
     async fn put_webhook_replay_mark(
         &self,
         integration_id: &IntegrationId,
+        workflow: Workflow,
         replayed_until: Timestamp,
     ) -> Result<(), StoreError> {
         self.set_webhook_attribute(
             "put_webhook_replay_mark",
             integration_id,
-            "replayed_until",
+            &replay_mark_attribute(workflow),
             Some(replayed_until.to_string()),
         )
         .await

@@ -398,13 +398,15 @@ impl StateStore for MemoryStore {
     async fn put_webhook_replay_mark(
         &self,
         integration_id: &IntegrationId,
+        workflow: Workflow,
         replayed_until: Timestamp,
     ) -> Result<(), StoreError> {
         self.lock()
             .webhooks
             .entry(integration_id.clone())
             .or_default()
-            .replayed_until = Some(replayed_until);
+            .replayed_until
+            .insert(workflow, replayed_until);
         Ok(())
     }
 

@@ -126,8 +126,9 @@ pub struct WebhookState {
     /// The Personio company whose deliveries are accepted (`company_id` of the envelope).
     pub company_id: Option<String>,
     pub last_delivery: Option<WebhookDelivery>,
-    /// The replay has enqueued every listed event that occurred before this instant.
-    pub replayed_until: Option<Timestamp>,
+    /// Per workflow: its replay has enqueued every listed event that occurred before this instant.
+    #[serde(default)]
+    pub replayed_until: std::collections::BTreeMap<Workflow, Timestamp>,
 }
 
 /// The subscription registered with Personio.
@@ -273,9 +274,11 @@ pub trait StateStore: Send + Sync {
         integration_id: &IntegrationId,
         delivery: &WebhookDelivery,
     ) -> Result<(), StoreError>;
+    /// Sets how far `workflow`'s replay has looked (each workflow function replays its own events).
     async fn put_webhook_replay_mark(
         &self,
         integration_id: &IntegrationId,
+        workflow: Workflow,
         replayed_until: Timestamp,
     ) -> Result<(), StoreError>;
 

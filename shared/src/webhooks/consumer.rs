@@ -13,6 +13,9 @@ use tracing::{error, warn};
 
 use super::envelope::QueuedEvent;
 use crate::domain::{IntegrationId, Workflow};
+use crate::engine::hint::ChangeHint;
+use crate::runs::RunStatus;
+use crate::service::{WorkflowBinding, WorkflowService};
 
 /// Runs one integration's events as one targeted run ([`crate::service::WorkflowService`] implements
 /// it with `run_hints`). `Err` (with the reason) when the run did not finish: another run held the
@@ -107,6 +110,53 @@ pub fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
         })
         .collect();
     response
+}
+
+#[async_trait]
+impl<B: WorkflowBinding + 'static> EventBatchRunner for WorkflowService<B> {
+    /// One targeted run (`run_hints`) for the events; finished (succeeded, or completed with record
+    /// failures the engine retries and parks by its own rules) → the messages are done. Not finished
+    /// (another run holds the lease, the run failed or continues, a backend was down) → redelivered.
+    async fn run_events(
+        &self,
+        integration_id: IntegrationId,
+        events: Vec<QueuedEvent>,
+        deadline: Option<Timestamp>,
+    ) -> Result<(), String> {
+        let hints: Vec<ChangeHint> = events.iter().filter_map(hint_of).collect();
+        if hints.is_empty() {
+            return Ok(());
+        }
+        match self.run_hints(integration_id, hints, deadline).await {
+            Ok(run)
+                if matches!(
+                    run.status,
+                    RunStatus::Succeeded | RunStatus::CompletedWithFailures
+                ) =>
+            {
+                Ok(())
+            }
+            Ok(run) => Err(format!(
+                "run {} ended {:?}{}",
+                run.run_id,
+                run.status,
+                run.error.map(|e| format!(": {e}")).unwrap_or_default()
+            )),
+            Err(problem) => Err(format!("{}: {}", problem.title, problem.detail)),
+        }
+    }
+}
+
+/// The engine's hint of a queued event (`None` for a name that names no synced record).
+pub fn hint_of(event: &QueuedEvent) -> Option<ChangeHint> {
+    let (family, action) = ChangeHint::classify(&event.event_name)?;
+    Some(ChangeHint {
+        event_id: event.event_id.clone(),
+        family,
+        action,
+        resource_id: event.resource_id.clone(),
+        occurred_at: event.occurred_at,
+    })
 }
 
 /// Whether a Lambda event is an SQS batch (`Records[*].eventSource == "aws:sqs"`).

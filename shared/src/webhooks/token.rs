@@ -47,8 +47,11 @@ impl std::fmt::Debug for WebhookTokens {
     }
 }
 
+/// The secret's document. `{}` (no current token) is what a removed subscription leaves: the secret stays
+/// (no function may delete secrets) and no token is accepted.
 #[derive(Serialize, Deserialize)]
 struct TokenDocument {
+    #[serde(default)]
     current: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     previous: Option<String>,
@@ -100,7 +103,8 @@ impl WebhookTokens {
         serde_json::to_string(&doc).unwrap_or_default()
     }
 
-    pub fn from_secret_json(json: &str) -> Result<Self, TokenError> {
+    /// `None` for the document of a removed subscription (`{}`).
+    pub fn from_secret_json(json: &str) -> Result<Option<Self>, TokenError> {
         let doc: TokenDocument = serde_json::from_str(json).map_err(|e| {
             TokenError::Invalid(format!(
                 "expected {{\"current\", \"previous\"}} (line {}, column {})",
@@ -109,15 +113,15 @@ impl WebhookTokens {
             ))
         })?;
         if doc.current.is_empty() {
-            return Err(TokenError::Invalid("current is empty".into()));
+            return Ok(None);
         }
-        Ok(Self {
+        Ok(Some(Self {
             current: SecretString::from(doc.current),
             previous: doc
                 .previous
                 .filter(|p| !p.is_empty())
                 .map(SecretString::from),
-        })
+        }))
     }
 }
 
@@ -248,7 +252,7 @@ impl TokenStore for SecretsManagerTokenStore {
             .await;
         let tokens = match result {
             Ok(out) => match out.secret_string() {
-                Some(json) => Some(WebhookTokens::from_secret_json(json)?),
+                Some(json) => WebhookTokens::from_secret_json(json)?,
                 None => return Err(TokenError::Invalid("the secret has no string value".into())),
             },
             Err(e)
@@ -299,12 +303,14 @@ impl TokenStore for SecretsManagerTokenStore {
         Ok(())
     }
 
+    /// Writes the empty document (`{}`): no token is accepted from then on. The secret itself stays — no
+    /// function of the stack may delete secrets — and the next registration writes a fresh token into it.
     async fn delete_tokens(&self, integration_id: &IntegrationId) -> Result<(), TokenError> {
         let result = self
             .client
-            .delete_secret()
+            .put_secret_value()
             .secret_id(self.secret_name(integration_id))
-            .force_delete_without_recovery(true)
+            .secret_string("{}")
             .send()
             .await;
         match result {
@@ -312,7 +318,7 @@ impl TokenStore for SecretsManagerTokenStore {
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-            Err(e) => return Err(backend("DeleteSecret", e)),
+            Err(e) => return Err(backend("PutSecretValue", e)),
         }
         self.remember(integration_id, None);
         Ok(())
@@ -348,7 +354,13 @@ mod tests {
     #[test]
     fn the_document_round_trips_and_debug_is_redacted() {
         let t = WebhookTokens::fresh().rotated();
-        let back = WebhookTokens::from_secret_json(&t.to_secret_json()).unwrap();
+        let back = WebhookTokens::from_secret_json(&t.to_secret_json())
+            .unwrap()
+            .unwrap();
+        assert!(
+            WebhookTokens::from_secret_json("{}").unwrap().is_none(),
+            "removed"
+        );
         assert!(back.accepts(t.current.expose_secret()));
         assert!(back.accepts(t.previous.as_ref().unwrap().expose_secret()));
         let debug = format!("{t:?}");

@@ -199,9 +199,12 @@ impl StateStore for GatedStore {
     async fn put_webhook_replay_mark(
         &self,
         id: &IntegrationId,
+        workflow: shared::domain::Workflow,
         replayed_until: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        self.inner.put_webhook_replay_mark(id, replayed_until).await
+        self.inner
+            .put_webhook_replay_mark(id, workflow, replayed_until)
+            .await
     }
     async fn list_audit(
         &self,

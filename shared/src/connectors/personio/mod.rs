@@ -26,12 +26,17 @@ mod error;
 mod filters;
 mod token;
 mod types;
+mod webhooks;
 
 pub use error::{PersonioError, Problem};
 pub use filters::{
     AbsenceFilter, AttendanceFilter, PersonFilter, MAX_PERIODS_LIMIT, MAX_PERSONS_LIMIT,
 };
 pub use types::*;
+pub use webhooks::{
+    NewWebhook, Webhook, WebhookAuthType, WebhookEvent, WebhookEventFilter, WebhookEventName,
+    WebhookPatch, WebhookStatus, WebhookSubject, MAX_WEBHOOK_LIMIT,
+};
 
 use envelope::{created_id, resolve_next, unwrap_single, Page, SeenPages};
 use token::{TokenAnswer, TokenCache};
