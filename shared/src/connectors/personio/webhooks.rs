@@ -267,10 +267,10 @@ impl WebhookEventFilter {
         let mut query = url.query_pairs_mut();
         query.append_pair("limit", &MAX_WEBHOOK_LIMIT.to_string());
         if let Some(from) = self.occurred_from {
-            query.append_pair("occurred_at.gte", &format!("{from:.3}"));
+            query.append_pair("occurred_at.gte", &millis(from));
         }
         if let Some(until) = self.occurred_until {
-            query.append_pair("occurred_at.lte", &format!("{until:.3}"));
+            query.append_pair("occurred_at.lte", &millis(until));
         }
         if !self.names.is_empty() {
             let names: Vec<&str> = self.names.iter().map(WebhookEventName::as_str).collect();
@@ -358,6 +358,13 @@ impl PersonioClient {
         };
         self.list_webhook_events(webhook_id, &filter).await
     }
+}
+
+/// An instant as the events API takes it, `2026-11-27T10:00:00.000Z`: cut (never rounded up) to the
+/// millisecond `occurred_at` carries, so that `occurred_at.gte=<t>` keeps the events of `t`'s millisecond.
+fn millis(t: Timestamp) -> String {
+    let floored = Timestamp::from_millisecond(t.as_millisecond()).unwrap_or(t);
+    format!("{floored:.3}")
 }
 
 /// The webhook in a create/update answer, if the answer carries one (bare or under `_data`).
@@ -478,7 +485,7 @@ mod tests {
     fn event_filters_use_the_documented_query_names() {
         let mut url = Url::parse("https://api.personio.de/v2/webhooks/w/events").unwrap();
         WebhookEventFilter {
-            occurred_from: Some("2026-11-27T10:00:00Z".parse().unwrap()),
+            occurred_from: Some("2026-11-27T10:00:00.0009999Z".parse().unwrap()),
             occurred_until: None,
             names: vec![
                 WebhookEventName::AttendancePeriodCreated,

@@ -187,6 +187,14 @@ impl PersonioSim {
     }
 }
 
+/// Stopping the simulator also ends its webhook delivery queues (their tasks would otherwise wait for
+/// events that can no longer come).
+impl Drop for PersonioSim {
+    fn drop(&mut self) {
+        self.shared.hooks.reset();
+    }
+}
+
 /// Personio's part of the shared edge ([`server::SimulatedApi`]): problem+json errors (with rate-limit
 /// headers on a 429), the per-endpoint token buckets and the bearer check. The control API reset
 /// restores the seed records and the rate-limit buckets; issued tokens stay valid.
