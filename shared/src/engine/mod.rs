@@ -20,6 +20,8 @@ pub mod window;
 mod planner_tests;
 #[cfg(test)]
 mod runner_tests;
+#[cfg(test)]
+mod targeted_tests;
 
 pub use apply::{Applier, ApplyReport};
 pub use clock::{Clock, ManualClock, SystemClock};

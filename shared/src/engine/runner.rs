@@ -8,6 +8,10 @@
 //! mapped records missing from a listing by get-by-id → plan → apply (or, in a dry run, only report the
 //! plan) → write the finished run record → move the watermark (finished, non-dry runs only) → release the
 //! lease → schedule the continuation if the deadline stopped the run.
+//!
+//! A targeted run ([`RunGate::start_hints`]) takes the same gate and finish; between them it resolves
+//! its change hints to a narrowed scope and lists only that (`targeted.rs`), and it neither moves the
+//! watermark nor schedules a continuation.
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 

@@ -8,9 +8,15 @@ use async_trait::async_trait;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use super::hint::{HintFamily, Located};
 use super::kind::{Record, SyncKind};
 use super::port::{Listing, PortError, PortErrorClass, Rejected, SidePort};
-use crate::domain::{DateWindow, EntityKind, System};
+use crate::domain::{DateWindow, EntityKind, ScopeEntry, System};
+
+/// The person of a fake value: its key up to the first `|` (`"ann|1"` → `"ann"`).
+pub fn fake_person(value: &FakeValue) -> &str {
+    value.key.split('|').next().unwrap_or(&value.key)
+}
 
 /// A canonical value with a natural key, a day (the anchor) and some content.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -53,6 +59,15 @@ impl SyncKind for FakeKind {
     /// A fake create records the payloads it writes: a record whose payload was recorded is a remnant.
     fn is_remnant(&self, found: &FakeValue, recorded: &[String]) -> bool {
         recorded.contains(&found.payload)
+    }
+    fn scope_entry(&self, value: &FakeValue) -> Option<ScopeEntry> {
+        Some(ScopeEntry {
+            person: fake_person(value).to_string(),
+            days: Some(DateWindow {
+                from: value.day,
+                to: value.day,
+            }),
+        })
     }
 }
 
@@ -260,6 +275,44 @@ impl SidePort<FakeValue> for FakePort {
             }
         }
         Ok(listing)
+    }
+
+    /// The person's records on the entry's days (what a filtered listing returns).
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<FakeValue>, PortError> {
+        let Some(days) = entry.days else {
+            return Ok(Listing::default());
+        };
+        let mut listing = self.list(&days).await?;
+        let state = self.state();
+        let of_person = |id: &str| {
+            state
+                .records
+                .get(id)
+                .is_some_and(|v| fake_person(v) == entry.person)
+        };
+        listing.records.retain(|r| of_person(&r.id));
+        listing
+            .rejected
+            .retain(|r| r.id.as_deref().is_some_and(of_person));
+        Ok(listing)
+    }
+
+    /// Attendance hints: the record's person and day, or gone.
+    async fn locate(&self, family: HintFamily, id: &str) -> Result<Located, PortError> {
+        if family != HintFamily::AttendancePeriod {
+            return Ok(Located::NotHandled);
+        }
+        let state = self.state();
+        Ok(match state.records.get(id) {
+            Some(v) => Located::Found(ScopeEntry {
+                person: fake_person(v).to_string(),
+                days: Some(DateWindow {
+                    from: v.day,
+                    to: v.day,
+                }),
+            }),
+            None => Located::Gone,
+        })
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<FakeValue>>, PortError> {

@@ -30,7 +30,7 @@ use super::selection::is_selected;
 use super::sweep::{sweep, SweepError, SweepInput};
 use super::view::{PersonioPersonView, TimeTrackUserView};
 use crate::domain::{Trigger, Workflow};
-use crate::engine::{Listing, Record, Rejected};
+use crate::engine::{Listing, Record, Rejected, SyncKind};
 use crate::service::{
     BindInput, BoundWorkflow, ExplicitSelection, RunIo, SetupError, WorkflowBinding,
 };
@@ -295,6 +295,35 @@ fn ambiguity_text(a: &Ambiguous) -> String {
     }
 }
 
+/// Personio person id → the exposed TimeTrack user ids that are that person's: linked by a stored
+/// mapping, or carrying the same natural key (e-mail, or a personal-number alias) — the twin the planner
+/// pairs. A targeted run lists a person's user(s) from it.
+fn partners(exposure: &Exposure, existing: &[(String, i64)]) -> HashMap<String, HashSet<String>> {
+    let mut partners: HashMap<String, HashSet<String>> = HashMap::new();
+    for (person, user) in existing {
+        partners
+            .entry(person.clone())
+            .or_default()
+            .insert(user.to_string());
+    }
+    let mut users_by_key: HashMap<String, Vec<&str>> = HashMap::new();
+    for r in &exposure.timetrack.records {
+        users_by_key
+            .entry(exposure.kind.natural_key(&r.value))
+            .or_default()
+            .push(r.id.as_str());
+    }
+    for r in &exposure.personio.records {
+        if let Some(users) = users_by_key.get(&exposure.kind.natural_key(&r.value)) {
+            partners
+                .entry(r.id.clone())
+                .or_default()
+                .extend(users.iter().map(|u| u.to_string()));
+        }
+    }
+    partners
+}
+
 /// What the settings and the request say an employees run looks at (the pure binding's output).
 #[derive(Debug, Clone)]
 pub struct EmployeesContext {
@@ -370,21 +399,29 @@ impl WorkflowBinding for EmployeesBinding {
             .rejected
             .extend(swept.timetrack_malformed);
 
+        let partners = partners(&exposure, &swept.existing);
+        let known_persons = swept.persons.iter().map(|p| p.id.clone()).collect();
         Ok(BoundWorkflow {
             kind: exposure.kind,
-            personio: Box::new(PersonioEmployees::new(
-                io.personio.clone(),
-                settings.leaver_policy,
-                attribute,
-                exposure.personio,
-            )),
-            timetrack: Box::new(TimeTrackEmployees::new(
-                io.timetrack.clone(),
-                settings.leaver_policy,
-                exposure.timetrack,
-                swept.usernames,
-                exposure.personal_numbers,
-            )),
+            personio: Box::new(
+                PersonioEmployees::new(
+                    io.personio.clone(),
+                    settings.leaver_policy,
+                    attribute,
+                    exposure.personio,
+                )
+                .with_sweep_index(known_persons, swept.person_of_employment),
+            ),
+            timetrack: Box::new(
+                TimeTrackEmployees::new(
+                    io.timetrack.clone(),
+                    settings.leaver_policy,
+                    exposure.timetrack,
+                    swept.usernames,
+                    exposure.personal_numbers,
+                )
+                .with_partners(partners),
+            ),
         })
     }
 }

@@ -31,8 +31,8 @@ use super::writes::{new_timetrack_user, personio_person, timetrack_change};
 use crate::connectors::personio::{self as pw, PersonioClient};
 use crate::connectors::timetrack::{self as tw, TimeTrackClient};
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, System};
-use crate::engine::{Listing, PortError, PortErrorClass, Record, SidePort};
+use crate::domain::{DateWindow, ScopeEntry, System};
+use crate::engine::{HintFamily, Listing, Located, PortError, PortErrorClass, Record, SidePort};
 use crate::settings::LeaverPolicy;
 use crate::workflows::port_error::{from_personio, from_timetrack};
 
@@ -136,6 +136,10 @@ pub struct PersonioEmployees {
     policy: LeaverPolicy,
     personal_number_attribute: Option<String>,
     listing: Listing<Employee>,
+    /// Every person the run's sweep read (exposed or not), for change hints.
+    known_persons: HashSet<String>,
+    /// Employment id → person id, for employment change hints.
+    person_of_employment: HashMap<String, String>,
 }
 
 impl PersonioEmployees {
@@ -151,7 +155,38 @@ impl PersonioEmployees {
             policy,
             personal_number_attribute,
             listing,
+            known_persons: HashSet::new(),
+            person_of_employment: HashMap::new(),
         }
+    }
+
+    /// What the sweep read, so that change hints are located without another request.
+    pub fn with_sweep_index(
+        mut self,
+        known_persons: HashSet<String>,
+        person_of_employment: HashMap<String, String>,
+    ) -> Self {
+        self.known_persons = known_persons;
+        self.person_of_employment = person_of_employment;
+        self
+    }
+}
+
+/// The part of a run's exposed listing whose record ids are in `ids`.
+fn only(listing: &Listing<Employee>, ids: impl Fn(&str) -> bool) -> Listing<Employee> {
+    Listing {
+        records: listing
+            .records
+            .iter()
+            .filter(|r| ids(&r.id))
+            .cloned()
+            .collect(),
+        rejected: listing
+            .rejected
+            .iter()
+            .filter(|r| r.id.as_deref().is_some_and(&ids))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -163,6 +198,25 @@ impl SidePort<Employee> for PersonioEmployees {
 
     async fn list(&self, _window: &DateWindow) -> Result<Listing<Employee>, PortError> {
         Ok(self.listing.clone())
+    }
+
+    /// The person, if this run exposes them (selection, links and leaver rules as for every run).
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<Employee>, PortError> {
+        Ok(only(&self.listing, |id| id == entry.person))
+    }
+
+    /// A person or employment hint, located in what the run's sweep read (every person and their
+    /// employment references): no further request. Not read → gone.
+    async fn locate(&self, family: HintFamily, id: &str) -> Result<Located, PortError> {
+        let person = match family {
+            HintFamily::Person => self.known_persons.contains(id).then(|| id.to_string()),
+            HintFamily::Employment => self.person_of_employment.get(id).cloned(),
+            _ => return Ok(Located::NotHandled),
+        };
+        Ok(match person {
+            Some(person) => Located::Found(ScopeEntry { person, days: None }),
+            None => Located::Gone,
+        })
     }
 
     async fn get(&self, id: &str) -> Result<Option<Record<Employee>>, PortError> {
@@ -282,6 +336,8 @@ pub struct TimeTrackEmployees {
     usernames: Mutex<HashSet<String>>,
     /// Personal numbers of Personio persons by normalised e-mail, written on import.
     personal_numbers: HashMap<String, String>,
+    /// Personio person id → the user ids that are (or will be paired as) that person's user.
+    partners: HashMap<String, HashSet<String>>,
 }
 
 impl TimeTrackEmployees {
@@ -298,7 +354,14 @@ impl TimeTrackEmployees {
             listing,
             usernames: Mutex::new(usernames.into_iter().map(|u| u.to_lowercase()).collect()),
             personal_numbers,
+            partners: HashMap::new(),
         }
+    }
+
+    /// Who is whose user, for a targeted run's listing of one person.
+    pub fn with_partners(mut self, partners: HashMap<String, HashSet<String>>) -> Self {
+        self.partners = partners;
+        self
     }
 
     fn user_id(id: &str) -> Result<i64, PortError> {
@@ -319,6 +382,14 @@ impl SidePort<Employee> for TimeTrackEmployees {
 
     async fn list(&self, _window: &DateWindow) -> Result<Listing<Employee>, PortError> {
         Ok(self.listing.clone())
+    }
+
+    /// The person's user(s): linked by a stored mapping, or the twin the planner would pair.
+    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<Employee>, PortError> {
+        let partners = self.partners.get(&entry.person);
+        Ok(only(&self.listing, |id| {
+            partners.is_some_and(|p| p.contains(id))
+        }))
     }
 
     /// A disabled user is still there (`Some`, inactive): only 404 means gone. Treating a disabled user

@@ -29,6 +29,9 @@ pub struct Sweep {
     pub usernames: HashSet<String>,
     /// `(Personio person id, TimeTrack user id)` of the stored employee mappings.
     pub existing: Vec<(String, i64)>,
+    /// Personio employment id → its person id (from the persons' employment references), so that an
+    /// employment's change hint finds its person without another request.
+    pub person_of_employment: HashMap<String, String>,
     /// Records a client could not parse, per side: reported, never synced.
     pub personio_malformed: Vec<Rejected>,
     pub timetrack_malformed: Vec<Rejected>,
@@ -119,6 +122,11 @@ pub async fn sweep(input: SweepInput<'_>) -> Result<Sweep, SweepError> {
         users: users.items.iter().map(user_view).collect(),
         usernames: users.items.iter().map(|u| u.username.clone()).collect(),
         existing: linked_pairs(&mappings),
+        person_of_employment: persons
+            .items
+            .iter()
+            .flat_map(|p| p.employments.iter().map(|e| (e.id.clone(), p.id.clone())))
+            .collect(),
         personio_malformed: malformed(System::Personio, &persons.malformed),
         timetrack_malformed: malformed(System::TimeTrack, &users.malformed),
     })
