@@ -97,10 +97,14 @@ impl Edge {
 
     /// Waits until the simulator has no delivery in flight for what was emitted so far.
     async fn delivered_all(&self) {
+        self.delivered_all_within(WAIT).await;
+    }
+
+    async fn delivered_all_within(&self, timeout: Duration) {
         let total = self.personio.webhooks().events().len();
         self.personio
             .webhooks()
-            .wait_until(WAIT, |attempts| {
+            .wait_until(timeout, |attempts| {
                 attempts
                     .iter()
                     .filter(|a| a.outcome != AttemptOutcome::Retryable)
@@ -187,8 +191,13 @@ async fn webhook_duplicate_and_out_of_order_deliveries_converge() {
     ));
     // Release the held event (out of order holds each until the next arrives).
     edge.personio.webhooks().update(|k| k.out_of_order = false);
-    edge.delivered_all().await;
-    let delivered = edge.personio.webhooks().delivered().len();
+    let delivered = edge
+        .personio
+        .webhooks()
+        .wait_for_delivered(4, WAIT)
+        .await
+        .expect("each event delivered twice")
+        .len();
     assert!(delivered >= 4, "each event twice: {delivered}");
     edge.pump(&service, WAIT, || {
         edge.tt_on(JUERGEN, day).first().and_then(|(_, to)| *to) == Some(day.at(13, 0, 0, 0))
@@ -238,7 +247,7 @@ async fn webhook_burst_of_500_events_is_consumed_and_converges() {
         .at(9, 0, 0, 0)
         .checked_add(jiff::SignedDuration::from_mins(49))
         .unwrap();
-    edge.delivered_all().await;
+    edge.delivered_all_within(Duration::from_secs(240)).await;
     let delivered = edge.personio.webhooks().delivered();
     assert_eq!(delivered.len(), 500, "every delivery acknowledged");
     let report = edge
@@ -510,4 +519,47 @@ async fn webhook_subscription_put_get_delete_against_the_simulator() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn webhook_person_change_reaches_timetrack() {
+    use shared::workflows::employees::binding::EmployeesBinding;
+    let mut settings = IntegrationSettings::example();
+    settings.employees.personal_number_attribute = Some("personal_number".to_string());
+    let edge = Edge::start(
+        date(2026, 3, 16),
+        &settings,
+        "2026-03-16T09:00:00Z".parse().unwrap(),
+    )
+    .await;
+    let service = edge.service(EmployeesBinding);
+    let run = edge.scheduled(&service).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    edge.subscribe_company().await;
+    let name_of = || {
+        let email = edge.personio.state().persons[LENA]
+            .email
+            .clone()
+            .expect("email");
+        let t = edge.timetrack.state();
+        let user = t
+            .users
+            .values()
+            .find(|u| u.email.eq_ignore_ascii_case(&email))
+            .expect("linked user");
+        (user.first_name.clone(), user.last_name.clone())
+    };
+    assert!(edge
+        .personio
+        .state()
+        .set_person_name(LENA, "Lena Marie", "Vogt-Berg"));
+    let report = edge
+        .pump(&service, WAIT, || name_of().1 == "Vogt-Berg")
+        .await;
+    assert_eq!(
+        name_of(),
+        ("Lena Marie".to_string(), "Vogt-Berg".to_string()),
+        "{report:?}"
+    );
+    assert_eq!(report.failed, 0, "{report:?}");
 }
