@@ -255,6 +255,36 @@ mod tests {
         );
     }
 
+    /// The recorded shape of a Lambda SQS event (tests/fixtures/events): one good message, one unreadable.
+    #[test]
+    fn the_recorded_sqs_event_is_read_and_its_unreadable_message_named() {
+        let text = include_str!("../../../tests/fixtures/events/sqs-webhook-time-entries.json")
+            .replace("INTEGRATION_ID", "acme");
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(is_sqs_event(&value));
+        let event: SqsEvent = serde_json::from_value(value).unwrap();
+        let batch = read_batch(&event, Workflow::TimeEntries);
+        assert_eq!(batch.unreadable, ["2e1424d4-f796-459a-8184-9c92662be6da"]);
+        let acme = &batch.groups[&IntegrationId::new("acme").unwrap()];
+        assert_eq!(acme[0].0, "059f36b4-87a3-44ab-83d2-661975830a7d");
+        let hint = hint_of(&acme[0].1).unwrap();
+        assert_eq!(hint.resource_id, "3f0e6a52-8f1c-4c59-9d52-0b7f4a2c1e11");
+        assert_eq!(
+            hint.family,
+            crate::engine::hint::HintFamily::AttendancePeriod
+        );
+        assert_eq!(hint.action, crate::engine::hint::HintAction::Updated);
+        let replay = include_str!("../../../tests/fixtures/events/scheduled-webhook-replay.json")
+            .replace("INTEGRATION_ID", "acme");
+        let replay: serde_json::Value = serde_json::from_str(&replay).unwrap();
+        assert!(matches!(
+            crate::service::lambda_event::WebhookInvocation::classify(&replay),
+            Some(Ok(
+                crate::service::lambda_event::WebhookInvocation::Replay { .. }
+            ))
+        ));
+    }
+
     #[test]
     fn other_events_are_not_sqs() {
         assert!(!is_sqs_event(
