@@ -96,6 +96,17 @@ pub enum RunStatus {
     Failed,
 }
 
+impl RunRecord {
+    /// For a targeted (webhook) run: should the queue redeliver the events it covered? Yes unless it
+    /// finished cleanly. `failed` and `continued` did not finish; `completed_with_failures` left
+    /// records that failed — redelivery retries them, and parking (after
+    /// `sync.max_failures_before_parking` failures) ends the loop, the dead-letter queue catches the
+    /// rest. Hints converge, so a redelivered batch rewrites nothing that already synced.
+    pub fn needs_redelivery(&self) -> bool {
+        !matches!(self.status, RunStatus::Succeeded)
+    }
+}
+
 impl RunStatus {
     /// A finished run moves the watermark; `Continued` and `Failed` do not.
     pub fn moves_watermark(self) -> bool {

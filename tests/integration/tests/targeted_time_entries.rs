@@ -166,6 +166,7 @@ impl Harness {
 
 fn assert_webhook_run(run: &RunRecord, events: &[&str]) {
     assert_eq!(run.trigger, Trigger::Webhook);
+    assert!(!run.needs_redelivery(), "{run:?}");
     assert_eq!(run.workflow, Workflow::TimeEntries);
     assert_eq!(
         run.status,
@@ -520,4 +521,47 @@ async fn targeted_webhook_attendance_change_costs_at_most_four_personio_requests
     assert!(requests.len() <= 4, "{requests:?}");
     eprintln!("Personio requests: targeted delete {}", requests.len());
     assert!(h.tt_on(JUERGEN, day).is_empty());
+}
+
+#[tokio::test]
+async fn targeted_webhook_run_whose_hint_cannot_be_read_fails_with_a_record() {
+    let h = synced_harness().await;
+    let (work, _) = h.add_day_entry(JUERGEN, saturday(), 9, 17);
+    // Personio answers 503 to the GET by id as often as the client tries (four attempts).
+    h.personio.inject(
+        simulators::FaultRule::new("/v2/attendance-periods/", simulators::Fault::Status(503), 4)
+            .with_method("GET"),
+    );
+    let run = h
+        .service
+        .run_hints(
+            h.id.clone(),
+            vec![hint("ev-1", HintAction::Created, &work)],
+            None,
+        )
+        .await
+        .expect("a started run returns its record");
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(run.needs_redelivery());
+    assert_eq!(run.trigger, Trigger::Webhook);
+    assert_eq!(run.event_ids, vec!["ev-1".to_string()]);
+    let error = run.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("reading personio attendance-period"),
+        "{error}"
+    );
+    assert!(h.tt_on(JUERGEN, saturday()).is_empty());
+    let stored = h
+        .store
+        .get_run(&h.id, &run.run_id)
+        .await
+        .expect("store")
+        .expect("the failed run is recorded");
+    assert_eq!(stored.status, RunStatus::Failed);
+    // The lease is released: the redelivered batch goes through once Personio answers again.
+    let again = h
+        .hints(vec![hint("ev-1", HintAction::Created, &work)])
+        .await;
+    assert_webhook_run(&again, &["ev-1"]);
+    assert_eq!(h.tt_on(JUERGEN, saturday()).len(), 1);
 }
