@@ -14,7 +14,6 @@ use tracing::{error, warn};
 use super::envelope::QueuedEvent;
 use crate::domain::{IntegrationId, Workflow};
 use crate::engine::hint::ChangeHint;
-use crate::runs::RunStatus;
 use crate::service::{WorkflowBinding, WorkflowService};
 
 /// Runs one integration's events as one targeted run ([`crate::service::WorkflowService`] implements
@@ -114,9 +113,10 @@ pub fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
 
 #[async_trait]
 impl<B: WorkflowBinding + 'static> EventBatchRunner for WorkflowService<B> {
-    /// One targeted run (`run_hints`) for the events; finished (succeeded, or completed with record
-    /// failures the engine retries and parks by its own rules) → the messages are done. Not finished
-    /// (another run holds the lease, the run failed or continues, a backend was down) → redelivered.
+    /// One targeted run (`run_hints`) for the events. Done only when it succeeded
+    /// ([`crate::runs::RunRecord::needs_redelivery`], the engine's rule): a failed or continued run, one
+    /// that completed with record failures (redelivery retries them until parking settles them) and an
+    /// `Err` (another run holds the lease, a backend was down) are redelivered.
     async fn run_events(
         &self,
         integration_id: IntegrationId,
@@ -128,14 +128,7 @@ impl<B: WorkflowBinding + 'static> EventBatchRunner for WorkflowService<B> {
             return Ok(());
         }
         match self.run_hints(integration_id, hints, deadline).await {
-            Ok(run)
-                if matches!(
-                    run.status,
-                    RunStatus::Succeeded | RunStatus::CompletedWithFailures
-                ) =>
-            {
-                Ok(())
-            }
+            Ok(run) if !run.needs_redelivery() => Ok(()),
             Ok(run) => Err(format!(
                 "run {} ended {:?}{}",
                 run.run_id,
