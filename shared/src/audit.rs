@@ -78,6 +78,9 @@ pub enum AuditAction {
     ScheduleChanged,
     ParkedReleased,
     ManualSync,
+    /// A Personio webhook subscription registered or updated (token rotations included, never the token).
+    WebhookSubscribed,
+    WebhookRemoved,
 }
 
 /// How one field changed.

@@ -10,6 +10,7 @@
 //! - [`audit`]: the audit record, what every change made through the API leaves behind.
 //! - [`connectors`]: HTTP clients of Personio API v2 and TimeTrack API v2 "ext" (wire shapes live here only).
 //! - [`engine`]: canonical records, fingerprints, the pure three-way planner and the plan applier.
+//! - [`webhooks`]: Personio's webhook edge: envelope, token, queue, receiver, consumer, replay.
 pub mod audit;
 pub mod aws;
 pub mod connectors;
@@ -22,4 +23,5 @@ pub mod service;
 pub mod settings;
 pub mod store;
 pub mod timezone;
+pub mod webhooks;
 pub mod workflows;

@@ -49,6 +49,8 @@ pub struct ApiState {
     /// only the Lambda invocation's own deadline, if any, and the workflow service's API budget).
     /// The runner stops starting writes a safety margin before that deadline and answers 202.
     pub sync_time_limit: Option<std::time::Duration>,
+    /// The webhook receiver and subscription operations (`None`: those routes answer 503).
+    pub webhooks: Option<Arc<handlers::webhooks::ApiWebhooks>>,
 }
 
 impl ApiState {
@@ -62,7 +64,32 @@ impl ApiState {
             clock: context.clock.clone(),
             workflows: Arc::new(BTreeMap::new()),
             sync_time_limit: None,
+            webhooks: None,
         }
+    }
+
+    /// Serves the webhook receiver and the subscription routes with these ports.
+    pub fn with_webhooks(
+        mut self,
+        tokens: Arc<dyn shared::webhooks::TokenStore>,
+        queue: Arc<dyn shared::webhooks::EventQueue>,
+        receiver_base_url: Option<String>,
+    ) -> Self {
+        self.webhooks = Some(Arc::new(handlers::webhooks::ApiWebhooks {
+            receiver: shared::webhooks::WebhookReceiver {
+                store: self.store.clone(),
+                tokens: tokens.clone(),
+                queue,
+                clock: self.clock.clone(),
+            },
+            subscriptions: shared::webhooks::Subscriptions {
+                store: self.store.clone(),
+                tokens,
+                clock: self.clock.clone(),
+                receiver_base_url,
+            },
+        }));
+        self
     }
 
     /// Serves `workflow`'s manual sync through `handler`.

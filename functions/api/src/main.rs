@@ -15,7 +15,18 @@ async fn main() -> Result<(), Error> {
     let context = ServiceContext::from_env().await?;
     let aws = shared::aws::load_aws_config().await;
     let schedules = EventBridgeScheduler::from_env(aws_sdk_scheduler::Client::new(&aws))?;
-    let state = api::ApiState::new(&context, Arc::new(schedules)).with_standard_workflows(&context);
+    let tokens = shared::webhooks::SecretsManagerTokenStore::new(
+        aws_sdk_secretsmanager::Client::new(&aws),
+        shared::credentials::secret_prefix_from_env(),
+    );
+    let queue = shared::webhooks::SqsEventQueue::from_env(aws_sdk_sqs::Client::new(&aws));
+    let receiver_base_url = std::env::var("WEBHOOK_RECEIVER_BASE_URL")
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let state = api::ApiState::new(&context, Arc::new(schedules))
+        .with_standard_workflows(&context)
+        .with_webhooks(Arc::new(tokens), Arc::new(queue), receiver_base_url);
     let clock = state.clock.clone();
     let app = match api::console::Console::from_env(&aws, clock)? {
         Some(console) => api::console::with_console(api::router(state), console),

@@ -1,6 +1,6 @@
 //! The route table: the one list that both the router ([`crate::router`]) and the OpenAPI test read,
 //! so that a route cannot exist without being documented (or the other way round).
-use axum::routing::{get, post, put, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 
 use crate::handlers;
 use crate::ApiState;
@@ -22,6 +22,10 @@ pub enum RouteId {
     ListParked,
     ReleaseParked,
     ListAudit,
+    ReceiveWebhook,
+    PutWebhook,
+    GetWebhook,
+    DeleteWebhook,
     OpenApi,
 }
 
@@ -121,6 +125,30 @@ pub const ROUTES: &[RouteSpec] = &[
         responses: &[200, 400, 503],
     },
     RouteSpec {
+        id: RouteId::ReceiveWebhook,
+        method: "POST",
+        path: "/integrations/{integration_id}/webhooks/personio",
+        responses: &[200, 202, 400, 401, 403, 413, 503],
+    },
+    RouteSpec {
+        id: RouteId::PutWebhook,
+        method: "PUT",
+        path: "/integrations/{integration_id}/webhooks",
+        responses: &[200, 201, 400, 404, 413, 415, 422, 502, 503],
+    },
+    RouteSpec {
+        id: RouteId::GetWebhook,
+        method: "GET",
+        path: "/integrations/{integration_id}/webhooks",
+        responses: &[200, 400, 404, 503],
+    },
+    RouteSpec {
+        id: RouteId::DeleteWebhook,
+        method: "DELETE",
+        path: "/integrations/{integration_id}/webhooks",
+        responses: &[200, 400, 404, 422, 502, 503],
+    },
+    RouteSpec {
         id: RouteId::OpenApi,
         method: "GET",
         path: "/openapi.json",
@@ -146,6 +174,10 @@ pub(crate) fn method_router(id: RouteId) -> MethodRouter<ApiState> {
         RouteId::ListParked => get(parked::list_parked),
         RouteId::ReleaseParked => post(parked::release_parked),
         RouteId::ListAudit => get(audit::list_audit),
+        RouteId::ReceiveWebhook => post(webhooks::receive),
+        RouteId::PutWebhook => put(webhooks::put_subscription),
+        RouteId::GetWebhook => get(webhooks::get_subscription),
+        RouteId::DeleteWebhook => delete(webhooks::delete_subscription),
         RouteId::OpenApi => get(openapi::openapi),
     }
 }

@@ -8,7 +8,12 @@ use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
 use super::context::ServiceContext;
+use super::invocation::InvocationError;
+use super::lambda_event::WebhookInvocation;
 use super::workflow::{WorkflowBinding, WorkflowService};
+use crate::webhooks::consumer::consume;
+use crate::webhooks::replay::replay;
+use crate::webhooks::{EventQueue, SqsEventQueue};
 
 pub type Error = lambda_runtime::Error;
 
@@ -54,20 +59,72 @@ pub fn deadline_from_millis(ms: u64, now: Timestamp) -> Option<Timestamp> {
     Timestamp::from_millisecond(ms).ok()
 }
 
-/// Serves a workflow function: builds the production context from the environment and hands every
-/// invocation to [`WorkflowService::handle`].
+/// Serves a workflow function: builds the production context and the webhook queue from the
+/// environment and hands every invocation to [`handle_workflow_invocation`].
 pub async fn serve_workflow<B: WorkflowBinding + 'static>(binding: B) -> Result<(), Error> {
     init_tracing();
     let context = ServiceContext::from_env().await?;
+    let aws = crate::aws::load_aws_config().await;
+    let queue: Arc<dyn EventQueue> =
+        Arc::new(SqsEventQueue::from_env(aws_sdk_sqs::Client::new(&aws)));
     let service = Arc::new(WorkflowService::new(context, binding));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let service = service.clone();
+        let queue = queue.clone();
         async move {
             let deadline = deadline_of(&event.context);
-            service.handle(event.payload, deadline).await
+            handle_workflow_invocation(&service, queue.as_ref(), event.payload, deadline).await
         }
     }))
     .await
+}
+
+/// One invocation of a workflow function: a batch of its webhook queue (answered with the messages to
+/// redeliver, `{"batchItemFailures": [...]}`), the scheduled webhook replay (answered with its report),
+/// or anything [`WorkflowService::handle`] serves (schedule, continuation, HTTP).
+pub async fn handle_workflow_invocation<B: WorkflowBinding + 'static>(
+    service: &WorkflowService<B>,
+    queue: &dyn EventQueue,
+    event: Value,
+    deadline: Option<Timestamp>,
+) -> Result<Value, InvocationError> {
+    let workflow = service.binding.workflow();
+    match WebhookInvocation::classify(&event) {
+        None => service.handle(event, deadline).await,
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, error_type = "InvalidEvent", "rejected invocation event");
+            Err(InvocationError::InvalidEvent(e.to_string()))
+        }
+        Some(Ok(WebhookInvocation::QueueBatch(batch))) => {
+            let answer = consume(&batch, workflow, service, deadline).await;
+            serde_json::to_value(&answer).map_err(|e| InvocationError::Unavailable(e.to_string()))
+        }
+        Some(Ok(WebhookInvocation::Replay { integration_id })) => {
+            let api = crate::webhooks::personio_api::for_integration(
+                service.context.credentials.as_ref(),
+                &service.context.clients,
+                &integration_id,
+            )
+            .await
+            .map_err(|p| InvocationError::from_problem(&p))?;
+            let now = service.context.clock.now();
+            let report = replay(
+                &integration_id,
+                workflow,
+                service.context.store.as_ref(),
+                &api,
+                queue,
+                now,
+            )
+            .await
+            .map_err(|e| {
+                let failure = InvocationError::Upstream(e.to_string());
+                tracing::error!(error_type = failure.error_type(), error = %failure, "webhook replay failed");
+                failure
+            })?;
+            serde_json::to_value(&report).map_err(|e| InvocationError::Unavailable(e.to_string()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -158,6 +158,44 @@ impl InvocationEvent {
     }
 }
 
+/// What else a workflow function is invoked with, besides an [`InvocationEvent`]: a batch from its
+/// webhook queue (Lambda's SQS event source mapping) or the scheduled webhook replay
+/// `{"integration_id", "trigger": "webhook-replay"}` (docs/workflows/webhooks.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookInvocation {
+    QueueBatch(aws_lambda_events::event::sqs::SqsEvent),
+    Replay { integration_id: IntegrationId },
+}
+
+/// The trigger of the scheduled webhook replay.
+pub const WEBHOOK_REPLAY_TRIGGER: &str = "webhook-replay";
+
+impl WebhookInvocation {
+    /// `None` when the event is neither (it is then an [`InvocationEvent`] or an error).
+    pub fn classify(event: &Value) -> Option<Result<Self, EventError>> {
+        if crate::webhooks::consumer::is_sqs_event(event) {
+            return Some(
+                serde_json::from_value(event.clone())
+                    .map(Self::QueueBatch)
+                    .map_err(|e| EventError::Unrecognised(format!("SQS event: {e}"))),
+            );
+        }
+        if event.get("trigger").and_then(Value::as_str) == Some(WEBHOOK_REPLAY_TRIGGER) {
+            let id = event
+                .get("integration_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            return Some(
+                IntegrationId::new(id)
+                    .map(|integration_id| Self::Replay { integration_id })
+                    .map_err(EventError::from),
+            );
+        }
+        None
+    }
+}
+
 /// An API Gateway HTTP API (payload 2.0) response with a JSON body.
 pub fn http_response(status: u16, content_type: &str, body: &Value) -> Value {
     json!({
@@ -184,6 +222,27 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(c, InvocationEvent::Continuation { run_id, .. } if run_id == "r1"));
+    }
+
+    #[test]
+    fn queue_batches_and_replays_are_told_apart_from_other_events() {
+        let sqs = json!({"Records": [{"messageId": "m1", "body": "{}", "eventSource": "aws:sqs",
+            "attributes": {"MessageGroupId": "acme#absences"}}]});
+        let Some(Ok(WebhookInvocation::QueueBatch(batch))) = WebhookInvocation::classify(&sqs)
+        else {
+            panic!("not a queue batch")
+        };
+        assert_eq!(batch.records[0].message_id.as_deref(), Some("m1"));
+        let replay = json!({"integration_id": "acme", "trigger": "webhook-replay"});
+        assert!(matches!(
+            WebhookInvocation::classify(&replay),
+            Some(Ok(WebhookInvocation::Replay { .. }))
+        ));
+        let bad = json!({"integration_id": "a#b", "trigger": "webhook-replay"});
+        assert!(matches!(WebhookInvocation::classify(&bad), Some(Err(_))));
+        let schedule = json!({"integration_id": "acme", "trigger": "schedule"});
+        assert!(WebhookInvocation::classify(&schedule).is_none());
+        assert!(InvocationEvent::classify(replay).is_err(), "not a schedule");
     }
 
     #[test]

@@ -25,6 +25,90 @@ pub async fn store_contract_suite(store: &dyn StateStore) {
     run_paging_with_workflow_filter(store).await;
     leases_exclude_take_over_and_release(store).await;
     audit_records_append_and_page_newest_first(store).await;
+    webhook_state_parts_are_written_alone(store).await;
+}
+
+/// The receiver, the API and the replay each write their own part of the webhook state; none overwrites
+/// another's, a removed subscription leaves the rest, and the company is pinned once.
+async fn webhook_state_parts_are_written_alone(store: &dyn StateStore) {
+    use super::{WebhookDelivery, WebhookState, WebhookSubscription};
+    let id = iid("webhooks");
+    assert_eq!(
+        store.get_webhook_state(&id).await.unwrap(),
+        WebhookState::default(),
+        "nothing written yet"
+    );
+    let sub = WebhookSubscription {
+        webhook_id: "wh-1".into(),
+        url: "https://example.test/integrations/x/webhooks/personio".into(),
+        enabled_events: vec!["person.updated".into(), "absence-period.created".into()],
+        registered_at: ts("2026-12-01T10:00:00Z"),
+        token_rotated_at: ts("2026-12-01T10:00:00Z"),
+    };
+    store
+        .put_webhook_subscription(&id, Some(&sub))
+        .await
+        .unwrap();
+    let delivery = WebhookDelivery {
+        received_at: ts("2026-12-01T10:05:00.123456789Z"),
+        event_name: "person.updated".into(),
+        enqueued: true,
+    };
+    store.record_webhook_delivery(&id, &delivery).await.unwrap();
+    store
+        .put_webhook_replay_mark(&id, Workflow::Absences, ts("2026-12-01T10:10:00Z"))
+        .await
+        .unwrap();
+    store
+        .put_webhook_replay_mark(&id, Workflow::Employees, ts("2026-12-01T10:11:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pin_webhook_company(&id, "112233").await.unwrap(),
+        "112233"
+    );
+    assert_eq!(
+        store.pin_webhook_company(&id, "999").await.unwrap(),
+        "112233",
+        "a pinned company stays"
+    );
+    let state = store.get_webhook_state(&id).await.unwrap();
+    assert_eq!(state.subscription.as_ref(), Some(&sub));
+    assert_eq!(state.last_delivery.as_ref(), Some(&delivery));
+    assert_eq!(
+        state.replayed_until.get(&Workflow::Absences),
+        Some(&ts("2026-12-01T10:10:00Z"))
+    );
+    assert_eq!(
+        state.replayed_until.get(&Workflow::Employees),
+        Some(&ts("2026-12-01T10:11:00Z"))
+    );
+    assert_eq!(state.replayed_until.get(&Workflow::TimeEntries), None);
+    assert_eq!(state.company_id.as_deref(), Some("112233"));
+
+    store
+        .put_webhook_company(&id, Some("445566"))
+        .await
+        .unwrap();
+    store.put_webhook_subscription(&id, None).await.unwrap();
+    let state = store.get_webhook_state(&id).await.unwrap();
+    assert_eq!(state.subscription, None);
+    assert_eq!(state.company_id.as_deref(), Some("445566"));
+    assert_eq!(state.last_delivery.as_ref(), Some(&delivery), "kept");
+    store.put_webhook_company(&id, None).await.unwrap();
+    assert_eq!(
+        store.pin_webhook_company(&id, "778899").await.unwrap(),
+        "778899",
+        "a removed company can be pinned again"
+    );
+    assert_eq!(
+        store
+            .get_webhook_state(&iid("webhooks-other"))
+            .await
+            .unwrap(),
+        WebhookState::default(),
+        "per integration"
+    );
 }
 
 fn ts(s: &str) -> Timestamp {

@@ -12,6 +12,7 @@
 //! | run | `INT#<id>#RUN` | `<started_at, 9 fraction digits>Z#<run_id>` |
 //! | run lookup | `INT#<id>#RUNID` | `<run_id>` (attribute `run_sk` points at the run item) |
 //! | audit | `INT#<id>#AUDIT` | `<at, 9 fraction digits>Z#<audit_id>` |
+//! | webhook state | `INT#<id>` | `WEBHOOK` (attributes `subscription`, `company_id`, `last_delivery`, `replayed_until_<workflow>`, each written alone) |
 //!
 //! Runs sort by start time whatever their id looks like; the lookup item makes `get_run` by id one extra
 //! `GetItem`. Both are written in one transaction so neither can exist without the other.
@@ -35,7 +36,10 @@ use jiff::Timestamp;
 use super::keys::{
     audit_sort_key, decode_cursor, encode_cursor, lease_expiry_ms, run_sort_key, timestamp_from_ms,
 };
-use super::{Lease, Mapping, PendingIntent, RunPage, StateStore, StoreError, Watermark};
+use super::{
+    Lease, Mapping, PendingIntent, RunPage, StateStore, StoreError, Watermark, WebhookDelivery,
+    WebhookState, WebhookSubscription,
+};
 use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
 use crate::runs::RunRecord;
@@ -192,6 +196,31 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Sets one string attribute of the webhook-state item (or removes it with `None`).
+    async fn set_webhook_attribute(
+        &self,
+        op: &str,
+        integration_id: &IntegrationId,
+        name: &str,
+        value: Option<String>,
+    ) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key("pk", s(integration_pk(integration_id)))
+            .key("sk", s(WEBHOOK_SK))
+            .expression_attribute_names("#a", name);
+        let update = match value {
+            Some(v) => update
+                .update_expression("SET #a = :v")
+                .expression_attribute_values(":v", s(v)),
+            None => update.update_expression("REMOVE #a"),
+        };
+        update.send().await.map_err(|e| backend(op, e))?;
+        Ok(())
+    }
+
     async fn get_item(&self, op: &str, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -268,6 +297,12 @@ fn lease_sk(workflow: Workflow) -> String {
     format!("LEASE#{workflow}")
 }
 const SETTINGS_SK: &str = "SETTINGS";
+const WEBHOOK_SK: &str = "WEBHOOK";
+
+/// `replayed_until_<workflow>` on the webhook-state item.
+fn replay_mark_attribute(workflow: Workflow) -> String {
+    format!("replayed_until_{}", workflow.as_str())
+}
 
 // --- attribute helpers -------------------------------------------------------------------------
 
@@ -863,6 +898,128 @@ impl StateStore for DynamoStore {
             }
             Err(e) => Err(backend("release_lease", e)),
         }
+    }
+
+    async fn get_webhook_state(
+        &self,
+        integration_id: &IntegrationId,
+    ) -> Result<WebhookState, StoreError> {
+        let Some(item) = self
+            .get_item(
+                "get_webhook_state",
+                integration_pk(integration_id),
+                WEBHOOK_SK.into(),
+            )
+            .await?
+        else {
+            return Ok(WebhookState::default());
+        };
+        let d = Decoder::new(&item);
+        Ok(WebhookState {
+            subscription: d.opt_json("subscription")?,
+            company_id: d.opt_str("company_id")?,
+            last_delivery: d.opt_json("last_delivery")?,
+            replayed_until: Workflow::ALL
+                .into_iter()
+                .filter_map(|w| {
+                    d.opt_parsed::<Timestamp>(&replay_mark_attribute(w))
+                        .transpose()
+                        .map(|t| t.map(|t| (w, t)))
+                })
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn put_webhook_subscription(
+        &self,
+        integration_id: &IntegrationId,
+        subscription: Option<&WebhookSubscription>,
+    ) -> Result<(), StoreError> {
+        let value = subscription
+            .map(|sub| to_json("webhook subscription", sub))
+            .transpose()?;
+        self.set_webhook_attribute(
+            "put_webhook_subscription",
+            integration_id,
+            "subscription",
+            value,
+        )
+        .await
+    }
+
+    async fn put_webhook_company(
+        &self,
+        integration_id: &IntegrationId,
+        company_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.set_webhook_attribute(
+            "put_webhook_company",
+            integration_id,
+            "company_id",
+            company_id.map(str::to_string),
+        )
+        .await
+    }
+
+    async fn pin_webhook_company(
+        &self,
+        integration_id: &IntegrationId,
+        company_id: &str,
+    ) -> Result<String, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table_name)
+            .key("pk", s(integration_pk(integration_id)))
+            .key("sk", s(WEBHOOK_SK))
+            .update_expression("SET company_id = :c")
+            .condition_expression("attribute_not_exists(company_id)")
+            .expression_attribute_values(":c", s(company_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(company_id.to_string()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                let state = self.get_webhook_state(integration_id).await?;
+                state.company_id.ok_or_else(|| StoreError::Conflict {
+                    what: format!("the webhook company of {integration_id}"),
+                })
+            }
+            Err(e) => Err(backend("pin_webhook_company", e)),
+        }
+    }
+
+    async fn record_webhook_delivery(
+        &self,
+        integration_id: &IntegrationId,
+        delivery: &WebhookDelivery,
+    ) -> Result<(), StoreError> {
+        let value = to_json("webhook delivery", delivery)?;
+        self.set_webhook_attribute(
+            "record_webhook_delivery",
+            integration_id,
+            "last_delivery",
+            Some(value),
+        )
+        .await
+    }
+
+    async fn put_webhook_replay_mark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        replayed_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.set_webhook_attribute(
+            "put_webhook_replay_mark",
+            integration_id,
+            &replay_mark_attribute(workflow),
+            Some(replayed_until.to_string()),
+        )
+        .await
     }
 
     async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {

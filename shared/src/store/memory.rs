@@ -15,7 +15,10 @@ use super::keys::{
     audit_sort_key, decode_cursor, encode_cursor, lease_expiry_ms, lease_is_live, run_sort_key,
     timestamp_from_ms,
 };
-use super::{Lease, Mapping, RunPage, StateStore, StoreError, Watermark};
+use super::{
+    Lease, Mapping, RunPage, StateStore, StoreError, Watermark, WebhookDelivery, WebhookState,
+    WebhookSubscription,
+};
 use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
 use crate::runs::RunRecord;
@@ -41,6 +44,7 @@ struct Inner {
     leases: HashMap<(IntegrationId, Workflow), (String, i64)>,
     /// Keyed by the audit sort key, so a reverse range walk is "newest first".
     audit: BTreeMap<(IntegrationId, String), AuditRecord>,
+    webhooks: HashMap<IntegrationId, WebhookState>,
 }
 
 impl MemoryStore {
@@ -324,6 +328,85 @@ impl StateStore for MemoryStore {
         {
             inner.leases.remove(&key);
         }
+        Ok(())
+    }
+
+    async fn get_webhook_state(
+        &self,
+        integration_id: &IntegrationId,
+    ) -> Result<WebhookState, StoreError> {
+        Ok(self
+            .lock()
+            .webhooks
+            .get(integration_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn put_webhook_subscription(
+        &self,
+        integration_id: &IntegrationId,
+        subscription: Option<&WebhookSubscription>,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .webhooks
+            .entry(integration_id.clone())
+            .or_default()
+            .subscription = subscription.cloned();
+        Ok(())
+    }
+
+    async fn put_webhook_company(
+        &self,
+        integration_id: &IntegrationId,
+        company_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .webhooks
+            .entry(integration_id.clone())
+            .or_default()
+            .company_id = company_id.map(str::to_string);
+        Ok(())
+    }
+
+    async fn pin_webhook_company(
+        &self,
+        integration_id: &IntegrationId,
+        company_id: &str,
+    ) -> Result<String, StoreError> {
+        let mut inner = self.lock();
+        let state = inner.webhooks.entry(integration_id.clone()).or_default();
+        Ok(state
+            .company_id
+            .get_or_insert_with(|| company_id.to_string())
+            .clone())
+    }
+
+    async fn record_webhook_delivery(
+        &self,
+        integration_id: &IntegrationId,
+        delivery: &WebhookDelivery,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .webhooks
+            .entry(integration_id.clone())
+            .or_default()
+            .last_delivery = Some(delivery.clone());
+        Ok(())
+    }
+
+    async fn put_webhook_replay_mark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        replayed_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .webhooks
+            .entry(integration_id.clone())
+            .or_default()
+            .replayed_until
+            .insert(workflow, replayed_until);
         Ok(())
     }
 

@@ -115,6 +115,43 @@ pub struct Lease {
     pub expires_at: Timestamp,
 }
 
+/// What the product keeps about an integration's Personio webhook (docs/workflows/webhooks.md): the
+/// subscription it registered, the company its deliveries must come from, the last delivery received and
+/// how far the replay has looked. Each part is written on its own ([`StateStore::put_webhook_subscription`],
+/// [`StateStore::record_webhook_delivery`], ...), so the receiver, the API and the replay never overwrite
+/// each other's part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookState {
+    pub subscription: Option<WebhookSubscription>,
+    /// The Personio company whose deliveries are accepted (`company_id` of the envelope).
+    pub company_id: Option<String>,
+    pub last_delivery: Option<WebhookDelivery>,
+    /// Per workflow: its replay has enqueued every listed event that occurred before this instant.
+    #[serde(default)]
+    pub replayed_until: std::collections::BTreeMap<Workflow, Timestamp>,
+}
+
+/// The subscription registered with Personio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSubscription {
+    /// Personio's webhook id.
+    pub webhook_id: String,
+    pub url: String,
+    pub enabled_events: Vec<String>,
+    pub registered_at: Timestamp,
+    /// When the token was last rotated (or first issued).
+    pub token_rotated_at: Timestamp,
+}
+
+/// One delivery the receiver accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub received_at: Timestamp,
+    pub event_name: String,
+    /// Whether it was put on a queue (pings and events of no workflow are not).
+    pub enqueued: bool,
+}
+
 /// A page of run records, newest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunPage {
@@ -206,6 +243,44 @@ pub trait StateStore: Send + Sync {
     ) -> Result<Lease, StoreError>;
     /// Releases the lease if still held by its holder (a no-op otherwise).
     async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError>;
+
+    // --- webhooks -------------------------------------------------------------------------------
+    /// The webhook state of an integration (all parts `None` when nothing was ever written).
+    async fn get_webhook_state(
+        &self,
+        integration_id: &IntegrationId,
+    ) -> Result<WebhookState, StoreError>;
+    /// Sets (or, with `None`, removes) the subscription; the other parts stay.
+    async fn put_webhook_subscription(
+        &self,
+        integration_id: &IntegrationId,
+        subscription: Option<&WebhookSubscription>,
+    ) -> Result<(), StoreError>;
+    /// Sets (or, with `None`, removes) the company whose deliveries are accepted.
+    async fn put_webhook_company(
+        &self,
+        integration_id: &IntegrationId,
+        company_id: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Sets the company only if none is set yet; returns the company that is set afterwards (the one
+    /// given, or the one that was there).
+    async fn pin_webhook_company(
+        &self,
+        integration_id: &IntegrationId,
+        company_id: &str,
+    ) -> Result<String, StoreError>;
+    async fn record_webhook_delivery(
+        &self,
+        integration_id: &IntegrationId,
+        delivery: &WebhookDelivery,
+    ) -> Result<(), StoreError>;
+    /// Sets how far `workflow`'s replay has looked (each workflow function replays its own events).
+    async fn put_webhook_replay_mark(
+        &self,
+        integration_id: &IntegrationId,
+        workflow: Workflow,
+        replayed_until: Timestamp,
+    ) -> Result<(), StoreError>;
 
     // --- audit trail ----------------------------------------------------------------------------
     /// Appends an audit record (never replaces one: a record with the same integration, time and id

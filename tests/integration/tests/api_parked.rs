@@ -360,6 +360,50 @@ impl StateStore for RacingStore {
     async fn put_audit(&self, record: &shared::audit::AuditRecord) -> Result<(), StoreError> {
         self.inner.put_audit(record).await
     }
+    async fn get_webhook_state(
+        &self,
+        id: &IntegrationId,
+    ) -> Result<shared::store::WebhookState, StoreError> {
+        self.inner.get_webhook_state(id).await
+    }
+    async fn put_webhook_subscription(
+        &self,
+        id: &IntegrationId,
+        subscription: Option<&shared::store::WebhookSubscription>,
+    ) -> Result<(), StoreError> {
+        self.inner.put_webhook_subscription(id, subscription).await
+    }
+    async fn put_webhook_company(
+        &self,
+        id: &IntegrationId,
+        company_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.inner.put_webhook_company(id, company_id).await
+    }
+    async fn pin_webhook_company(
+        &self,
+        id: &IntegrationId,
+        company_id: &str,
+    ) -> Result<String, StoreError> {
+        self.inner.pin_webhook_company(id, company_id).await
+    }
+    async fn record_webhook_delivery(
+        &self,
+        id: &IntegrationId,
+        delivery: &shared::store::WebhookDelivery,
+    ) -> Result<(), StoreError> {
+        self.inner.record_webhook_delivery(id, delivery).await
+    }
+    async fn put_webhook_replay_mark(
+        &self,
+        id: &IntegrationId,
+        workflow: shared::domain::Workflow,
+        replayed_until: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .put_webhook_replay_mark(id, workflow, replayed_until)
+            .await
+    }
     async fn list_audit(
         &self,
         integration_id: &IntegrationId,

@@ -454,3 +454,177 @@ fn every_skipped_checkov_check_gives_its_reason() {
         );
     }
 }
+
+/// The resources whose statements grant `action` on `resource` (by logical id).
+fn granted_on(r: &Value, action: &str) -> Vec<String> {
+    policy_statements(r)
+        .iter()
+        .filter(|s| actions(s).iter().any(|a| a == action))
+        .flat_map(|s| match &s["Resource"] {
+            Value::Sequence(items) => items.iter().filter_map(referenced_resource).collect(),
+            other => referenced_resource(other).into_iter().collect::<Vec<_>>(),
+        })
+        .collect()
+}
+
+const WEBHOOK_QUEUES: [(&str, &str, &str); 3] = [
+    ("employees", "EmployeesFunction", "EmployeesWebhookQueue"),
+    (
+        "time-entries",
+        "TimeEntriesFunction",
+        "TimeEntriesWebhookQueue",
+    ),
+    ("absences", "AbsencesFunction", "AbsencesWebhookQueue"),
+];
+
+#[test]
+fn every_workflow_consumes_its_own_fifo_webhook_queue_with_a_dead_letter_queue_and_partial_failures(
+) {
+    let res = resources(&template());
+    for (workflow, function, queue) in WEBHOOK_QUEUES {
+        let q = &res[queue]["Properties"];
+        assert_eq!(q["FifoQueue"], Value::from(true), "{workflow}");
+        assert_eq!(
+            q["ContentBasedDeduplication"],
+            Value::from(false),
+            "{workflow}: dedup by event id"
+        );
+        assert_eq!(
+            q["SqsManagedSseEnabled"],
+            Value::from(true),
+            "{workflow}: encrypted"
+        );
+        assert!(
+            q["VisibilityTimeout"].as_u64().unwrap_or(0)
+                >= res[function]["Properties"]["Timeout"]
+                    .as_u64()
+                    .unwrap_or(u64::MAX),
+            "{workflow}: the visibility timeout is at least the function's timeout"
+        );
+        let dlq = referenced_resource(&q["RedrivePolicy"]["deadLetterTargetArn"])
+            .unwrap_or_else(|| panic!("{workflow}: no dead-letter queue"));
+        assert_eq!(res[&dlq]["Properties"]["FifoQueue"], Value::from(true));
+        assert!(!q["RedrivePolicy"]["maxReceiveCount"].is_null());
+        let alarmed = res.values().any(|r| {
+            r["Type"] == *"AWS::CloudWatch::Alarm"
+                && r["Properties"]["MetricName"] == *"ApproximateNumberOfMessagesVisible"
+                && r["Properties"]["Dimensions"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .any(|d| referenced_resource(&d["Value"]).as_deref() == Some(dlq.as_str()))
+        });
+        assert!(alarmed, "{workflow}: no alarm on the depth of {dlq}");
+
+        let events = res[function]["Properties"]["Events"].as_mapping().unwrap();
+        let sqs: Vec<&Value> = events.values().filter(|e| e["Type"] == *"SQS").collect();
+        assert_eq!(sqs.len(), 1, "{workflow}: one event source mapping");
+        assert_eq!(
+            referenced_resource(&sqs[0]["Properties"]["Queue"]).as_deref(),
+            Some(queue),
+            "{workflow}: its own queue"
+        );
+        assert_eq!(
+            sqs[0]["Properties"]["FunctionResponseTypes"],
+            serde_yaml::from_str::<Value>("[ReportBatchItemFailures]").unwrap()
+        );
+        // Least privilege: receive and delete on its own queue only.
+        for action in ["sqs:ReceiveMessage", "sqs:DeleteMessage"] {
+            assert_eq!(
+                granted_on(&res[function], action),
+                [queue],
+                "{workflow}: {action}"
+            );
+        }
+        assert_eq!(
+            text_of(
+                &res[function]["Properties"]["Environment"]["Variables"][match workflow {
+                    "employees" => "EMPLOYEES_QUEUE_URL",
+                    "time-entries" => "TIME_ENTRIES_QUEUE_URL",
+                    _ => "ABSENCES_QUEUE_URL",
+                }]
+            ),
+            queue
+        );
+    }
+}
+
+#[test]
+fn the_webhook_receiver_route_has_no_iam_authorizer_and_the_api_only_sends_to_the_webhook_queues() {
+    let res = resources(&template());
+    let api = &res["ApiFunction"]["Properties"];
+    let receiver = api["Events"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .find(|e| e["Properties"]["Path"] == *"/integrations/{integration_id}/webhooks/personio")
+        .expect("the receiver route is declared");
+    assert_eq!(receiver["Properties"]["Method"], Value::from("POST"));
+    assert_eq!(
+        receiver["Properties"]["Auth"]["Authorizer"],
+        Value::from("NONE"),
+        "Personio cannot sign requests"
+    );
+    let mut sent: Vec<String> = granted_on(&res["ApiFunction"], "sqs:SendMessage");
+    sent.sort();
+    let mut queues: Vec<String> = WEBHOOK_QUEUES
+        .iter()
+        .map(|(_, _, q)| q.to_string())
+        .collect();
+    queues.sort();
+    assert_eq!(sent, queues);
+    for action in ["sqs:ReceiveMessage", "sqs:DeleteMessage"] {
+        assert!(
+            granted_on(&res["ApiFunction"], action).is_empty(),
+            "api: {action}"
+        );
+    }
+    // No other route lost its IAM authorizer.
+    for (name, r) in res
+        .iter()
+        .filter(|(_, r)| r["Type"] == *"AWS::Serverless::Function")
+    {
+        for e in r["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .map(|(_, e)| e)
+        {
+            let path = text_of(&e["Properties"]["Path"]);
+            if e["Properties"]["Auth"]["Authorizer"] == *"NONE" {
+                assert!(
+                    path.starts_with("/console") || path.ends_with("/webhooks/personio"),
+                    "{name}: {path} without IAM auth"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn webhook_replays_are_scheduled_and_window_runs_default_to_a_daily_drift_check() {
+    let t = template();
+    let res = resources(&t);
+    for (workflow, function, _) in WEBHOOK_QUEUES {
+        let replay = res
+            .values()
+            .filter(|r| r["Type"] == *"AWS::Scheduler::Schedule")
+            .find(|r| {
+                referenced_resource(&r["Properties"]["Target"]["Arn"]).as_deref() == Some(function)
+                    && text_of(&r["Properties"]["Target"]["Input"]).contains("webhook-replay")
+            })
+            .unwrap_or_else(|| panic!("{workflow}: no webhook replay schedule"));
+        assert!(!replay["Properties"]["Target"]["DeadLetterConfig"]["Arn"].is_null());
+    }
+    for p in [
+        "EmployeesScheduleExpression",
+        "TimeEntriesScheduleExpression",
+        "AbsencesScheduleExpression",
+    ] {
+        assert_eq!(
+            t["Parameters"][p]["Default"],
+            Value::from("rate(1 day)"),
+            "{p}: webhooks carry Personio's changes; the window run is the daily drift check"
+        );
+    }
+}

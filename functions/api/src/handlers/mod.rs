@@ -10,6 +10,7 @@ pub mod runs;
 pub mod schedules;
 pub mod settings;
 pub mod sync;
+pub mod webhooks;
 
 use shared::domain::IntegrationId;
 use shared::service::Problem;
