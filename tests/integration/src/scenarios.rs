@@ -220,6 +220,11 @@ impl Setup {
                     .last_record()
                     .await
                     .unwrap_or_else(|| panic!("a failed invocation leaves a run record: {e}"));
+                assert_ne!(
+                    record.status,
+                    shared::runs::RunStatus::Running,
+                    "the failed invocation left its own, finished run record: {e}"
+                );
                 (record, Some(e))
             }
         }

@@ -51,6 +51,7 @@ struct Tally {
     duplicates: usize,
     lost_records: usize,
     stale_running_records: usize,
+    abandoned_closed: usize,
 }
 
 /// [`assert_converges`], counting into `tally`.
@@ -175,13 +176,35 @@ async fn crash_at(
         .filter(|r| r.status == RunStatus::Running)
         .count();
     // The lease expires: the next run stands past its TTL.
-    let later =
-        now + SignedDuration::try_from(LEASE_TTL).expect("ttl") + SignedDuration::from_mins(1);
+    // (Counted from the kill: the killed process took its lease on the system clock, after `now`.)
+    let later = Timestamp::now()
+        + SignedDuration::try_from(LEASE_TTL).expect("ttl")
+        + SignedDuration::from_mins(1);
     converges(&setup, reference, later, &what, tally).await;
+    // The killed run's record does not say `Running` forever: the run that took over closed it.
+    let runs = setup
+        .store
+        .list_runs(&setup.id, Some(scenario.workflow()), 10, None)
+        .await
+        .expect("runs");
+    let killed = runs
+        .runs
+        .iter()
+        .find(|r| r.started_at < later - SignedDuration::from_mins(10))
+        .expect("the killed run's record");
+    assert_eq!(killed.status, RunStatus::Failed, "{what}: {killed:?}");
+    assert!(
+        killed.error.as_deref().unwrap_or("").contains("abandoned"),
+        "{what}: {killed:?}"
+    );
+    tally.abandoned_closed += 1;
 }
 
 /// Runs `points` of `scenario` (crash and/or lost answers) and prints the figures.
 async fn sweep(scenario: Scenario, exhaustive: bool, crash: bool, lost: bool) {
+    if crash {
+        function_binary(scenario.binary());
+    }
     let now = Timestamp::now();
     let reference = reference(scenario, now).await;
     let n = reference.writes.len();
@@ -207,13 +230,14 @@ async fn sweep(scenario: Scenario, exhaustive: bool, crash: bool, lost: bool) {
     }
     println!(
         "FIGURES reliability_crash scenario={scenario:?} writes={n} crash_points={} lost_answers={} \
-         records_synced={} duplicates={} records_lost={} stale_running_records={}",
+         records_synced={} duplicates={} records_lost={} killed_runs_left_running={} closed_as_abandoned={}",
         tally.crashes,
         tally.lost_answers,
         reference.synced,
         tally.duplicates,
         tally.lost_records,
-        tally.stale_running_records
+        tally.stale_running_records,
+        tally.abandoned_closed
     );
 }
 
