@@ -340,10 +340,11 @@ impl SidePort<Absence> for PersonioAbsences {
         self.listed()
             .extend(listing.items.iter().map(|p| p.id.clone()));
         for bad in listing.malformed {
-            out.rejected.push(Rejected {
-                id: bad.id,
-                reason: format!("unreadable Personio absence period: {}", bad.error),
-            });
+            out.rejected.push(Rejected::unreadable(
+                bad.id,
+                "Personio absence period",
+                &bad.error,
+            ));
         }
         for period in listing.items {
             if !window.contains(period.starts_from.date_time.date())
@@ -478,10 +479,11 @@ impl TimeTrackAbsences {
             .await
             .map_err(|e| port_error::from_timetrack("list absences", &e))?;
         for bad in listing.malformed {
-            rejected.push(Rejected {
-                id: bad.id,
-                reason: format!("unreadable TimeTrack absence: {}", bad.error),
-            });
+            rejected.push(Rejected::unreadable(
+                bad.id,
+                "TimeTrack absence",
+                &bad.error,
+            ));
         }
         into.extend(listing.items.into_iter().map(|a| (a.id, a)));
         Ok(())
