@@ -5,7 +5,6 @@
 mod api_support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use api_support::{Answer, Harness};
 use async_trait::async_trait;
@@ -13,12 +12,10 @@ use integration_tests::intercepting_store::{InterceptingStore, Interceptor, Stor
 use jiff::civil::{date, Date};
 use jiff::Timestamp;
 use serde_json::json;
-use shared::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
-use shared::runs::RunRecord;
+use shared::domain::{EntityKind, IntegrationId};
 use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
-use shared::settings::IntegrationSettings;
 use shared::store::dynamodb::DynamoStore;
-use shared::store::{Lease, Mapping, RunPage, StateStore, StoreError, Watermark};
+use shared::store::{Mapping, StateStore};
 
 fn mapping(
     h: &Harness,

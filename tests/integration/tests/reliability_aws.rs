@@ -66,7 +66,7 @@ async fn a_lost_conditional_write_on_a_mapping_fails_that_record_only() {
         "put_mapping",
         2,
         1,
-        |what| conflict(what),
+        conflict,
     )
     .await;
     assert_eq!(run.status, RunStatus::CompletedWithFailures, "{run:?}");

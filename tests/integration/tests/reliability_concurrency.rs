@@ -6,7 +6,6 @@
 //! "At once" is made certain, not hoped for: [`gated_store`] holds every gated `acquire_lease` until all the
 //! runs of the test have tried theirs, so every run is past its lease attempt before any run writes.
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use integration_tests::intercepting_store::{InterceptingStore, Interceptor, StoreCall};
@@ -17,15 +16,14 @@ use integration_tests::{
 use jiff::civil::{date, Date};
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use shared::audit::{AuditPage, AuditRecord};
-use shared::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
+use shared::domain::{IntegrationId, System};
 use shared::engine::ManualClock;
 use shared::runs::{RunRecord, RunStatus};
 use shared::service::{WorkflowBinding, WorkflowService};
 use shared::settings::{
     AbsenceTypeMapping, IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting,
 };
-use shared::store::{Lease, Mapping, RunPage, StateStore, StoreError, Watermark};
+use shared::store::StateStore;
 use shared::workflows::absences::binding::AbsencesBinding;
 use shared::workflows::employees::binding::EmployeesBinding;
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
