@@ -113,7 +113,7 @@ async fn bursts_of_500_502_503_on_reads_are_retried() {
         "500/502/503 burst on reads",
         vec![
             get("/v2/persons", Fault::Status(500), 1),
-            get("/v2/employments", Fault::Status(503), 2),
+            get("/v2/persons", Fault::Status(503), 1),
         ],
         vec![get("/users", Fault::Status(502), 2)],
         RECOVERED,
@@ -364,9 +364,12 @@ async fn a_write_failing_every_run_is_retried_then_parked() {
     };
     let mut statuses = Vec::new();
     let mut attempts = Vec::new();
-    for _ in 0..3 {
+    for minute in 0..3 {
         let before = posts(&setup);
-        let run = setup.run(now).await;
+        // One minute apart: run ids (and `last_record`) order by start time.
+        let run = setup
+            .run(now + jiff::SignedDuration::from_mins(minute))
+            .await;
         recorded(
             &setup,
             &run,
