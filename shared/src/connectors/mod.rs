@@ -114,6 +114,9 @@ fn record_id(value: &serde_json::Value) -> Option<String> {
 }
 
 #[cfg(test)]
+mod payload_props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use serde::Deserialize;

@@ -170,6 +170,10 @@ pub enum SkipReason {
     Unconfirmed,
     /// The canonical value could not be fingerprinted.
     Unfingerprintable(String),
+    /// A record with no twin is not created on `target` while `target` listed records that could not
+    /// be read and that no mapping claims: one of them may be its twin, and creating it would make a
+    /// duplicate. Retried next run.
+    TwinUnreadable { target: System, unreadable: usize },
 }
 
 impl fmt::Display for SkipReason {
@@ -184,6 +188,12 @@ impl fmt::Display for SkipReason {
                 "missing from the listing and not confirmed gone by get-by-id; retried next run",
             ),
             SkipReason::Unfingerprintable(why) => write!(f, "cannot fingerprint: {why}"),
+            SkipReason::TwinUnreadable { target, unreadable } => write!(
+                f,
+                "deferred: {target} listed {unreadable} record(s) that could not be read, one of \
+                 which may be this record's twin; not created in {target} until they read \
+                 (retried next run)"
+            ),
         }
     }
 }

@@ -130,6 +130,8 @@ struct Planner<'a, K: SyncKind> {
     personio: &'a SideState<K::Value>,
     timetrack: &'a SideState<K::Value>,
     plan: Plan<K::Value>,
+    /// Per side, how many unreadable records no mapping claims (possible twins of new records).
+    unreadable: HashMap<System, usize>,
 }
 
 impl<'a, K: SyncKind> Planner<'a, K> {
@@ -147,6 +149,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             personio,
             timetrack,
             plan: Plan::default(),
+            unreadable: HashMap::new(),
         }
     }
 
@@ -201,6 +204,22 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             if let Some(id) = &m.timetrack_id {
                 claimed.insert((System::TimeTrack, id.clone()));
             }
+        }
+        for (system, state) in [
+            (System::Personio, self.personio),
+            (System::TimeTrack, self.timetrack),
+        ] {
+            let unclaimed = state
+                .rejected
+                .iter()
+                .filter(|r| {
+                    r.is_unreadable()
+                        && r.id
+                            .as_ref()
+                            .is_none_or(|id| !claimed.contains(&(system, id.clone())))
+                })
+                .count();
+            self.unreadable.insert(system, unclaimed);
         }
         // Unclaimed, readable records by natural key, lowest id first: the twin candidates.
         let mut twins: HashMap<(System, String), Vec<&'a Record<K::Value>>> = HashMap::new();
@@ -281,6 +300,15 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         mapping: Option<&Mapping>,
     ) {
         let target = source_system.other();
+        let unreadable = self.unreadable.get(&target).copied().unwrap_or(0);
+        if twin.is_none() && unreadable > 0 && self.direction.allows_writes_to(target) {
+            self.skip(
+                source_system,
+                Some(source.id.clone()),
+                SkipReason::TwinUnreadable { target, unreadable },
+            );
+            return;
+        }
         let Some(twin) = twin else {
             self.write_to(
                 target,

@@ -706,6 +706,55 @@ fn engine_superseded_twin_and_moved_rule_never_share_a_record() {
     }
 }
 
+/// A new record is not created on a side that listed an unreadable record no mapping claims: that
+/// record may be its twin (found by the reliability suite: a TimeTrack attendance listed without its
+/// user made the first sync create its Personio twin in TimeTrack again). Once the record reads, the
+/// twin is adopted; a rejected record that a mapping claims defers nothing.
+#[test]
+fn engine_no_create_onto_a_side_with_an_unreadable_unclaimed_record() {
+    let kind = FakeKind { master: P };
+    let mut unreadable = SideState::default();
+    unreadable.rejected.push(Rejected::unreadable(
+        Some("t7".into()),
+        "TimeTrack attendance",
+        "missing field `user`",
+    ));
+    let deferred = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &side(St::New("base"), "p1"),
+        &unreadable,
+        &[],
+    );
+    assert!(
+        deferred.actions.iter().any(|a| matches!(a, Action::Skip(s)
+            if s.record_id.as_deref() == Some("p1")
+                && matches!(s.reason, SkipReason::TwinUnreadable { target: T, unreadable: 1 }))),
+        "{:?}",
+        deferred.actions
+    );
+    assert!(!deferred
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::Create { .. })));
+    // Claimed by a mapping: the unreadable record is a known one, not a possible twin.
+    let mut m = mapping(Some("p0"), Some("t7"), Some(&value("base")));
+    m.mapping_id = "m0".into();
+    let created = plan(
+        &kind,
+        Direction::Both,
+        &window(),
+        &side(St::New("other"), "p1"),
+        &unreadable,
+        &[m],
+    );
+    assert!(created
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::Create { target: T, .. })));
+}
+
 #[test]
 fn engine_missing_records_are_never_deleted_unless_confirmed_gone() {
     let kind = FakeKind { master: P };

@@ -126,6 +126,24 @@ pub struct Rejected {
     pub reason: String,
 }
 
+impl Rejected {
+    /// A listed record the connector could not parse at all (a field missing or malformed): its
+    /// content is unknown, so it may be the twin of a new record on the other side. The reason starts
+    /// with `unreadable `, which [`Rejected::is_unreadable`] recognises.
+    pub fn unreadable(id: Option<String>, what: &str, error: &str) -> Self {
+        Self {
+            id,
+            reason: format!("unreadable {what}: {error}"),
+        }
+    }
+
+    /// Whether the record could not be read at all (as opposed to read and refused, e.g. of a person
+    /// not linked to a user): the planner creates nothing on that side that it could be the twin of.
+    pub fn is_unreadable(&self) -> bool {
+        self.reason.starts_with("unreadable ")
+    }
+}
+
 /// How the engine reacts to a failed call, decided by the adapter that knows the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortErrorClass {

@@ -256,6 +256,8 @@ impl<'a> RunGate<'a> {
                 other => EngineError::Store(other),
             })?;
 
+        self.close_abandoned(&request, &run_id, started_at).await;
+
         let record = RunRecord {
             run_id: run_id.clone(),
             integration_id: request.integration_id.clone(),
@@ -369,6 +371,37 @@ impl<'a> RunGate<'a> {
             "sync run finished"
         );
         Ok(record)
+    }
+
+    /// Closes the records of runs of this workflow that still say `Running` although this run now
+    /// holds the lease: such a run died without finishing (its process was killed or timed out) and its
+    /// lease expired. Without this their records would say `Running` forever. Best effort: a failure
+    /// here is logged, never fails the new run.
+    async fn close_abandoned(&self, request: &RunRequest, own_run_id: &str, now: Timestamp) {
+        let page = match self
+            .store
+            .list_runs(&request.integration_id, Some(request.workflow), 10, None)
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                tracing::warn!(error = %e, "abandoned runs not checked");
+                return;
+            }
+        };
+        for mut abandoned in page.runs.into_iter().filter(|r| {
+            r.status == RunStatus::Running && r.run_id != own_run_id && r.started_at <= now
+        }) {
+            abandoned.status = RunStatus::Failed;
+            abandoned.finished_at = Some(now);
+            abandoned.error = Some(format!(
+                "abandoned: the run stopped before it finished (its process ended or timed out); \
+                 its lease expired and run {own_run_id} took over"
+            ));
+            if let Err(e) = self.store.put_run(&abandoned).await {
+                tracing::warn!(run_id = %abandoned.run_id, error = %e, "abandoned run not closed");
+            }
+        }
     }
 
     async fn release(&self, lease: &Lease) {

@@ -353,6 +353,44 @@ fn engine_second_run_is_told_already_running() {
     });
 }
 
+/// A run killed mid-way (no finish, lease left behind) leaves a `Running` record; the run that takes
+/// over its expired lease closes that record as `Failed` ("abandoned"), so no record says `Running`
+/// forever. Found by the reliability suite's crash tests (issue 15).
+#[test]
+fn engine_run_after_an_expired_lease_closes_the_abandoned_record() {
+    block_on(async {
+        let h = Harness::new(P);
+        let mut dead = h.run(Direction::Both).await;
+        dead.run_id = "dead-run".to_string();
+        dead.status = RunStatus::Running;
+        dead.finished_at = None;
+        dead.started_at = h.clock.peek();
+        h.store.put_run(&dead).await.unwrap();
+        h.store
+            .acquire_lease(
+                &integration(),
+                Workflow::TimeEntries,
+                "dead-run",
+                h.clock.peek(),
+                h.config.lease_ttl,
+            )
+            .await
+            .unwrap();
+        h.clock
+            .advance(SignedDuration::try_from(h.config.lease_ttl).unwrap());
+        let next = h.run(Direction::Both).await;
+        assert_eq!(next.status, RunStatus::Succeeded);
+        let closed = h
+            .store
+            .get_run(&integration(), "dead-run")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(closed.status, RunStatus::Failed);
+        assert!(closed.error.unwrap().contains("abandoned"));
+    });
+}
+
 #[test]
 fn engine_tiny_deadline_continues_until_done_with_the_same_end_state() {
     block_on(async {

@@ -10,6 +10,11 @@
 //! handler to the simulators and a moto-backed store, and of pushing the recorded Lambda events
 //! (`tests/fixtures/events`) through it; that wiring lives here once, so the tests hold only what is
 //! particular to each workflow.
+pub mod convergence;
+pub mod intercepting_store;
+pub mod lambda_process;
+pub mod scenarios;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;

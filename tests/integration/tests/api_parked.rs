@@ -5,19 +5,17 @@
 mod api_support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use api_support::{Answer, Harness};
 use async_trait::async_trait;
+use integration_tests::intercepting_store::{InterceptingStore, Interceptor, StoreCall};
 use jiff::civil::{date, Date};
 use jiff::Timestamp;
 use serde_json::json;
-use shared::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
-use shared::runs::RunRecord;
+use shared::domain::{EntityKind, IntegrationId};
 use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
-use shared::settings::IntegrationSettings;
 use shared::store::dynamodb::DynamoStore;
-use shared::store::{Lease, Mapping, RunPage, StateStore, StoreError, Watermark};
+use shared::store::{Mapping, StateStore};
 
 fn mapping(
     h: &Harness,
@@ -249,168 +247,26 @@ async fn unknown_kinds_mappings_and_integrations_are_404_problems() {
 
 /// The DynamoDB store, except that every `list_mappings` is followed by a write of the mapping
 /// `racing_id` (as a run applying its plan would write it) before the stale list is returned: the
-/// API's read-then-write always loses the race, deterministically.
-struct RacingStore {
-    inner: Arc<DynamoStore>,
+/// API's read-then-write always loses the race, deterministically. An [`Interceptor`] of the shared
+/// [`InterceptingStore`].
+struct RacingWrite {
     racing_id: String,
 }
 
 #[async_trait]
-impl StateStore for RacingStore {
-    async fn get_settings(
-        &self,
-        id: &IntegrationId,
-    ) -> Result<Option<IntegrationSettings>, StoreError> {
-        self.inner.get_settings(id).await
-    }
-    async fn put_settings(
-        &self,
-        id: &IntegrationId,
-        settings: &IntegrationSettings,
-    ) -> Result<(), StoreError> {
-        self.inner.put_settings(id, settings).await
-    }
-    async fn list_mappings(
-        &self,
-        id: &IntegrationId,
-        kind: EntityKind,
-        window: Option<&DateWindow>,
-    ) -> Result<Vec<Mapping>, StoreError> {
-        let listed = self.inner.list_mappings(id, kind, window).await?;
+impl Interceptor for RacingWrite {
+    async fn after(&self, call: StoreCall<'_>, inner: &dyn StateStore) {
+        let StoreCall::ListMappings { id, kind } = call else {
+            return;
+        };
+        let listed = inner.list_mappings(id, kind, None).await.expect("list");
         if let Some(m) = listed.iter().find(|m| m.mapping_id == self.racing_id) {
             let mut written = m.clone();
             written.version += 1;
             written.failures += 1;
             written.last_error = Some("written by a run meanwhile".into());
-            self.inner.put_mapping(&written).await?;
+            inner.put_mapping(&written).await.expect("the racing write");
         }
-        Ok(listed)
-    }
-    async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError> {
-        self.inner.put_mapping(mapping).await
-    }
-    async fn delete_mapping(
-        &self,
-        id: &IntegrationId,
-        kind: EntityKind,
-        mapping_id: &str,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .delete_mapping(id, kind, mapping_id, expected_version)
-            .await
-    }
-    async fn get_watermark(
-        &self,
-        id: &IntegrationId,
-        workflow: Workflow,
-    ) -> Result<Option<Watermark>, StoreError> {
-        self.inner.get_watermark(id, workflow).await
-    }
-    async fn put_watermark(
-        &self,
-        id: &IntegrationId,
-        workflow: Workflow,
-        watermark: &Watermark,
-    ) -> Result<(), StoreError> {
-        self.inner.put_watermark(id, workflow, watermark).await
-    }
-    async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
-        self.inner.put_run(run).await
-    }
-    async fn get_run(
-        &self,
-        id: &IntegrationId,
-        run_id: &str,
-    ) -> Result<Option<RunRecord>, StoreError> {
-        self.inner.get_run(id, run_id).await
-    }
-    async fn list_runs(
-        &self,
-        id: &IntegrationId,
-        workflow: Option<Workflow>,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<RunPage, StoreError> {
-        self.inner.list_runs(id, workflow, limit, cursor).await
-    }
-    async fn acquire_lease(
-        &self,
-        id: &IntegrationId,
-        workflow: Workflow,
-        holder: &str,
-        now: Timestamp,
-        ttl: Duration,
-    ) -> Result<Lease, StoreError> {
-        self.inner
-            .acquire_lease(id, workflow, holder, now, ttl)
-            .await
-    }
-    async fn renew_lease(
-        &self,
-        lease: &Lease,
-        now: Timestamp,
-        ttl: Duration,
-    ) -> Result<Lease, StoreError> {
-        self.inner.renew_lease(lease, now, ttl).await
-    }
-    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.inner.release_lease(lease).await
-    }
-    async fn put_audit(&self, record: &shared::audit::AuditRecord) -> Result<(), StoreError> {
-        self.inner.put_audit(record).await
-    }
-    async fn get_webhook_state(
-        &self,
-        id: &IntegrationId,
-    ) -> Result<shared::store::WebhookState, StoreError> {
-        self.inner.get_webhook_state(id).await
-    }
-    async fn put_webhook_subscription(
-        &self,
-        id: &IntegrationId,
-        subscription: Option<&shared::store::WebhookSubscription>,
-    ) -> Result<(), StoreError> {
-        self.inner.put_webhook_subscription(id, subscription).await
-    }
-    async fn put_webhook_company(
-        &self,
-        id: &IntegrationId,
-        company_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.inner.put_webhook_company(id, company_id).await
-    }
-    async fn pin_webhook_company(
-        &self,
-        id: &IntegrationId,
-        company_id: &str,
-    ) -> Result<String, StoreError> {
-        self.inner.pin_webhook_company(id, company_id).await
-    }
-    async fn record_webhook_delivery(
-        &self,
-        id: &IntegrationId,
-        delivery: &shared::store::WebhookDelivery,
-    ) -> Result<(), StoreError> {
-        self.inner.record_webhook_delivery(id, delivery).await
-    }
-    async fn put_webhook_replay_mark(
-        &self,
-        id: &IntegrationId,
-        workflow: shared::domain::Workflow,
-        replayed_until: jiff::Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .put_webhook_replay_mark(id, workflow, replayed_until)
-            .await
-    }
-    async fn list_audit(
-        &self,
-        integration_id: &IntegrationId,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<shared::audit::AuditPage, StoreError> {
-        self.inner.list_audit(integration_id, limit, cursor).await
     }
 }
 
@@ -427,10 +283,12 @@ async fn a_mapping_written_by_a_run_meanwhile_is_not_released_and_answers_409() 
     h.store.put_mapping(&parked).await.expect("put mapping");
 
     let mut context = h.context.clone();
-    context.store = Arc::new(RacingStore {
-        inner: h.store.clone(),
-        racing_id: "te-race".into(),
-    });
+    context.store = Arc::new(InterceptingStore::new(
+        h.store.clone(),
+        Arc::new(RacingWrite {
+            racing_id: "te-race".into(),
+        }),
+    ));
     let schedules = EventBridgeScheduler::new(
         h.scheduler_client.clone(),
         SchedulerTargets {

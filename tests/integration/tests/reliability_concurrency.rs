@@ -3,12 +3,12 @@
 //! is told so; all three workflows of one integration at once — none blocks another; two integrations at
 //! once — neither sees the other's data. Each ends where a sequential run ends: the next run writes nothing.
 //!
-//! "At once" is made certain, not hoped for: [`GatedStore`] holds every gated `acquire_lease` until all the
+//! "At once" is made certain, not hoped for: [`gated_store`] holds every gated `acquire_lease` until all the
 //! runs of the test have tried theirs, so every run is past its lease attempt before any run writes.
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
+use integration_tests::intercepting_store::{InterceptingStore, Interceptor, StoreCall};
 use integration_tests::{
     fixture_event, link_employees_by_email, service_context, sim_credentials, start_simulators,
     store_with_integration, writes, Counts,
@@ -16,15 +16,14 @@ use integration_tests::{
 use jiff::civil::{date, Date};
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use shared::audit::{AuditPage, AuditRecord};
-use shared::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
+use shared::domain::{IntegrationId, System};
 use shared::engine::ManualClock;
 use shared::runs::{RunRecord, RunStatus};
 use shared::service::{WorkflowBinding, WorkflowService};
 use shared::settings::{
     AbsenceTypeMapping, IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting,
 };
-use shared::store::{Lease, Mapping, RunPage, StateStore, StoreError, Watermark};
+use shared::store::StateStore;
 use shared::workflows::absences::binding::AbsencesBinding;
 use shared::workflows::employees::binding::EmployeesBinding;
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
@@ -34,109 +33,19 @@ use tokio::sync::Barrier;
 const NOW: &str = "2026-03-16T09:00:00Z";
 const SEED_DAY: (i16, i8, i8) = (2026, 3, 16);
 
-/// A store that delegates everything to `inner`, and makes the first `gated` lease acquisitions (won or
-/// lost) wait for each other before returning.
-struct GatedStore {
-    inner: Arc<dyn StateStore>,
+/// Makes the first `gated` lease acquisitions (won or lost) through the store wait for each other before
+/// returning: an [`Interceptor`] of the shared [`InterceptingStore`] over the moto table.
+struct LeaseGate {
     barrier: Arc<Barrier>,
     gated: Mutex<usize>,
 }
 
-impl GatedStore {
-    /// Gates the first `gated` acquisitions through this store at `barrier` (which may be shared with
-    /// other stores, so that runs on different integrations wait for each other).
-    fn new(inner: Arc<dyn StateStore>, barrier: Arc<Barrier>, gated: usize) -> Self {
-        Self {
-            inner,
-            barrier,
-            gated: Mutex::new(gated),
-        }
-    }
-}
-
 #[async_trait]
-impl StateStore for GatedStore {
-    async fn get_settings(
-        &self,
-        id: &IntegrationId,
-    ) -> Result<Option<IntegrationSettings>, StoreError> {
-        self.inner.get_settings(id).await
-    }
-    async fn put_settings(
-        &self,
-        id: &IntegrationId,
-        settings: &IntegrationSettings,
-    ) -> Result<(), StoreError> {
-        self.inner.put_settings(id, settings).await
-    }
-    async fn list_mappings(
-        &self,
-        id: &IntegrationId,
-        kind: EntityKind,
-        window: Option<&DateWindow>,
-    ) -> Result<Vec<Mapping>, StoreError> {
-        self.inner.list_mappings(id, kind, window).await
-    }
-    async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError> {
-        self.inner.put_mapping(mapping).await
-    }
-    async fn delete_mapping(
-        &self,
-        id: &IntegrationId,
-        kind: EntityKind,
-        mapping_id: &str,
-        expected_version: u64,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .delete_mapping(id, kind, mapping_id, expected_version)
-            .await
-    }
-    async fn get_watermark(
-        &self,
-        id: &IntegrationId,
-        workflow: Workflow,
-    ) -> Result<Option<Watermark>, StoreError> {
-        self.inner.get_watermark(id, workflow).await
-    }
-    async fn put_watermark(
-        &self,
-        id: &IntegrationId,
-        workflow: Workflow,
-        watermark: &Watermark,
-    ) -> Result<(), StoreError> {
-        self.inner.put_watermark(id, workflow, watermark).await
-    }
-    async fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
-        self.inner.put_run(run).await
-    }
-    async fn get_run(
-        &self,
-        id: &IntegrationId,
-        run_id: &str,
-    ) -> Result<Option<RunRecord>, StoreError> {
-        self.inner.get_run(id, run_id).await
-    }
-    async fn list_runs(
-        &self,
-        id: &IntegrationId,
-        workflow: Option<Workflow>,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<RunPage, StoreError> {
-        self.inner.list_runs(id, workflow, limit, cursor).await
-    }
-    async fn acquire_lease(
-        &self,
-        id: &IntegrationId,
-        workflow: Workflow,
-        holder: &str,
-        now: Timestamp,
-        ttl: Duration,
-    ) -> Result<Lease, StoreError> {
-        let result = self
-            .inner
-            .acquire_lease(id, workflow, holder, now, ttl)
-            .await;
+impl Interceptor for LeaseGate {
+    async fn after(&self, call: StoreCall<'_>, _inner: &dyn StateStore) {
+        if !matches!(call, StoreCall::AcquireLease) {
+            return;
+        }
         let gate = {
             let mut left = self.gated.lock().unwrap_or_else(|p| p.into_inner());
             let gate = *left > 0;
@@ -146,74 +55,23 @@ impl StateStore for GatedStore {
         if gate {
             self.barrier.wait().await;
         }
-        result
     }
-    async fn renew_lease(
-        &self,
-        lease: &Lease,
-        now: Timestamp,
-        ttl: Duration,
-    ) -> Result<Lease, StoreError> {
-        self.inner.renew_lease(lease, now, ttl).await
-    }
-    async fn release_lease(&self, lease: &Lease) -> Result<(), StoreError> {
-        self.inner.release_lease(lease).await
-    }
-    async fn put_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.inner.put_audit(record).await
-    }
-    async fn get_webhook_state(
-        &self,
-        id: &IntegrationId,
-    ) -> Result<shared::store::WebhookState, StoreError> {
-        self.inner.get_webhook_state(id).await
-    }
-    async fn put_webhook_subscription(
-        &self,
-        id: &IntegrationId,
-        subscription: Option<&shared::store::WebhookSubscription>,
-    ) -> Result<(), StoreError> {
-        self.inner.put_webhook_subscription(id, subscription).await
-    }
-    async fn put_webhook_company(
-        &self,
-        id: &IntegrationId,
-        company_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.inner.put_webhook_company(id, company_id).await
-    }
-    async fn pin_webhook_company(
-        &self,
-        id: &IntegrationId,
-        company_id: &str,
-    ) -> Result<String, StoreError> {
-        self.inner.pin_webhook_company(id, company_id).await
-    }
-    async fn record_webhook_delivery(
-        &self,
-        id: &IntegrationId,
-        delivery: &shared::store::WebhookDelivery,
-    ) -> Result<(), StoreError> {
-        self.inner.record_webhook_delivery(id, delivery).await
-    }
-    async fn put_webhook_replay_mark(
-        &self,
-        id: &IntegrationId,
-        workflow: shared::domain::Workflow,
-        replayed_until: jiff::Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner
-            .put_webhook_replay_mark(id, workflow, replayed_until)
-            .await
-    }
-    async fn list_audit(
-        &self,
-        id: &IntegrationId,
-        limit: u32,
-        cursor: Option<&str>,
-    ) -> Result<AuditPage, StoreError> {
-        self.inner.list_audit(id, limit, cursor).await
-    }
+}
+
+/// A store that delegates everything to `inner` and gates the first `gated` acquisitions at `barrier`
+/// (which may be shared with other stores, so that runs on different integrations wait for each other).
+fn gated_store(
+    inner: Arc<dyn StateStore>,
+    barrier: Arc<Barrier>,
+    gated: usize,
+) -> InterceptingStore {
+    InterceptingStore::new(
+        inner,
+        Arc::new(LeaseGate {
+            barrier,
+            gated: Mutex::new(gated),
+        }),
+    )
 }
 
 fn seed_day() -> Date {
@@ -289,9 +147,9 @@ impl Integration {
         }
     }
 
-    /// Puts a [`GatedStore`] in front of the integration's table for all three services.
+    /// Puts a [`gated_store`] in front of the integration's table for all three services.
     fn gate(&mut self, barrier: Arc<Barrier>, gated: usize) {
-        let store: Arc<dyn StateStore> = Arc::new(GatedStore::new(
+        let store: Arc<dyn StateStore> = Arc::new(gated_store(
             self.employees.context.store.clone(),
             barrier,
             gated,

@@ -30,6 +30,22 @@ pub enum Fault {
     /// the real answer, `Hang` delays it (past the client's timeout), `DropConnection` closes the
     /// connection instead of answering. JSON: `{"after_apply": {"status": 504}}`.
     AfterApply(Box<Fault>),
+    /// Apply the request, then answer with the real status but the body cut in half: JSON that does
+    /// not parse (a proxy that broke off the transfer). JSON: `"truncate_body"`.
+    TruncateBody,
+    /// Apply the request, then remove this field from the first record of the list answered
+    /// (Personio `_data[0]`, TimeTrack `data[0]`/`[0]`): one record that misses a required field.
+    /// JSON: `{"drop_field": "email"}`.
+    DropField(String),
+    /// Apply the request, then set `field` of the first record of the list answered to `value`: one
+    /// malformed record (`{"replace_field": {"field": "start", "value": "soon"}}`).
+    ReplaceField {
+        field: String,
+        value: serde_json::Value,
+    },
+    /// Apply the request, then point the list answer's `next` link back at the page itself: a cursor
+    /// that loops (Personio's `_meta.links.next.href`). JSON: `"loop_cursor"`.
+    LoopCursor,
 }
 
 impl Fault {
@@ -47,6 +63,74 @@ impl Fault {
     pub fn applied_then_hang(duration: Duration) -> Fault {
         Fault::AfterApply(Box::new(Fault::Hang(duration)))
     }
+
+    /// Whether this fault changes the real answer rather than replacing the request: the request is
+    /// applied first and the answer rewritten (or lost).
+    pub fn rewrites_answer(&self) -> bool {
+        matches!(
+            self,
+            Fault::AfterApply(_)
+                | Fault::TruncateBody
+                | Fault::DropField(_)
+                | Fault::ReplaceField { .. }
+                | Fault::LoopCursor
+        )
+    }
+}
+
+/// The first record of a list answer, for the record faults: the first object of the body when it
+/// is an array, else of its `_data` or `data` array (or of its first array of objects).
+pub(crate) fn first_record(
+    body: &mut serde_json::Value,
+) -> Option<&mut serde_json::Map<String, serde_json::Value>> {
+    use serde_json::Value;
+    let list = match body {
+        Value::Array(items) => items,
+        Value::Object(map) => {
+            let key = ["_data", "data"]
+                .into_iter()
+                .find(|k| map.get(*k).is_some_and(Value::is_array))
+                .map(str::to_string)
+                .or_else(|| {
+                    map.iter()
+                        .find(|(_, v)| v.as_array().is_some_and(|a| a.iter().any(Value::is_object)))
+                        .map(|(k, _)| k.clone())
+                })?;
+            map.get_mut(&key)?.as_array_mut()?
+        }
+        _ => return None,
+    };
+    list.iter_mut().find_map(Value::as_object_mut)
+}
+
+/// Rewrites a JSON answer body the way a record fault says; `self_href` is the request's own path and
+/// query (for [`Fault::LoopCursor`]). Other faults and bodies that are not JSON come back unchanged.
+pub(crate) fn rewrite_body(fault: &Fault, body: &[u8], self_href: &str) -> Vec<u8> {
+    if *fault == Fault::TruncateBody {
+        return body[..body.len() / 2].to_vec();
+    }
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    match fault {
+        Fault::DropField(field) => {
+            if let Some(record) = first_record(&mut json) {
+                record.remove(field);
+            }
+        }
+        Fault::ReplaceField { field, value } => {
+            if let Some(record) = first_record(&mut json) {
+                record.insert(field.clone(), value.clone());
+            }
+        }
+        Fault::LoopCursor => {
+            if let Some(links) = json.pointer_mut("/_meta/links") {
+                links["next"] = serde_json::json!({ "href": self_href });
+            }
+        }
+        _ => {}
+    }
+    serde_json::to_vec(&json).unwrap_or_else(|_| body.to_vec())
 }
 
 /// A queued fault: fires for the next `times` requests whose method and path match.
@@ -210,5 +294,49 @@ mod tests {
         let hang: Fault =
             serde_json::from_value(serde_json::json!({"after_apply": {"hang": 2000}})).unwrap();
         assert_eq!(hang, Fault::applied_then_hang(Duration::from_secs(2)));
+        let drop: Fault =
+            serde_json::from_value(serde_json::json!({"drop_field": "email"})).unwrap();
+        assert_eq!(drop, Fault::DropField("email".to_string()));
+        let looped: Fault = serde_json::from_value(serde_json::json!("loop_cursor")).unwrap();
+        assert!(looped.rewrites_answer());
+    }
+
+    #[test]
+    fn record_faults_rewrite_the_first_record_or_the_next_link_only() {
+        let page = serde_json::json!({
+            "_data": [{"id": "1", "email": "a@x"}, {"id": "2", "email": "b@x"}],
+            "_meta": {"links": {"next": {"href": "/v2/persons?cursor=abc"}}}
+        });
+        let body = serde_json::to_vec(&page).unwrap();
+        let dropped: serde_json::Value = serde_json::from_slice(&rewrite_body(
+            &Fault::DropField("email".into()),
+            &body,
+            "/v2/persons",
+        ))
+        .unwrap();
+        assert_eq!(dropped["_data"][0], serde_json::json!({"id": "1"}));
+        assert_eq!(dropped["_data"][1]["email"], "b@x");
+        let looped: serde_json::Value = serde_json::from_slice(&rewrite_body(
+            &Fault::LoopCursor,
+            &body,
+            "/v2/persons?limit=2",
+        ))
+        .unwrap();
+        assert_eq!(
+            looped["_meta"]["links"]["next"]["href"],
+            "/v2/persons?limit=2"
+        );
+        let replaced: serde_json::Value = serde_json::from_slice(&rewrite_body(
+            &Fault::ReplaceField {
+                field: "from".into(),
+                value: serde_json::json!("soon"),
+            },
+            br#"{"data":[{"id":7,"from":"2026-01-01T08:00:00Z"}]}"#,
+            "/attendances",
+        ))
+        .unwrap();
+        assert_eq!(replaced["data"][0]["from"], "soon");
+        let cut = rewrite_body(&Fault::TruncateBody, &body, "/");
+        assert!(serde_json::from_slice::<serde_json::Value>(&cut).is_err());
     }
 }

@@ -220,6 +220,11 @@ pub(crate) fn connection_of(request: &axum::extract::Request) -> Option<Connecti
 pub(crate) struct Controls {
     faults: FaultQueue,
     log: RequestLog,
+    /// Requests applied whose answer a fault is now losing or rewriting: lets a test act at the
+    /// moment write k took effect (e.g. kill the process that sent it while its answer is held).
+    applied_with_fault: std::sync::atomic::AtomicU32,
+    /// Requests a fault rule fired on (of any kind).
+    fired: std::sync::atomic::AtomicU32,
 }
 
 impl Controls {
@@ -233,6 +238,21 @@ impl Controls {
 
     pub(crate) fn clear_requests(&self) {
         self.log.clear();
+    }
+
+    /// Forgets the pending fault rules (the request log stays).
+    pub(crate) fn clear_faults(&self) {
+        self.faults.clear();
+    }
+
+    /// How many requests a fault rule fired on so far.
+    pub(crate) fn faults_fired(&self) -> u32 {
+        self.fired.load(Ordering::SeqCst)
+    }
+
+    /// How many requests were applied with their answer then lost or rewritten by a fault.
+    pub(crate) fn applied_with_fault(&self) -> u32 {
+        self.applied_with_fault.load(Ordering::SeqCst)
     }
 
     /// Forgets pending faults and the request log (part of `/_sim/reset`).
@@ -305,12 +325,20 @@ async fn edge<A: SimulatedApi>(
     let api = relative
         .as_ref()
         .map_or_else(|_| path.clone(), Clone::clone);
+    let self_href = match &query {
+        Some(q) => format!("{path}?{q}"),
+        None => path.clone(),
+    };
     let response = async {
         if let Some(latency) = sim.latency() {
             tokio::time::sleep(latency).await;
         }
-        let after_apply = match sim.controls().faults.take(&method, &api) {
-            Some(Fault::AfterApply(lost)) => Some(*lost),
+        let taken = sim.controls().faults.take(&method, &api);
+        if taken.is_some() {
+            sim.controls().fired.fetch_add(1, Ordering::SeqCst);
+        }
+        let after_apply = match taken {
+            Some(fault) if fault.rewrites_answer() => Some(fault),
             Some(fault) => {
                 if let Some(answer) = fire(sim.as_ref(), &fault, connection.as_ref(), &api).await {
                     return answer;
@@ -323,12 +351,18 @@ async fn edge<A: SimulatedApi>(
             return response;
         }
         let applied = sim.admit(request, next).await;
-        match after_apply {
+        let Some(fault) = after_apply else {
+            return applied;
+        };
+        sim.controls()
+            .applied_with_fault
+            .fetch_add(1, Ordering::SeqCst);
+        match fault {
             // The request took effect; only its answer is lost.
-            Some(lost) => fire(sim.as_ref(), &lost, connection.as_ref(), &api)
+            Fault::AfterApply(lost) => fire(sim.as_ref(), &lost, connection.as_ref(), &api)
                 .await
                 .unwrap_or(applied),
-            None => applied,
+            rewrite => rewrite_answer(&rewrite, applied, &self_href).await,
         }
     }
     .await;
@@ -345,6 +379,18 @@ async fn edge<A: SimulatedApi>(
         },
     });
     response
+}
+
+/// The applied request's answer with its body rewritten by a record fault ([`crate::faults::rewrite_body`]);
+/// status and headers stay, except the length.
+async fn rewrite_answer(fault: &Fault, answer: Response, self_href: &str) -> Response {
+    let (mut parts, body) = answer.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "unreadable answer").into_response();
+    };
+    let rewritten = crate::faults::rewrite_body(fault, &bytes, self_href);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(rewritten))
 }
 
 /// Carries out a fault: `Some(answer)` replaces the API's answer; `None` (after a hang) lets it through.
@@ -368,6 +414,11 @@ async fn fire<A: SimulatedApi>(
         }
         // Nested "after apply" means the same as one level: the request was applied already.
         Fault::AfterApply(inner) => Box::pin(fire(sim, inner, connection, api)).await,
+        // Record faults rewrite an applied answer (see `edge`); nested elsewhere they change nothing.
+        Fault::TruncateBody
+        | Fault::DropField(_)
+        | Fault::ReplaceField { .. }
+        | Fault::LoopCursor => None,
     }
 }
 

@@ -483,4 +483,6 @@ fn with_skip_approval(url: &mut Url, skip: bool) {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -465,4 +465,6 @@ fn created_id(body: &[u8], location: Option<&str>) -> Option<i64> {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

@@ -24,7 +24,9 @@ use super::canonical::{Absence, AbsenceStatus, NotSyncable};
 use super::overlap::{overlap_outcome, OverlapOutcome, Overlapping};
 use super::parts::{from_timetrack_group, group_parts, TimeTrackGroup};
 use super::personio::{from_personio, to_personio};
-use super::timetrack::{timetrack_change, to_timetrack, TimeTrackAbsenceView, TimeTrackChange};
+use super::timetrack::{
+    timetrack_change, to_timetrack, TimeTrackAbsenceFields, TimeTrackAbsenceView, TimeTrackChange,
+};
 use super::type_map::AbsenceTypeMap;
 use super::wire::{
     personio_new_period, personio_patch, personio_view, timetrack_new_absence, timetrack_view,
@@ -330,10 +332,11 @@ impl PersonioAbsences {
         self.listed()
             .extend(listing.items.iter().map(|p| p.id.clone()));
         for bad in listing.malformed {
-            out.rejected.push(Rejected {
-                id: bad.id,
-                reason: format!("unreadable Personio absence period: {}", bad.error),
-            });
+            out.rejected.push(Rejected::unreadable(
+                bad.id,
+                "Personio absence period",
+                &bad.error,
+            ));
         }
         for period in listing.items {
             if !window.contains(period.starts_from.date_time.date())
@@ -526,10 +529,11 @@ impl TimeTrackAbsences {
             .await
             .map_err(|e| port_error::from_timetrack("list absences", &e))?;
         for bad in listing.malformed {
-            rejected.push(Rejected {
-                id: bad.id,
-                reason: format!("unreadable TimeTrack absence: {}", bad.error),
-            });
+            rejected.push(Rejected::unreadable(
+                bad.id,
+                "TimeTrack absence",
+                &bad.error,
+            ));
         }
         into.extend(listing.items.into_iter().map(|a| (a.id, a)));
         Ok(())
@@ -646,6 +650,18 @@ impl TimeTrackAbsences {
                     .map_err(|e| port_error::from_timetrack("create absence", &e)),
                 Err(e) => Err(e),
             };
+            let result = match result {
+                // A later part whose answer was lost (5xx, timeout, dropped connection) may exist:
+                // read it back, else the rollback below would leave it behind as a lone half day
+                // that the next run takes for a TimeTrack-only absence.
+                Err(cause) if !created.is_empty() && cause.class == PortErrorClass::Transient => {
+                    match self.find_part(fields, &created).await {
+                        Some(id) => Ok(id),
+                        None => Err(cause),
+                    }
+                }
+                other => other,
+            };
             match result {
                 Ok(id) => created.push(id),
                 Err(cause) if created.is_empty() => return Err(cause),
@@ -674,6 +690,29 @@ impl TimeTrackAbsences {
             }
         }
         Ok(created)
+    }
+
+    /// The absence that a create of `fields` made although its answer was lost: the user's absence
+    /// with exactly these dates and type that is none of `known`. `None` when there is none or the
+    /// read fails (the caller then rolls back as for an unapplied create).
+    async fn find_part(&self, fields: &TimeTrackAbsenceFields, known: &[i64]) -> Option<i64> {
+        let query = AbsenceQuery {
+            username: Some(fields.username.clone()),
+            from: Some(fields.from),
+            to: Some(fields.to),
+            absence_type: Some(fields.absence_type_id),
+        };
+        let listing = self.client.list_absences(&query).await.ok()?;
+        listing
+            .items
+            .into_iter()
+            .find(|a| {
+                a.from == fields.from
+                    && a.to == fields.to
+                    && a.absence_type == fields.absence_type_id
+                    && !known.contains(&a.id)
+            })
+            .map(|a| a.id)
     }
 
     /// Deletes the given absences in order (already gone is fine). On an error, returns how many

@@ -101,10 +101,7 @@ pub async fn sweep(input: SweepInput<'_>) -> Result<Sweep, SweepError> {
 
     let malformed = |system: System, list: &[crate::connectors::MalformedRecord]| {
         list.iter()
-            .map(|m| Rejected {
-                id: m.id.clone(),
-                reason: format!("{system} record could not be read: {}", m.error),
-            })
+            .map(|m| Rejected::unreadable(m.id.clone(), &format!("{system} record"), &m.error))
             .collect()
     };
     Ok(Sweep {

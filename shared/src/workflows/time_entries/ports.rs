@@ -239,10 +239,7 @@ impl PersonioTimeEntries {
         let rejected = listing
             .malformed
             .iter()
-            .map(|m| Rejected {
-                id: m.id.clone(),
-                reason: format!("unreadable Personio attendance period: {}", m.error),
-            })
+            .map(|m| Rejected::unreadable(m.id.clone(), "Personio attendance period", &m.error))
             .collect();
         Ok((listing.items.iter().map(period_view).collect(), rejected))
     }
@@ -839,10 +836,11 @@ impl TimeTrackTimeEntries {
             .map_err(|e| from_timetrack("list attendances", &e))?;
         let mut out = Listing::default();
         for m in &listing.malformed {
-            out.rejected.push(Rejected {
-                id: m.id.clone(),
-                reason: format!("unreadable TimeTrack attendance: {}", m.error),
-            });
+            out.rejected.push(Rejected::unreadable(
+                m.id.clone(),
+                "TimeTrack attendance",
+                &m.error,
+            ));
         }
         for a in &listing.items {
             match self.read(a) {

@@ -181,6 +181,21 @@ impl PersonioSim {
         self.shared.config.company_id.clone()
     }
 
+    /// How many requests a fault rule fired on so far.
+    pub fn faults_fired(&self) -> u32 {
+        self.shared.controls.faults_fired()
+    }
+
+    /// Forgets the pending fault rules (records and the request log stay).
+    pub fn clear_faults(&self) {
+        self.shared.controls.clear_faults();
+    }
+
+    /// How many requests were applied and then had their answer lost or rewritten by a fault.
+    pub fn applied_with_fault(&self) -> u32 {
+        self.shared.controls.applied_with_fault()
+    }
+
     /// Every token issued so far answers 401 from now on; clients must fetch a new one.
     pub fn revoke_tokens(&self) {
         self.shared.tokens.revoke_all();

@@ -51,6 +51,8 @@ pub(crate) struct TimeTrackShared {
     pub(crate) state: Mutex<TimeTrackState>,
     seed: Mutex<TimeTrackSeed>,
     controls: Controls,
+    /// The API secret after [`TimeTrackSim::regenerate_secret`]; `None` = the config's.
+    regenerated_secret: Mutex<Option<String>>,
 }
 
 impl TimeTrackShared {
@@ -81,6 +83,7 @@ impl TimeTrackSim {
             state: Mutex::new(TimeTrackState::from_seed(&seed.timetrack)),
             seed: Mutex::new(seed.timetrack.clone()),
             controls: Controls::default(),
+            regenerated_secret: Mutex::new(None),
         });
         let server = server::serve(listener, shared.clone(), routes::router())?;
         Ok(TimeTrackSim { shared, server })
@@ -116,6 +119,26 @@ impl TimeTrackSim {
 
     pub fn state(&self) -> MutexGuard<'_, TimeTrackState> {
         self.shared.state()
+    }
+
+    /// How many requests a fault rule fired on so far.
+    pub fn faults_fired(&self) -> u32 {
+        self.shared.controls.faults_fired()
+    }
+
+    /// Forgets the pending fault rules (records and the request log stay).
+    pub fn clear_faults(&self) {
+        self.shared.controls.clear_faults();
+    }
+
+    /// How many requests were applied and then had their answer lost or rewritten by a fault.
+    pub fn applied_with_fault(&self) -> u32 {
+        self.shared.controls.applied_with_fault()
+    }
+
+    /// An admin regenerates the API secret: from now on only `secret` is accepted (the old one 401s).
+    pub fn regenerate_secret(&self, secret: &str) {
+        *lock(&self.shared.regenerated_secret) = Some(secret.to_string());
     }
 }
 
@@ -181,10 +204,10 @@ fn api_path(path: &str, account: &str) -> Result<String, Response> {
     Ok(path.to_string())
 }
 
-fn authorized(headers: &HeaderMap, config: &TimeTrackConfig) -> bool {
+fn authorized(headers: &HeaderMap, config: &TimeTrackConfig, secret: Option<&str>) -> bool {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     header("x-timetrack-api-key") == Some(config.api_key.as_str())
-        && header("x-timetrack-api-secret") == Some(config.api_secret.as_str())
+        && header("x-timetrack-api-secret") == Some(secret.unwrap_or(config.api_secret.as_str()))
 }
 
 /// TimeTrack's part of the shared edge ([`server::SimulatedApi`]): the `errors[]` envelope, account
@@ -207,7 +230,8 @@ impl SimulatedApi for TimeTrackShared {
     }
 
     async fn admit(&self, request: Request, next: Next) -> Response {
-        if !authorized(request.headers(), &self.config) {
+        let secret = lock(&self.regenerated_secret).clone();
+        if !authorized(request.headers(), &self.config, secret.as_deref()) {
             return error(
                 401,
                 codes::UNAUTHORIZED,
