@@ -53,14 +53,19 @@ fuzz-api: setup ## schemathesis against `api --listen` (moto, simulators), FUZZ_
 unit: ## pure unit tests only (no emulator needed)
 	$(CARGO) nextest run --workspace --lib
 
+# The crash tests run the real function binaries and fuzz-api runs `api --listen`: build every binary
+# once, before the suite, so that no test waits on a build.
 test: setup fmt-check clippy lint-infra lint-checkov ## the whole suite: lint, every test with moto_server running, fuzz-api
+	$(CARGO) build --workspace --bins
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast
 	@$(MAKE) --no-print-directory fuzz-api
 
 test-only: setup ## the whole suite without the lint steps
+	$(CARGO) build --workspace --bins
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast
 
 test-long: setup ## the whole suite plus the exhaustive sweeps (tests marked #[ignore = "long: ..."])
+	$(CARGO) build --workspace --bins
 	scripts/with-moto.sh $(CARGO) nextest run --workspace --no-fail-fast --run-ignored all
 
 simulators: ## serve both simulators with the seed company (Ctrl-C to stop)
