@@ -81,20 +81,25 @@ enum View<'a, V> {
 struct Side<'a, V> {
     system: System,
     by_id: BTreeMap<&'a str, (&'a Record<V>, Result<String, String>)>,
+    /// The fingerprint errors of `records`, in their order: each record is fingerprinted once (the
+    /// planner's main cost, issue 16), here, and these are reported as skips.
+    unfingerprintable: Vec<(&'a str, String)>,
     rejected: HashSet<&'a str>,
     gone: &'a BTreeSet<String>,
 }
 
 impl<'a, V: serde::Serialize> Side<'a, V> {
     fn new(system: System, state: &'a SideState<V>) -> Self {
-        let by_id = state
-            .records
-            .iter()
-            .map(|r| {
-                let fp = fingerprint(&r.value).map_err(|e| e.0);
-                (r.id.as_str(), (r, fp))
-            })
-            .collect();
+        let mut by_id = BTreeMap::new();
+        let mut unfingerprintable = Vec::new();
+        for r in &state.records {
+            let fp = fingerprint(&r.value).map_err(|e| e.0);
+            if let Err(e) = &fp {
+                unfingerprintable.push((r.id.as_str(), e.clone()));
+            }
+            // A later record with the same id wins, as `collect` into the map did.
+            by_id.insert(r.id.as_str(), (r, fp));
+        }
         let rejected = state
             .rejected
             .iter()
@@ -103,8 +108,20 @@ impl<'a, V: serde::Serialize> Side<'a, V> {
         Self {
             system,
             by_id,
+            unfingerprintable,
             rejected,
             gone: &state.gone,
+        }
+    }
+
+    /// The fingerprint of `record` (`None` when it has none): the one computed in [`Side::new`] when
+    /// `record` is the listed record of its id, else computed now.
+    fn fingerprint_of(&self, record: &Record<V>) -> Option<std::borrow::Cow<'_, str>> {
+        match self.by_id.get(record.id.as_str()) {
+            Some((known, fp)) if std::ptr::eq(*known, record) => {
+                fp.as_deref().ok().map(std::borrow::Cow::Borrowed)
+            }
+            _ => fingerprint(&record.value).ok().map(std::borrow::Cow::Owned),
         }
     }
 
@@ -166,14 +183,16 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             for r in &state.rejected {
                 self.skip(system, r.id.clone(), SkipReason::Rejected(r.reason.clone()));
             }
-            for r in &state.records {
-                if let Err(e) = fingerprint(&r.value) {
-                    self.skip(
-                        system,
-                        Some(r.id.clone()),
-                        SkipReason::Unfingerprintable(e.0),
-                    );
-                }
+            let unfingerprintable = std::mem::take(match system {
+                System::Personio => &mut self.p.unfingerprintable,
+                System::TimeTrack => &mut self.t.unfingerprintable,
+            });
+            for (id, e) in unfingerprintable {
+                self.skip(
+                    system,
+                    Some(id.to_string()),
+                    SkipReason::Unfingerprintable(e),
+                );
             }
         }
 
@@ -297,7 +316,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             System::Personio => (source, twin),
             System::TimeTrack => (twin, source),
         };
-        if fingerprint(&personio.value).ok() == fingerprint(&timetrack.value).ok() {
+        if self.p.fingerprint_of(personio) == self.t.fingerprint_of(timetrack) {
             self.plan.actions.push(Action::Adopt {
                 personio: personio.clone(),
                 timetrack: timetrack.clone(),
