@@ -49,6 +49,13 @@ fn default_part(part: &str) -> bool {
     !part.starts_with("e2e-") && part != "scale-5000"
 }
 
+/// `scale-N` / `paced-N` for any company size N (e.g. `--only scale-300` for the cost curve).
+fn sized_scale_part(name: &str) -> bool {
+    name.split_once('-').is_some_and(|(mode, n)| {
+        matches!(mode, "scale" | "paced") && n.parse::<usize>().is_ok_and(|n| n > 0)
+    })
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Options {
     quick: bool,
@@ -74,6 +81,7 @@ impl Options {
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("{arg} needs a part name"))?;
                     let known = PARTS.contains(&name.as_str())
+                        || sized_scale_part(&name)
                         || (arg == "--only" && (name == "e2e" || name == "scale"));
                     if !known {
                         anyhow::bail!(
@@ -145,8 +153,8 @@ fn per_second(records: usize, wall: Duration) -> String {
 
 fn planner_heading() {
     println!("## 1. Planner (`shared::engine::plan`, FakeKind, direction both)\n");
-    println!("| pairs | mix | median wall | pairs/s | heap peak (plan) | allocations | peak RSS | plan |");
-    println!("|---:|---|---:|---:|---:|---:|---:|---|");
+    println!("| pairs | mix | median wall | median CPU | pairs/s | heap peak (plan) | allocations | peak RSS | plan |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---|");
 }
 
 fn planner(quick: bool) {
@@ -159,11 +167,12 @@ fn planner(quick: bool) {
         for mix in planner_bench::Mix::ALL {
             let r = planner_bench::measure(mix, n, iterations);
             println!(
-                "| {} | {} | {} (of {}) | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} (of {}) | {} | {} | {} | {} | {} | {} |",
                 r.pairs,
                 r.mix.label(),
                 human(r.median),
                 r.iterations,
+                r.median_cpu.map_or_else(|| "n/a".to_string(), human),
                 per_second(r.pairs, r.median),
                 bytes(r.heap.peak_bytes as u64),
                 r.heap.allocations,
@@ -430,11 +439,16 @@ fn main() -> anyhow::Result<()> {
         spawn_part("fingerprint", options.quick)?;
         println!("\n(median round of {FINGERPRINT_ROUNDS} rounds; {FINGERPRINT_PER_ROUND} records per round, --quick: a tenth)\n");
     }
-    let scale_parts: Vec<&str> = PARTS
+    let mut scale_parts: Vec<&str> = PARTS
         .iter()
         .copied()
         .filter(|p| (p.starts_with("scale-") || p.starts_with("paced-")) && options.runs(p))
         .collect();
+    if let Some(only) = options.only.as_deref() {
+        if sized_scale_part(only) && !PARTS.contains(&only) {
+            scale_parts.push(only);
+        }
+    }
     if !scale_parts.is_empty() {
         scale_heading();
         for part in scale_parts {
@@ -483,6 +497,9 @@ mod tests {
         assert!(parse(&["--only"]).is_err());
         assert!(parse(&["--only", "everything"]).is_err());
         assert!(parse(&["--fast"]).is_err());
+        let sized = parse(&["--only", "scale-300"]).unwrap();
+        assert!(sized.runs("scale-300") && !sized.runs("scale-100"));
+        assert!(parse(&["--only", "scale-x"]).is_err() && parse(&["--only", "scale-0"]).is_err());
     }
 
     #[test]
