@@ -10,6 +10,7 @@
 //! `--quick` (small sizes, a smoke run), `--only planner|fingerprint|e2e|e2e-default|e2e-unthrottled`;
 //! sizes of the end-to-end part from `BENCH_E2E_PEOPLE` (default 200), `BENCH_E2E_DAYS` (20) and
 //! `BENCH_E2E_THROTTLED_PEOPLE` (10). Each part runs in a child process of its own (`--part`, internal).
+mod absence_scale;
 mod coldstart;
 mod e2e;
 mod fingerprint_bench;
@@ -29,7 +30,7 @@ pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
 /// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
-const PARTS: [&str; 9] = [
+const PARTS: [&str; 11] = [
     "cold-start",
     "planner",
     "fingerprint",
@@ -37,6 +38,8 @@ const PARTS: [&str; 9] = [
     "scale-1000",
     "scale-5000",
     "paced-100",
+    "absences-100",
+    "absences-1000",
     "e2e-default",
     "e2e-unthrottled",
 ];
@@ -110,7 +113,11 @@ impl Options {
         match self.only.as_deref() {
             None => default_part(part),
             Some("e2e") => part.starts_with("e2e-"),
-            Some("scale") => part.starts_with("scale-") || part.starts_with("paced-"),
+            Some("scale") => {
+                part.starts_with("scale-")
+                    || part.starts_with("paced-")
+                    || part.starts_with("absences-")
+            }
             Some(only) => only == part,
         }
     }
@@ -288,9 +295,10 @@ fn describe_writes(
 
 /// One company size in one mode; prints the rows and writes `bench/time-entries-<mode>-<people>.json`.
 fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
-    let (mode, people) = match part.split_once('-') {
-        Some(("scale", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?),
-        Some(("paced", n)) => (scale::Mode::Paced, n.parse::<usize>()?),
+    let (mode, people, absences) = match part.split_once('-') {
+        Some(("scale", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?, false),
+        Some(("paced", n)) => (scale::Mode::Paced, n.parse::<usize>()?, false),
+        Some(("absences", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?, true),
         _ => anyhow::bail!("unknown part {part}"),
     };
     let people = if quick { (people / 50).max(2) } else { people };
@@ -298,7 +306,11 @@ fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let results = runtime.block_on(scale::measure(people, mode))?;
+    let results = if absences {
+        runtime.block_on(absence_scale::measure(people))?
+    } else {
+        runtime.block_on(scale::measure(people, mode))?
+    };
     for r in &results {
         println!(
             "| {} | {:?} | {} | {} / {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -327,7 +339,8 @@ fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
             scale::Mode::Unpaced => "unpaced",
             scale::Mode::Paced => "paced",
         };
-        let path = format!("{dir}/time-entries-{mode}-{people}.json");
+        let workflow = if absences { "absences" } else { "time-entries" };
+        let path = format!("{dir}/{workflow}-{mode}-{people}.json");
         let document = serde_json::json!({
             "measured_at": jiff::Timestamp::now().to_string(),
             "cpu": cpu_model(),
@@ -381,7 +394,9 @@ fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
         "fingerprint" => fingerprints(quick)?,
         "e2e-default" => end_to_end(quick, true)?,
         "e2e-unthrottled" => end_to_end(quick, false)?,
-        p if p.starts_with("scale-") || p.starts_with("paced-") => scale(p, quick)?,
+        p if p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-") => {
+            scale(p, quick)?
+        }
         other => anyhow::bail!("unknown part {other}"),
     }
     Ok(())
@@ -442,7 +457,10 @@ fn main() -> anyhow::Result<()> {
     let mut scale_parts: Vec<&str> = PARTS
         .iter()
         .copied()
-        .filter(|p| (p.starts_with("scale-") || p.starts_with("paced-")) && options.runs(p))
+        .filter(|p| {
+            (p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-"))
+                && options.runs(p)
+        })
         .collect();
     if let Some(only) = options.only.as_deref() {
         if sized_scale_part(only) && !PARTS.contains(&only) {
