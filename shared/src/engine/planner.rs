@@ -174,7 +174,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         }
     }
 
-    fn run(mut self, window: &DateWindow, mappings: &[Mapping]) -> Plan<K::Value> {
+    fn run(mut self, window: &DateWindow, mappings: &'a [Mapping]) -> Plan<K::Value> {
         // Rejected records are reported once each; their mappings are then left untouched below.
         for (system, state) in [
             (System::Personio, self.personio),
@@ -212,20 +212,21 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         considered.sort_by(|a, b| a.mapping_id.cmp(&b.mapping_id));
 
         // Every id a considered mapping names is claimed: it is not "new" and not a twin candidate.
-        let mut claimed: HashSet<(System, String)> = HashSet::new();
+        // Borrowed ids, not copies: one `String` per record and mapping was a large share of planning.
+        let mut claimed: HashSet<(System, &'a str)> = HashSet::new();
         for m in &considered {
             if let Some(id) = &m.personio_id {
-                claimed.insert((System::Personio, id.clone()));
+                claimed.insert((System::Personio, id.as_str()));
             }
             if let Some(id) = &m.timetrack_id {
-                claimed.insert((System::TimeTrack, id.clone()));
+                claimed.insert((System::TimeTrack, id.as_str()));
             }
         }
         // Unclaimed, readable records by natural key, lowest id first: the twin candidates.
         let mut twins: HashMap<(System, String), Vec<&'a Record<K::Value>>> = HashMap::new();
         for side in [&self.p, &self.t] {
             for (id, (record, fp)) in &side.by_id {
-                if fp.is_ok() && !claimed.contains(&(side.system, (*id).to_string())) {
+                if fp.is_ok() && !claimed.contains(&(side.system, *id)) {
                     twins
                         .entry((side.system, self.kind.natural_key(&record.value)))
                         .or_default()
@@ -248,15 +249,15 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 .by_id
                 .iter()
                 .filter(|(id, (_, fp))| {
-                    fp.is_ok() && !claimed.contains(&(system, (**id).to_string()))
+                    fp.is_ok() && !claimed.contains(&(system, **id))
                 })
                 .map(|(_, (r, _))| *r)
                 .collect();
             for record in new {
-                if claimed.contains(&(system, record.id.clone())) {
+                if claimed.contains(&(system, record.id.as_str())) {
                     continue; // adopted as a twin meanwhile
                 }
-                claimed.insert((system, record.id.clone()));
+                claimed.insert((system, record.id.as_str()));
                 let key = self.kind.natural_key(&record.value);
                 let twin = take_twin(&mut twins, &mut claimed, system.other(), &key);
                 self.unmapped(system, record, twin, None);
@@ -374,7 +375,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         &mut self,
         m: &Mapping,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) {
         if let Some(why) = &m.parked {
             let (system, id) = match (&m.personio_id, &m.timetrack_id) {
@@ -450,7 +451,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         source_system: System,
         source: &'a Record<K::Value>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) {
         let target = source_system.other();
         let key = match &m.intent {
@@ -473,7 +474,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         gone_system: System,
         present: &Record<K::Value>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) -> Option<(Mapping, &'a Record<K::Value>, String)> {
         let key = self.kind.natural_key(&present.value);
         let twin = take_twin(twins, claimed, gone_system, &key)?;
@@ -512,7 +513,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         tfp: &str,
         last: Option<&str>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) -> bool {
         if pfp == tfp {
             return false; // in sync, or both reached the same content: nothing was interrupted
@@ -695,7 +696,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
 /// the others stay candidates.
 fn take_twin_where<'a, V>(
     twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
-    claimed: &mut HashSet<(System, String)>,
+    claimed: &mut HashSet<(System, &'a str)>,
     system: System,
     key: &str,
     accept: impl Fn(&Record<V>) -> bool,
@@ -704,22 +705,22 @@ fn take_twin_where<'a, V>(
     // Lists are kept in descending id order (see `Planner::run`): search from the end.
     let at = list
         .iter()
-        .rposition(|r| !claimed.contains(&(system, r.id.clone())) && accept(r))?;
+        .rposition(|r| !claimed.contains(&(system, r.id.as_str())) && accept(r))?;
     let record = list.remove(at);
-    claimed.insert((system, record.id.clone()));
+    claimed.insert((system, record.id.as_str()));
     Some(record)
 }
 
 /// Takes (claims) the lowest-id unclaimed record of `system` with natural key `key`.
 fn take_twin<'a, V>(
     twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
-    claimed: &mut HashSet<(System, String)>,
+    claimed: &mut HashSet<(System, &'a str)>,
     system: System,
     key: &str,
 ) -> Option<&'a Record<V>> {
     let list = twins.get_mut(&(system, key.to_string()))?;
     while let Some(record) = list.pop() {
-        if claimed.insert((system, record.id.clone())) {
+        if claimed.insert((system, record.id.as_str())) {
             return Some(record);
         }
     }
