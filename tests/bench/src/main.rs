@@ -46,8 +46,9 @@ const PARTS: [&str; 11] = [
 
 /// The parts `make bench` runs when no `--only` is given: the old end-to-end parts (a fixed 10 req/s
 /// client against a 200-person company) are covered by the scale parts and run only when asked for;
-/// `scale-5000` only when asked for (`--only scale-5000`): the Personio simulator checks each created
-/// period against every stored one (quadratic), which makes the 5,000-person push take hours.
+/// `scale-5000` only when asked for (`--only scale-5000`): it runs for many minutes on a shared 2-core
+/// machine and its process holds over half a gigabyte (both simulators keep 200,000 periods and every
+/// request of a run), see docs/performance.md.
 fn default_part(part: &str) -> bool {
     !part.starts_with("e2e-") && part != "scale-5000"
 }
