@@ -248,9 +248,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 .side(system)
                 .by_id
                 .iter()
-                .filter(|(id, (_, fp))| {
-                    fp.is_ok() && !claimed.contains(&(system, **id))
-                })
+                .filter(|(id, (_, fp))| fp.is_ok() && !claimed.contains(&(system, **id)))
                 .map(|(_, (r, _))| *r)
                 .collect();
             for record in new {
