@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # `make bench`: builds the benchmark and the function binaries in release mode and runs it: cold start of
-# each function, planner, fingerprints, and the time-entries sync at company scale (100 / 1,000 / 5,000
-# people; unpaced and paced). Prints Markdown tables; writes JSON to bench/ (checked in) and the tables
+# each function, planner, fingerprints, the time-entries sync at company scale (100 / 1,000 / 5,000
+# people; unpaced and paced) and the absences sync with a year of absences (100 / 1,000 people). Prints Markdown tables; writes JSON to bench/ (checked in) and the tables
 # to .run/bench-<UTC timestamp>.md. The figures in docs/performance.md come from this script.
 # Under scripts/with-moto.sh the 100-person runs use DynamoStore on moto (BENCH_MOTO_MAX_PEOPLE).
-#   usage: scripts/bench.sh [--quick] [--only cold-start|planner|fingerprint|scale|scale-N|paced-100|e2e]
+#   usage: scripts/bench.sh [--quick] [--only cold-start|planner|fingerprint|scale|scale-N|paced-N|absences-100|absences-1000|e2e]
+#   (scale-N / paced-N: any company size, e.g. --only scale-300 for the cost curve)
 #   --quick: smoke sizes, no JSON written
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

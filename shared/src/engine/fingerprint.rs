@@ -26,52 +26,65 @@ pub struct FingerprintError(pub String);
 
 /// `v1:<sha256 hex of the canonical JSON>` of `value`.
 pub fn fingerprint<V: Serialize + ?Sized>(value: &V) -> Result<String, FingerprintError> {
-    let canonical = canonical_json(value)?;
-    let digest = Sha256::digest(canonical.as_bytes());
-    Ok(format!("{FINGERPRINT_VERSION}:{}", hex::encode(digest)))
+    let canonical = canonical_bytes(value)?;
+    let digest = Sha256::digest(&canonical);
+    let mut out = String::with_capacity(FINGERPRINT_VERSION.len() + 1 + 64);
+    out.push_str(FINGERPRINT_VERSION);
+    out.push(':');
+    out.push_str(&hex::encode(digest));
+    Ok(out)
 }
 
 /// The canonical JSON text of `value` (sorted keys, no whitespace) that [`fingerprint`] hashes.
 pub fn canonical_json<V: Serialize + ?Sized>(value: &V) -> Result<String, FingerprintError> {
+    String::from_utf8(canonical_bytes(value)?).map_err(|e| FingerprintError(e.to_string()))
+}
+
+/// The canonical JSON bytes. Written straight into one buffer (scalars and keys through
+/// `serde_json::to_writer`, byte for byte what their `Display` printed before): the planner
+/// fingerprints every listed record, and a `String` per scalar and key was most of its allocations.
+fn canonical_bytes<V: Serialize + ?Sized>(value: &V) -> Result<Vec<u8>, FingerprintError> {
     let tree = serde_json::to_value(value).map_err(|e| FingerprintError(e.to_string()))?;
-    let mut out = String::new();
-    write_canonical(&tree, &mut out);
+    let mut out = Vec::with_capacity(256);
+    write_canonical(&tree, &mut out)?;
     Ok(out)
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), FingerprintError> {
+    let encoding = |e: serde_json::Error| FingerprintError(e.to_string());
     match value {
-        // Scalars: serde_json's compact Display is already canonical (escaping, number format).
+        // Scalars: serde_json's compact form is already canonical (escaping, number format).
         Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
-            out.push_str(&value.to_string())
+            serde_json::to_writer(&mut *out, value).map_err(encoding)?
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                write_canonical(item, out);
+                write_canonical(item, out)?;
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Object(map) => {
             // Sorted explicitly: serde_json's map order depends on its `preserve_order` feature,
             // which another crate in the build could switch on.
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
+            out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(item, out);
+                serde_json::to_writer(&mut *out, key.as_str()).map_err(encoding)?;
+                out.push(b':');
+                write_canonical(item, out)?;
             }
-            out.push('}');
+            out.push(b'}');
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]

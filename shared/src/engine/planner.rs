@@ -81,20 +81,25 @@ enum View<'a, V> {
 struct Side<'a, V> {
     system: System,
     by_id: BTreeMap<&'a str, (&'a Record<V>, Result<String, String>)>,
+    /// The fingerprint errors of `records`, in their order: each record is fingerprinted once (the
+    /// planner's main cost, issue 16), here, and these are reported as skips.
+    unfingerprintable: Vec<(&'a str, String)>,
     rejected: HashSet<&'a str>,
     gone: &'a BTreeSet<String>,
 }
 
 impl<'a, V: serde::Serialize> Side<'a, V> {
     fn new(system: System, state: &'a SideState<V>) -> Self {
-        let by_id = state
-            .records
-            .iter()
-            .map(|r| {
-                let fp = fingerprint(&r.value).map_err(|e| e.0);
-                (r.id.as_str(), (r, fp))
-            })
-            .collect();
+        let mut by_id = BTreeMap::new();
+        let mut unfingerprintable = Vec::new();
+        for r in &state.records {
+            let fp = fingerprint(&r.value).map_err(|e| e.0);
+            if let Err(e) = &fp {
+                unfingerprintable.push((r.id.as_str(), e.clone()));
+            }
+            // A later record with the same id wins, as `collect` into the map did.
+            by_id.insert(r.id.as_str(), (r, fp));
+        }
         let rejected = state
             .rejected
             .iter()
@@ -103,8 +108,20 @@ impl<'a, V: serde::Serialize> Side<'a, V> {
         Self {
             system,
             by_id,
+            unfingerprintable,
             rejected,
             gone: &state.gone,
+        }
+    }
+
+    /// The fingerprint of `record` (`None` when it has none): the one computed in [`Side::new`] when
+    /// `record` is the listed record of its id, else computed now.
+    fn fingerprint_of(&self, record: &Record<V>) -> Option<std::borrow::Cow<'_, str>> {
+        match self.by_id.get(record.id.as_str()) {
+            Some((known, fp)) if std::ptr::eq(*known, record) => {
+                fp.as_deref().ok().map(std::borrow::Cow::Borrowed)
+            }
+            _ => fingerprint(&record.value).ok().map(std::borrow::Cow::Owned),
         }
     }
 
@@ -160,7 +177,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         }
     }
 
-    fn run(mut self, window: &DateWindow, mappings: &[Mapping]) -> Plan<K::Value> {
+    fn run(mut self, window: &DateWindow, mappings: &'a [Mapping]) -> Plan<K::Value> {
         // Rejected records are reported once each; their mappings are then left untouched below.
         for (system, state) in [
             (System::Personio, self.personio),
@@ -169,14 +186,16 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             for r in &state.rejected {
                 self.skip(system, r.id.clone(), SkipReason::Rejected(r.reason.clone()));
             }
-            for r in &state.records {
-                if let Err(e) = fingerprint(&r.value) {
-                    self.skip(
-                        system,
-                        Some(r.id.clone()),
-                        SkipReason::Unfingerprintable(e.0),
-                    );
-                }
+            let unfingerprintable = std::mem::take(match system {
+                System::Personio => &mut self.p.unfingerprintable,
+                System::TimeTrack => &mut self.t.unfingerprintable,
+            });
+            for (id, e) in unfingerprintable {
+                self.skip(
+                    system,
+                    Some(id.to_string()),
+                    SkipReason::Unfingerprintable(e),
+                );
             }
         }
 
@@ -196,13 +215,14 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         considered.sort_by(|a, b| a.mapping_id.cmp(&b.mapping_id));
 
         // Every id a considered mapping names is claimed: it is not "new" and not a twin candidate.
-        let mut claimed: HashSet<(System, String)> = HashSet::new();
+        // Borrowed ids, not copies: one `String` per record and mapping was a large share of planning.
+        let mut claimed: HashSet<(System, &'a str)> = HashSet::new();
         for m in &considered {
             if let Some(id) = &m.personio_id {
-                claimed.insert((System::Personio, id.clone()));
+                claimed.insert((System::Personio, id.as_str()));
             }
             if let Some(id) = &m.timetrack_id {
-                claimed.insert((System::TimeTrack, id.clone()));
+                claimed.insert((System::TimeTrack, id.as_str()));
             }
         }
         for (system, state) in [
@@ -225,7 +245,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         let mut twins: HashMap<(System, String), Vec<&'a Record<K::Value>>> = HashMap::new();
         for side in [&self.p, &self.t] {
             for (id, (record, fp)) in &side.by_id {
-                if fp.is_ok() && !claimed.contains(&(side.system, (*id).to_string())) {
+                if fp.is_ok() && !claimed.contains(&(side.system, *id)) {
                     twins
                         .entry((side.system, self.kind.natural_key(&record.value)))
                         .or_default()
@@ -247,16 +267,14 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 .side(system)
                 .by_id
                 .iter()
-                .filter(|(id, (_, fp))| {
-                    fp.is_ok() && !claimed.contains(&(system, (**id).to_string()))
-                })
+                .filter(|(id, (_, fp))| fp.is_ok() && !claimed.contains(&(system, **id)))
                 .map(|(_, (r, _))| *r)
                 .collect();
             for record in new {
-                if claimed.contains(&(system, record.id.clone())) {
+                if claimed.contains(&(system, record.id.as_str())) {
                     continue; // adopted as a twin meanwhile
                 }
-                claimed.insert((system, record.id.clone()));
+                claimed.insert((system, record.id.as_str()));
                 let key = self.kind.natural_key(&record.value);
                 let twin = take_twin(&mut twins, &mut claimed, system.other(), &key);
                 self.unmapped(system, record, twin, None);
@@ -325,7 +343,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             System::Personio => (source, twin),
             System::TimeTrack => (twin, source),
         };
-        if fingerprint(&personio.value).ok() == fingerprint(&timetrack.value).ok() {
+        if self.p.fingerprint_of(personio) == self.t.fingerprint_of(timetrack) {
             self.plan.actions.push(Action::Adopt {
                 personio: personio.clone(),
                 timetrack: timetrack.clone(),
@@ -383,7 +401,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         &mut self,
         m: &Mapping,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) {
         if let Some(why) = &m.parked {
             let (system, id) = match (&m.personio_id, &m.timetrack_id) {
@@ -459,7 +477,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         source_system: System,
         source: &'a Record<K::Value>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) {
         let target = source_system.other();
         let key = match &m.intent {
@@ -482,7 +500,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         gone_system: System,
         present: &Record<K::Value>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) -> Option<(Mapping, &'a Record<K::Value>, String)> {
         let key = self.kind.natural_key(&present.value);
         let twin = take_twin(twins, claimed, gone_system, &key)?;
@@ -521,7 +539,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         tfp: &str,
         last: Option<&str>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
-        claimed: &mut HashSet<(System, String)>,
+        claimed: &mut HashSet<(System, &'a str)>,
     ) -> bool {
         if pfp == tfp {
             return false; // in sync, or both reached the same content: nothing was interrupted
@@ -704,7 +722,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
 /// the others stay candidates.
 fn take_twin_where<'a, V>(
     twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
-    claimed: &mut HashSet<(System, String)>,
+    claimed: &mut HashSet<(System, &'a str)>,
     system: System,
     key: &str,
     accept: impl Fn(&Record<V>) -> bool,
@@ -713,22 +731,22 @@ fn take_twin_where<'a, V>(
     // Lists are kept in descending id order (see `Planner::run`): search from the end.
     let at = list
         .iter()
-        .rposition(|r| !claimed.contains(&(system, r.id.clone())) && accept(r))?;
+        .rposition(|r| !claimed.contains(&(system, r.id.as_str())) && accept(r))?;
     let record = list.remove(at);
-    claimed.insert((system, record.id.clone()));
+    claimed.insert((system, record.id.as_str()));
     Some(record)
 }
 
 /// Takes (claims) the lowest-id unclaimed record of `system` with natural key `key`.
 fn take_twin<'a, V>(
     twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
-    claimed: &mut HashSet<(System, String)>,
+    claimed: &mut HashSet<(System, &'a str)>,
     system: System,
     key: &str,
 ) -> Option<&'a Record<V>> {
     let list = twins.get_mut(&(system, key.to_string()))?;
     while let Some(record) = list.pop() {
-        if claimed.insert((system, record.id.clone())) {
+        if claimed.insert((system, record.id.as_str())) {
             return Some(record);
         }
     }

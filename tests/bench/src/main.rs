@@ -10,6 +10,7 @@
 //! `--quick` (small sizes, a smoke run), `--only planner|fingerprint|e2e|e2e-default|e2e-unthrottled`;
 //! sizes of the end-to-end part from `BENCH_E2E_PEOPLE` (default 200), `BENCH_E2E_DAYS` (20) and
 //! `BENCH_E2E_THROTTLED_PEOPLE` (10). Each part runs in a child process of its own (`--part`, internal).
+mod absence_scale;
 mod coldstart;
 mod e2e;
 mod fingerprint_bench;
@@ -29,7 +30,7 @@ pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
 /// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
-const PARTS: [&str; 9] = [
+const PARTS: [&str; 11] = [
     "cold-start",
     "planner",
     "fingerprint",
@@ -37,16 +38,26 @@ const PARTS: [&str; 9] = [
     "scale-1000",
     "scale-5000",
     "paced-100",
+    "absences-100",
+    "absences-1000",
     "e2e-default",
     "e2e-unthrottled",
 ];
 
 /// The parts `make bench` runs when no `--only` is given: the old end-to-end parts (a fixed 10 req/s
 /// client against a 200-person company) are covered by the scale parts and run only when asked for;
-/// `scale-5000` only when asked for (`--only scale-5000`): the Personio simulator checks each created
-/// period against every stored one (quadratic), which makes the 5,000-person push take hours.
+/// `scale-5000` only when asked for (`--only scale-5000`): it runs for many minutes on a shared 2-core
+/// machine and its process holds over half a gigabyte (both simulators keep 200,000 periods and every
+/// request of a run), see docs/performance.md.
 fn default_part(part: &str) -> bool {
     !part.starts_with("e2e-") && part != "scale-5000"
+}
+
+/// `scale-N` / `paced-N` for any company size N (e.g. `--only scale-300` for the cost curve).
+fn sized_scale_part(name: &str) -> bool {
+    name.split_once('-').is_some_and(|(mode, n)| {
+        matches!(mode, "scale" | "paced") && n.parse::<usize>().is_ok_and(|n| n > 0)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +85,7 @@ impl Options {
                         .next()
                         .ok_or_else(|| anyhow::anyhow!("{arg} needs a part name"))?;
                     let known = PARTS.contains(&name.as_str())
+                        || sized_scale_part(&name)
                         || (arg == "--only" && (name == "e2e" || name == "scale"));
                     if !known {
                         anyhow::bail!(
@@ -102,7 +114,11 @@ impl Options {
         match self.only.as_deref() {
             None => default_part(part),
             Some("e2e") => part.starts_with("e2e-"),
-            Some("scale") => part.starts_with("scale-") || part.starts_with("paced-"),
+            Some("scale") => {
+                part.starts_with("scale-")
+                    || part.starts_with("paced-")
+                    || part.starts_with("absences-")
+            }
             Some(only) => only == part,
         }
     }
@@ -145,8 +161,8 @@ fn per_second(records: usize, wall: Duration) -> String {
 
 fn planner_heading() {
     println!("## 1. Planner (`shared::engine::plan`, FakeKind, direction both)\n");
-    println!("| pairs | mix | median wall | pairs/s | heap peak (plan) | allocations | peak RSS | plan |");
-    println!("|---:|---|---:|---:|---:|---:|---:|---|");
+    println!("| pairs | mix | median wall | median CPU | pairs/s | heap peak (plan) | allocations | peak RSS | plan |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---|");
 }
 
 fn planner(quick: bool) {
@@ -159,11 +175,12 @@ fn planner(quick: bool) {
         for mix in planner_bench::Mix::ALL {
             let r = planner_bench::measure(mix, n, iterations);
             println!(
-                "| {} | {} | {} (of {}) | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} (of {}) | {} | {} | {} | {} | {} | {} |",
                 r.pairs,
                 r.mix.label(),
                 human(r.median),
                 r.iterations,
+                r.median_cpu.map_or_else(|| "n/a".to_string(), human),
                 per_second(r.pairs, r.median),
                 bytes(r.heap.peak_bytes as u64),
                 r.heap.allocations,
@@ -279,9 +296,10 @@ fn describe_writes(
 
 /// One company size in one mode; prints the rows and writes `bench/time-entries-<mode>-<people>.json`.
 fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
-    let (mode, people) = match part.split_once('-') {
-        Some(("scale", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?),
-        Some(("paced", n)) => (scale::Mode::Paced, n.parse::<usize>()?),
+    let (mode, people, absences) = match part.split_once('-') {
+        Some(("scale", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?, false),
+        Some(("paced", n)) => (scale::Mode::Paced, n.parse::<usize>()?, false),
+        Some(("absences", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?, true),
         _ => anyhow::bail!("unknown part {part}"),
     };
     let people = if quick { (people / 50).max(2) } else { people };
@@ -289,7 +307,11 @@ fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let results = runtime.block_on(scale::measure(people, mode))?;
+    let results = if absences {
+        runtime.block_on(absence_scale::measure(people))?
+    } else {
+        runtime.block_on(scale::measure(people, mode))?
+    };
     for r in &results {
         println!(
             "| {} | {:?} | {} | {} / {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -318,7 +340,8 @@ fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
             scale::Mode::Unpaced => "unpaced",
             scale::Mode::Paced => "paced",
         };
-        let path = format!("{dir}/time-entries-{mode}-{people}.json");
+        let workflow = if absences { "absences" } else { "time-entries" };
+        let path = format!("{dir}/{workflow}-{mode}-{people}.json");
         let document = serde_json::json!({
             "measured_at": jiff::Timestamp::now().to_string(),
             "cpu": cpu_model(),
@@ -372,7 +395,9 @@ fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
         "fingerprint" => fingerprints(quick)?,
         "e2e-default" => end_to_end(quick, true)?,
         "e2e-unthrottled" => end_to_end(quick, false)?,
-        p if p.starts_with("scale-") || p.starts_with("paced-") => scale(p, quick)?,
+        p if p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-") => {
+            scale(p, quick)?
+        }
         other => anyhow::bail!("unknown part {other}"),
     }
     Ok(())
@@ -430,11 +455,19 @@ fn main() -> anyhow::Result<()> {
         spawn_part("fingerprint", options.quick)?;
         println!("\n(median round of {FINGERPRINT_ROUNDS} rounds; {FINGERPRINT_PER_ROUND} records per round, --quick: a tenth)\n");
     }
-    let scale_parts: Vec<&str> = PARTS
+    let mut scale_parts: Vec<&str> = PARTS
         .iter()
         .copied()
-        .filter(|p| (p.starts_with("scale-") || p.starts_with("paced-")) && options.runs(p))
+        .filter(|p| {
+            (p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-"))
+                && options.runs(p)
+        })
         .collect();
+    if let Some(only) = options.only.as_deref() {
+        if sized_scale_part(only) && !PARTS.contains(&only) {
+            scale_parts.push(only);
+        }
+    }
     if !scale_parts.is_empty() {
         scale_heading();
         for part in scale_parts {
@@ -483,6 +516,9 @@ mod tests {
         assert!(parse(&["--only"]).is_err());
         assert!(parse(&["--only", "everything"]).is_err());
         assert!(parse(&["--fast"]).is_err());
+        let sized = parse(&["--only", "scale-300"]).unwrap();
+        assert!(sized.runs("scale-300") && !sized.runs("scale-100"));
+        assert!(parse(&["--only", "scale-x"]).is_err() && parse(&["--only", "scale-0"]).is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use shared::engine::{fingerprint, plan, Action, Plan, Record, SideState};
 use shared::store::Mapping;
 
 use crate::memory::{peak_rss_kib, reset_peak_rss, HeapUse};
-use crate::timing::{median_of, Stopwatch};
+use crate::timing::{median_of, thread_cpu, Stopwatch};
 use crate::ALLOCATOR;
 
 /// The situations a run meets, each over all `n` pairs.
@@ -217,6 +217,8 @@ pub struct PlannerResult {
     pub pairs: usize,
     pub iterations: usize,
     pub median: std::time::Duration,
+    /// Median CPU time of the planning thread per plan (see [`thread_cpu`]).
+    pub median_cpu: Option<std::time::Duration>,
     pub heap: HeapUse,
     /// Peak RSS while planning (input included), KiB.
     pub peak_rss_kib: Option<u64>,
@@ -233,18 +235,25 @@ pub fn measure(mix: Mix, n: usize, iterations: usize) -> PlannerResult {
     let peak = peak_rss_kib();
     let summary = PlanSummary::of(&first);
     drop(first);
+    let mut cpu_samples = Vec::with_capacity(iterations);
     let median = median_of(iterations, || {
+        let cpu = thread_cpu();
         let watch = Stopwatch::start();
         let plan = black_box(scenario.plan());
         let elapsed = watch.elapsed();
+        if let (Some(a), Some(b)) = (cpu, thread_cpu()) {
+            cpu_samples.push(b.saturating_sub(a));
+        }
         drop(plan);
         elapsed
     });
+    let median_cpu = (!cpu_samples.is_empty()).then(|| crate::timing::median(&mut cpu_samples));
     PlannerResult {
         mix,
         pairs: n,
         iterations,
         median,
+        median_cpu,
         heap,
         peak_rss_kib: peak,
         summary,

@@ -109,6 +109,10 @@ pub enum Kind {
     OnePercentChanged,
     OnePercentDeleted,
     FirstSyncDifferent,
+    /// The absences workflow ([`crate::absence_scale`]).
+    AbsencesFirstSync,
+    AbsencesSteady,
+    AbsencesAgreeing,
 }
 
 impl Kind {
@@ -120,6 +124,9 @@ impl Kind {
             Kind::OnePercentChanged => "1 % changed each side",
             Kind::OnePercentDeleted => "1 % deleted each side",
             Kind::FirstSyncDifferent => "first sync, different data",
+            Kind::AbsencesFirstSync => "absences: first sync, Personio only",
+            Kind::AbsencesSteady => "absences: steady state",
+            Kind::AbsencesAgreeing => "absences: first sync, agreeing",
         }
     }
 }
@@ -198,7 +205,7 @@ pub struct RunResult {
 }
 
 /// CPU time of this process so far (user + system), from `/proc/self/stat` (clock ticks of 10 ms).
-fn cpu_time() -> Option<Duration> {
+pub(crate) fn cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name (which is in parentheses and may contain blanks).
     let rest = stat.rsplit_once(')')?.1;
@@ -230,7 +237,7 @@ fn is_version(segment: &str) -> bool {
         && segment[1..].chars().all(|c| c.is_ascii_digit())
 }
 
-fn tally(log: &[RequestLogEntry]) -> BTreeMap<String, u64> {
+pub(crate) fn tally(log: &[RequestLogEntry]) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
     for entry in log {
         *out.entry(endpoint(entry)).or_insert(0) += 1;

@@ -15,6 +15,15 @@ impl Stopwatch {
     }
 }
 
+/// CPU time this thread has run so far, from `/proc/thread-self/schedstat` (nanoseconds; Linux).
+/// On a machine shared with other builds the wall time of a single-threaded section grows with the
+/// load; its CPU time much less, so the planner's target ("< 0.5 s of CPU") is read from this.
+pub fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 /// Runs `once` `iterations` times (at least once) and returns the median of the durations it reports.
 pub fn median_of(iterations: usize, mut once: impl FnMut() -> Duration) -> Duration {
     let mut samples: Vec<Duration> = (0..iterations.max(1)).map(|_| once()).collect();

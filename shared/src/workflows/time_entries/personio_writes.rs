@@ -5,11 +5,17 @@
 //! - WORK parts are paired with the desired WORK parts in time order; a pair that differs is patched
 //!   (Personio cannot change a period's type, so WORK stays WORK), surplus ones are deleted, missing ones
 //!   created.
-//! - A BREAK that is exactly as desired, inside a WORK part whose span does not change, is kept; every
-//!   other BREAK is deleted and the desired ones are created, because a BREAK must lie inside a WORK at
-//!   all times and patching it across a moving WORK could break that for a moment.
-//! - Order: delete BREAKs → delete WORKs → patch WORKs → create WORKs → create BREAKs. Every intermediate
-//!   state keeps each remaining BREAK inside a WORK, as the API validates.
+//! - A BREAK that is exactly as desired, inside a WORK part whose span does not change, is kept. The
+//!   other BREAKs are paired with the remaining desired ones in time order, and a pair is **patched**
+//!   (one request instead of a delete and a create, issue 16) when the BREAK can move without ever
+//!   leaving its WORK part: its old place lies inside an old WORK part and its new place inside that
+//!   part's desired span, and either the new place also lies inside the old span (the BREAK moves
+//!   first, then the WORK) or the old place inside the new span (the WORK moves first). A pair whose
+//!   new place would touch another BREAK of the entry (Personio refuses overlapping BREAKs) or that
+//!   fits neither order is deleted and created again, as is every surplus BREAK.
+//! - Order: delete BREAKs → patch the BREAKs that move first → delete WORKs → patch WORKs → create
+//!   WORKs → patch the BREAKs that move after their WORK → create BREAKs. Every intermediate state
+//!   keeps each remaining BREAK inside a WORK (`round_trip_tests` checks this after every call).
 use jiff::civil::DateTime;
 
 use super::personio_shape::{PeriodDraft, PeriodKind, PersonioPeriod};
@@ -20,6 +26,24 @@ pub enum PeriodWrite {
     Delete { id: String },
     Update { id: String, period: PeriodDraft },
     Create { period: PeriodDraft },
+}
+
+/// When a BREAK patch runs relative to the patch of the WORK part that holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BreakMove {
+    BeforeWork,
+    AfterWork,
+}
+
+/// `[start, end)` of a closed period.
+type Span = (DateTime, DateTime);
+
+fn within(inner: Span, outer: Span) -> bool {
+    outer.0 <= inner.0 && inner.1 <= outer.1
+}
+
+fn overlaps(a: Span, b: Span) -> bool {
+    a.0 < b.1 && b.0 < a.1
 }
 
 /// The calls that turn `existing` (the periods of one grouped entry; empty for a new entry) into
@@ -42,7 +66,7 @@ pub fn plan_period_writes(
     let (old_works, old_breaks) = (of_kind(PeriodKind::Work), of_kind(PeriodKind::Break));
     let desired_works: Vec<&PeriodDraft> = want(PeriodKind::Work).collect();
     // WORK parts whose time span survives (paired with a desired part of the same span): a BREAK inside
-    // one of them may stay where it is; any other BREAK is replaced.
+    // one of them may stay where it is; any other BREAK is patched or replaced.
     let steady: Vec<&PersonioPeriod> = old_works
         .iter()
         .zip(&desired_works)
@@ -56,7 +80,7 @@ pub fn plan_period_writes(
     };
 
     let mut kept_breaks = vec![false; old_breaks.len()];
-    let mut break_creates = Vec::new();
+    let mut unmatched: Vec<&PeriodDraft> = Vec::new();
     for d in want(PeriodKind::Break) {
         let same = old_breaks
             .iter()
@@ -64,16 +88,85 @@ pub fn plan_period_writes(
             .find(|(i, p)| !kept_breaks[*i] && matches(p, d) && in_steady_work(p));
         match same {
             Some((i, _)) => kept_breaks[i] = true,
-            None => break_creates.push(PeriodWrite::Create { period: d.clone() }),
+            None => unmatched.push(d),
         }
     }
-    let mut writes: Vec<PeriodWrite> = old_breaks
+    let span_of = |p: &PersonioPeriod| p.end.map(|end| (p.start, end));
+    // The WORK pairs as (old span, desired span); an open old WORK holds no BREAK move.
+    let work_pairs: Vec<(Span, Span)> = old_works
+        .iter()
+        .zip(&desired_works)
+        .filter_map(|(p, d)| Some((span_of(p)?, (d.start, d.end))))
+        .collect();
+    // The loose BREAKs (not kept) paired in time order with the unmatched desired ones.
+    let loose: Vec<&PersonioPeriod> = old_breaks
         .iter()
         .zip(&kept_breaks)
         .filter(|(_, kept)| !**kept)
-        .map(|(p, _)| PeriodWrite::Delete { id: p.id.clone() })
+        .map(|(p, _)| *p)
         .collect();
+    // Every BREAK span that may exist while the BREAK patches run (kept ones, loose ones in their old
+    // place, patched ones in their new place): a patch target must overlap none of them but its own.
+    let mut occupied: Vec<(Option<&str>, Span)> = old_breaks
+        .iter()
+        .filter_map(|p| Some((Some(p.id.as_str()), span_of(p)?)))
+        .collect();
+    let mut moves: Vec<(BreakMove, &PersonioPeriod, &PeriodDraft)> = Vec::new();
+    let mut replaced: Vec<&PersonioPeriod> = Vec::new();
+    let mut break_creates: Vec<&PeriodDraft> = Vec::new();
+    for (i, d) in unmatched.iter().enumerate() {
+        let Some(b) = loose.get(i) else {
+            break_creates.push(d);
+            continue;
+        };
+        let target = (d.start, d.end);
+        let how = span_of(b).and_then(|old| {
+            work_pairs.iter().find_map(|&(w, w_new)| {
+                if !within(old, w) || !within(target, w_new) {
+                    None
+                } else if within(target, w) {
+                    Some(BreakMove::BeforeWork)
+                } else if within(old, w_new) {
+                    Some(BreakMove::AfterWork)
+                } else {
+                    None
+                }
+            })
+        });
+        let clash = occupied
+            .iter()
+            .any(|(id, span)| *id != Some(b.id.as_str()) && overlaps(*span, target));
+        match how {
+            // Already as desired, and its WORK holds it before and after: nothing to write.
+            Some(_) if !clash && matches(b, d) => occupied.push((None, target)),
+            Some(how) if !clash => {
+                occupied.push((None, target));
+                moves.push((how, b, d));
+            }
+            _ => {
+                replaced.push(b);
+                break_creates.push(d);
+            }
+        }
+    }
+    replaced.extend(loose.iter().skip(unmatched.len()).copied());
+    let patch_breaks = |when: BreakMove| {
+        moves
+            .iter()
+            .filter(move |(how, _, _)| *how == when)
+            .map(|(_, b, d)| PeriodWrite::Update {
+                id: b.id.clone(),
+                period: (*d).clone(),
+            })
+    };
 
+    // Deletes of BREAKs in time order, as before (the replaced ones).
+    replaced.sort_by_key(|p| (p.start, p.end));
+    let mut writes: Vec<PeriodWrite> = replaced
+        .iter()
+        .map(|p| PeriodWrite::Delete { id: p.id.clone() })
+        .collect();
+    writes.extend(patch_breaks(BreakMove::BeforeWork));
     writes.extend(
         old_works
             .iter()
@@ -96,7 +189,12 @@ pub fn plan_period_writes(
                 period: (*d).clone(),
             }),
     );
-    writes.extend(break_creates);
+    writes.extend(patch_breaks(BreakMove::AfterWork));
+    writes.extend(
+        break_creates
+            .into_iter()
+            .map(|d| PeriodWrite::Create { period: d.clone() }),
+    );
     writes
 }
 
@@ -314,6 +412,130 @@ mod tests {
             Some(&PeriodWrite::Create {
                 period: new[1].clone()
             })
+        );
+    }
+
+    /// Issue 16: an end moved by 15 min moves the BREAK in the middle of the entry. It is patched (2
+    /// requests) instead of deleted and created again (3); a longer entry moves the WORK first, a
+    /// shorter one the BREAK first, so the BREAK never leaves its WORK.
+    #[test]
+    fn a_moved_end_patches_the_work_and_the_break_in_an_order_that_keeps_the_break_inside() {
+        let z = berlin();
+        let old = personio_periods(
+            &entry("2026-05-04T06:00:00Z", "2026-05-04T14:00:00Z", 30),
+            &z,
+        )
+        .unwrap();
+        let existing = stored(&old, "p"); // p0 WORK, p1 BREAK
+        let longer = personio_periods(
+            &entry("2026-05-04T06:00:00Z", "2026-05-04T16:00:00Z", 30),
+            &z,
+        )
+        .unwrap();
+        assert_ne!((old[1].start, old[1].end), (longer[1].start, longer[1].end));
+        // The new BREAK place lies inside the old WORK too: the BREAK moves first.
+        assert_eq!(
+            plan_period_writes(&existing, &longer),
+            vec![
+                PeriodWrite::Update {
+                    id: "p1".into(),
+                    period: longer[1].clone()
+                },
+                PeriodWrite::Update {
+                    id: "p0".into(),
+                    period: longer[0].clone()
+                },
+            ]
+        );
+        // 10:00–12:00 local (BREAK 10:45–11:15) → 10:00–16:00 (BREAK 12:45–13:15, outside the old
+        // WORK): the WORK grows first, then the BREAK moves into the new part of it.
+        let short = stored(
+            &personio_periods(
+                &entry("2026-05-04T08:00:00Z", "2026-05-04T10:00:00Z", 30),
+                &z,
+            )
+            .unwrap(),
+            "s",
+        );
+        let grown = personio_periods(
+            &entry("2026-05-04T08:00:00Z", "2026-05-04T14:00:00Z", 30),
+            &z,
+        )
+        .unwrap();
+        assert_eq!(
+            plan_period_writes(&short, &grown),
+            vec![
+                PeriodWrite::Update {
+                    id: "s0".into(),
+                    period: grown[0].clone()
+                },
+                PeriodWrite::Update {
+                    id: "s1".into(),
+                    period: grown[1].clone()
+                },
+            ]
+        );
+        // 12:00–20:00 local: the new BREAK (15:45–16:15) is outside the old WORK and the old BREAK
+        // outside the new one: no order keeps it inside, so it is replaced.
+        let moved = personio_periods(
+            &entry("2026-05-04T10:00:00Z", "2026-05-04T18:00:00Z", 30),
+            &z,
+        )
+        .unwrap();
+        assert_eq!(
+            plan_period_writes(&existing, &moved),
+            vec![
+                PeriodWrite::Delete { id: "p1".into() },
+                PeriodWrite::Update {
+                    id: "p0".into(),
+                    period: moved[0].clone()
+                },
+                PeriodWrite::Create {
+                    period: moved[1].clone()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_break_moved_onto_another_break_of_the_entry_is_replaced_not_patched() {
+        let z = berlin();
+        let drafts = personio_periods(
+            &entry("2026-05-04T06:00:00Z", "2026-05-04T14:00:00Z", 30),
+            &z,
+        )
+        .unwrap();
+        let (work, brk) = (drafts[0].clone(), drafts[1].clone());
+        let shift = |d: &PeriodDraft, minutes: i64| PeriodDraft {
+            start: d.start + jiff::SignedDuration::from_mins(minutes),
+            end: d.end + jiff::SignedDuration::from_mins(minutes),
+            ..d.clone()
+        };
+        // Two BREAKs an hour apart, in a WORK that grows by an hour: the first BREAK's new place is
+        // the second one's old place, so the first is replaced; the second moves by a patch.
+        let existing = stored(&[work.clone(), brk.clone(), shift(&brk, 60)], "p");
+        let longer_work = PeriodDraft {
+            end: work.end + jiff::SignedDuration::from_mins(60),
+            ..work.clone()
+        };
+        let desired = [longer_work.clone(), shift(&brk, 60), shift(&brk, 120)];
+        let writes = plan_period_writes(&existing, &desired);
+        assert_eq!(
+            writes,
+            vec![
+                PeriodWrite::Delete { id: "p1".into() },
+                PeriodWrite::Update {
+                    id: "p2".into(),
+                    period: desired[2].clone()
+                },
+                PeriodWrite::Update {
+                    id: "p0".into(),
+                    period: longer_work
+                },
+                PeriodWrite::Create {
+                    period: desired[1].clone()
+                },
+            ]
         );
     }
 }

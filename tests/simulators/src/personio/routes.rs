@@ -745,15 +745,19 @@ async fn list_attendance(State(sim): Sim, RawQuery(query): RawQuery) -> Response
         Err(e) => return e,
     };
     let state = sim.state();
-    let zone = company_zone(&state);
-    let mut periods: Vec<&AttendancePeriod> = state
-        .attendance_periods
-        .values()
-        .filter(|a| filter.matches(a, &zone))
-        .collect();
-    periods.sort_by(|a, b| filter.compare(a, b));
-    json_ok(&page_of(
-        periods,
+    let listing = pinned(&request, state.attendance_periods.len(), || {
+        let zone = company_zone(&state);
+        let mut periods: Vec<&AttendancePeriod> = state
+            .attendance_periods
+            .values()
+            .filter(|a| filter.matches(a, &zone))
+            .collect();
+        periods.sort_by(|a, b| filter.compare(a, b));
+        periods.into_iter().map(|a| a.id.clone()).collect()
+    });
+    json_ok(&pinned_page(
+        listing,
+        |id| state.attendance_periods.get(id),
         to_value,
         &request,
         &sim.base_url,
@@ -869,7 +873,7 @@ async fn create_attendance(State(sim): Sim, RawQuery(query): RawQuery, body: Byt
         return e.into();
     }
     let person_id = period.person.id.clone();
-    state.attendance_periods.insert(id.clone(), period);
+    state.insert_attendance(period);
     state.emit("attendance-period.created", &id, &person_id);
     created(&id, format!("{}/v2/attendance-periods/{id}", sim.base_url))
 }
@@ -938,7 +942,7 @@ async fn patch_attendance(
     }
     period.updated_at = bump(period.updated_at);
     let person_id = period.person.id.clone();
-    state.attendance_periods.insert(id.clone(), period);
+    state.insert_attendance(period);
     state.emit("attendance-period.updated", &id, &person_id);
     no_content()
 }
@@ -1062,29 +1066,33 @@ async fn list_absences(State(sim): Sim, RawQuery(query): RawQuery) -> Response {
         Err(e) => return e,
     };
     let state = sim.state();
-    let zone = company_zone(&state);
-    let mut periods: Vec<&AbsencePeriod> = state
-        .absence_periods
-        .values()
-        .filter(|a| filter.matches(&state, a, &zone))
-        .collect();
-    periods.sort_by(|a, b| {
-        (
-            a.person.id.len(),
-            &a.person.id,
-            a.starts_from.date_time,
-            &a.id,
-        )
-            .cmp(&(
-                b.person.id.len(),
-                &b.person.id,
-                b.starts_from.date_time,
-                &b.id,
-            ))
+    let listing = pinned(&request, state.absence_periods.len(), || {
+        let zone = company_zone(&state);
+        let mut periods: Vec<&AbsencePeriod> = state
+            .absence_periods
+            .values()
+            .filter(|a| filter.matches(&state, a, &zone))
+            .collect();
+        periods.sort_by(|a, b| {
+            (
+                a.person.id.len(),
+                &a.person.id,
+                a.starts_from.date_time,
+                &a.id,
+            )
+                .cmp(&(
+                    b.person.id.len(),
+                    &b.person.id,
+                    b.starts_from.date_time,
+                    &b.id,
+                ))
+        });
+        periods.into_iter().map(|a| a.id.clone()).collect()
     });
-    let items = periods.into_iter().map(to_value).collect();
-    json_ok(&page(
-        items,
+    json_ok(&pinned_page(
+        listing,
+        |id| state.absence_periods.get(id),
+        to_value,
         &request,
         &sim.base_url,
         "/v2/absence-periods",

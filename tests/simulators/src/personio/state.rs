@@ -4,7 +4,7 @@
 //! and the convenience methods (which bump `updated_at` the way the API does) cover the common cases.
 //! Convenience methods deliberately skip validation, so tests can build states the API would refuse.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -68,12 +68,92 @@ impl WriteError {
     }
 }
 
+/// Attendance period ids by person, for the overlap check of a write: scanning every period for every
+/// write made filling a large company quadratic (200,000 periods at 5,000 people, issue 16).
+///
+/// Tests may change `attendance_periods` directly, so the index is derived, not authoritative: it is
+/// rebuilt whenever the number of periods differs from the number it indexed, the writes of the API
+/// keep it up to date ([`PersonioState::insert_attendance`], [`PersonioState::remove_attendance`]),
+/// and every id it yields is read back from the map (a period gone or moved to another person is
+/// skipped).
+#[derive(Debug, Default)]
+pub struct AttendanceIndex {
+    inner: std::sync::Mutex<IndexedPeriods>,
+}
+
+#[derive(Debug, Default)]
+struct IndexedPeriods {
+    /// How many periods were indexed; `None` until built.
+    periods: Option<usize>,
+    by_person: HashMap<String, BTreeSet<String>>,
+}
+
+impl Clone for AttendanceIndex {
+    /// A clone starts empty and is built on its first use.
+    fn clone(&self) -> Self {
+        AttendanceIndex::default()
+    }
+}
+
+impl AttendanceIndex {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexedPeriods> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The ids of `person`'s periods, in id order, rebuilt from `periods` first when stale.
+    fn ids_of(&self, periods: &BTreeMap<String, AttendancePeriod>, person: &str) -> Vec<String> {
+        let mut index = self.lock();
+        if index.periods != Some(periods.len()) {
+            index.by_person.clear();
+            for p in periods.values() {
+                index
+                    .by_person
+                    .entry(p.person.id.clone())
+                    .or_default()
+                    .insert(p.id.clone());
+            }
+            index.periods = Some(periods.len());
+        }
+        index
+            .by_person
+            .get(person)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Drops the index; it is rebuilt on its next use.
+    fn invalidate(&self) {
+        self.lock().periods = None;
+    }
+
+    /// Notes a period added to (`added`) or removed from a map that now holds `now` periods.
+    fn note(&self, person: &str, id: &str, added: bool, now: usize) {
+        let mut index = self.lock();
+        let expected = index
+            .periods
+            .map(|n| if added { n + 1 } else { n.saturating_sub(1) });
+        if expected != Some(now) {
+            index.periods = None; // stale: rebuilt on the next use
+            return;
+        }
+        let ids = index.by_person.entry(person.to_string()).or_default();
+        if added {
+            ids.insert(id.to_string());
+        } else {
+            ids.remove(id);
+        }
+        index.periods = Some(now);
+    }
+}
+
 /// All records of the simulated Personio company.
 #[derive(Clone, Debug)]
 pub struct PersonioState {
     pub persons: BTreeMap<String, Person>,
     pub employments: BTreeMap<String, Employment>,
     pub attendance_periods: BTreeMap<String, AttendancePeriod>,
+    /// Derived from `attendance_periods` (see [`AttendanceIndex`]).
+    pub attendance_index: AttendanceIndex,
     pub absence_periods: BTreeMap<String, AbsencePeriod>,
     pub absence_types: BTreeMap<String, AbsenceType>,
     pub rules: PersonioRules,
@@ -128,6 +208,7 @@ impl PersonioState {
                 .iter()
                 .map(|a| (a.id.clone(), a.clone()))
                 .collect(),
+            attendance_index: AttendanceIndex::default(),
             absence_periods: seed
                 .absence_periods
                 .iter()
@@ -354,27 +435,46 @@ impl PersonioState {
     ) -> String {
         let id = new_uuid();
         let now = now_seconds();
-        self.attendance_periods.insert(
-            id.clone(),
-            AttendancePeriod {
-                id: id.clone(),
-                kind,
-                person: IdRef::new(person_id),
-                start: LocalTime { date_time: start },
-                end: end.map(|date_time| LocalTime { date_time }),
-                attribution_date: start.date(),
-                comment: None,
-                project: None,
-                approval: Approval {
-                    status: AttendanceStatus::Pending,
-                },
-                is_auto_generated: false,
-                created_at: now,
-                updated_at: now,
+        self.insert_attendance(AttendancePeriod {
+            id: id.clone(),
+            kind,
+            person: IdRef::new(person_id),
+            start: LocalTime { date_time: start },
+            end: end.map(|date_time| LocalTime { date_time }),
+            attribution_date: start.date(),
+            comment: None,
+            project: None,
+            approval: Approval {
+                status: AttendanceStatus::Pending,
             },
-        );
+            is_auto_generated: false,
+            created_at: now,
+            updated_at: now,
+        });
         self.emit("attendance-period.created", &id, person_id);
         id
+    }
+
+    /// Stores a period (new or replacing one of the same id), keeping the index up to date.
+    pub fn insert_attendance(&mut self, period: AttendancePeriod) {
+        let (id, person) = (period.id.clone(), period.person.id.clone());
+        if let Some(old) = self.attendance_periods.insert(id.clone(), period) {
+            if old.person.id != person {
+                self.attendance_index.invalidate();
+            }
+            return;
+        }
+        let now = self.attendance_periods.len();
+        self.attendance_index.note(&person, &id, true, now);
+    }
+
+    /// Removes a period, keeping the index up to date; the removed period, if there was one.
+    pub fn remove_attendance(&mut self, id: &str) -> Option<AttendancePeriod> {
+        let removed = self.attendance_periods.remove(id)?;
+        let now = self.attendance_periods.len();
+        self.attendance_index
+            .note(&removed.person.id, id, false, now);
+        Some(removed)
     }
 
     pub fn update_attendance(&mut self, id: &str, start: DateTime, end: Option<DateTime>) -> bool {
@@ -399,7 +499,7 @@ impl PersonioState {
     }
 
     pub fn delete_attendance(&mut self, id: &str) -> bool {
-        match self.attendance_periods.remove(id) {
+        match self.remove_attendance(id) {
             Some(period) => {
                 self.emit("attendance-period.deleted", id, &period.person.id);
                 true
@@ -552,16 +652,22 @@ impl PersonioState {
             ));
         }
         let (s, e) = attendance_interval(candidate);
-        let clash = self.attendance_periods.values().find(|other| {
-            Some(other.id.as_str()) != ignore_id
-                && other.person.id == candidate.person.id
-                && other.kind == candidate.kind
-                && other.approval.status != AttendanceStatus::Rejected
-                && {
-                    let (os, oe) = attendance_interval(other);
-                    s < oe && os < e
-                }
-        });
+        let same_person = self
+            .attendance_index
+            .ids_of(&self.attendance_periods, &candidate.person.id);
+        let clash = same_person
+            .iter()
+            .filter_map(|id| self.attendance_periods.get(id))
+            .find(|other| {
+                Some(other.id.as_str()) != ignore_id
+                    && other.person.id == candidate.person.id
+                    && other.kind == candidate.kind
+                    && other.approval.status != AttendanceStatus::Rejected
+                    && {
+                        let (os, oe) = attendance_interval(other);
+                        s < oe && os < e
+                    }
+            });
         if let Some(other) = clash {
             return Err(WriteError::unprocessable(
                 "Overlapping attendance periods",
