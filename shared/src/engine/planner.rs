@@ -236,7 +236,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                     r.is_unreadable()
                         && r.id
                             .as_ref()
-                            .is_none_or(|id| !claimed.contains(&(system, id.clone())))
+                            .is_none_or(|id| !claimed.contains(&(system, id.as_str())))
                 })
                 .count();
             self.unreadable.insert(system, unclaimed);
