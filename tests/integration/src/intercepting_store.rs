@@ -304,7 +304,8 @@ impl StateStore for InterceptingStore {
     ) -> Result<(), StoreError> {
         self.around(
             StoreCall::PutWebhookReplayMark,
-            self.inner.put_webhook_replay_mark(id, workflow, replayed_until),
+            self.inner
+                .put_webhook_replay_mark(id, workflow, replayed_until),
         )
         .await
     }
