@@ -80,10 +80,17 @@ impl Harness {
         let config = aws().await;
         let (store, _table) = fresh_table().await;
         let store = Arc::new(store);
+        let secret_prefix = unique("secrets");
         let credentials = Arc::new(SecretsManagerCredentials::new(
             secretsmanager_client().await,
-            unique("secrets"),
+            secret_prefix.clone(),
             Duration::from_secs(300),
+        ));
+        // The webhook routes wired as `main.rs` wires them (tokens in Secrets Manager); the queue is the
+        // in-memory one: these tests look at HTTP answers, the webhook tests use SQS on moto.
+        let webhook_tokens = Arc::new(shared::webhooks::SecretsManagerTokenStore::new(
+            secretsmanager_client().await,
+            secret_prefix,
         ));
         let scheduler_client = aws_sdk_scheduler::Client::new(&config);
         let schedule_group = unique("group");
@@ -120,7 +127,12 @@ impl Harness {
         let mut employees = WorkflowService::new(context.clone(), EmployeesBinding);
         employees.runner = runner;
         let mut state = api::ApiState::new(&context, Arc::new(schedules))
-            .with_workflow(Workflow::Employees, Arc::new(employees));
+            .with_workflow(Workflow::Employees, Arc::new(employees))
+            .with_webhooks(
+                webhook_tokens,
+                Arc::new(shared::webhooks::queue::MemoryEventQueue::default()),
+                None,
+            );
         state.sync_time_limit = sync_time_limit;
         let router = api::router(state);
 
