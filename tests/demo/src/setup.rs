@@ -115,6 +115,68 @@ pub async fn run(config: &DemoConfig, targets: SchedulerTargets) -> Result<()> {
     Ok(())
 }
 
+/// Receives before a webhook message moves to its dead-letter queue (the template's
+/// `WebhookMaxReceiveCount` default).
+const WEBHOOK_MAX_RECEIVES: u32 = 5;
+/// The webhook queues' visibility timeout (the template's: longer than the functions' timeout).
+const WEBHOOK_VISIBILITY_SECS: u32 = 960;
+
+/// The three webhook queues (SQS FIFO, each with its dead-letter queue) as the template creates them;
+/// writes `EMPLOYEES_QUEUE_URL=...` etc. to `env_file` for the functions and the api. Idempotent
+/// (CreateQueue with the same attributes answers the existing queue).
+pub async fn webhook_queues(config: &DemoConfig, env_file: &std::path::Path) -> Result<()> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let aws = shared::aws::load_aws_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let mut env = String::new();
+    for (workflow, var) in [
+        (Workflow::Employees, "EMPLOYEES_QUEUE_URL"),
+        (Workflow::TimeEntries, "TIME_ENTRIES_QUEUE_URL"),
+        (Workflow::Absences, "ABSENCES_QUEUE_URL"),
+    ] {
+        let name = format!("{}-{}-webhooks", config.table_name, workflow.as_str());
+        let dlq = sqs
+            .create_queue()
+            .queue_name(format!("{name}-dlq.fifo"))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .with_context(|| format!("creating {name}-dlq.fifo"))?;
+        let dlq_url = dlq.queue_url().context("CreateQueue answered no URL")?;
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .context("reading the dead-letter queue's ARN")?
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .context("the dead-letter queue has no ARN")?;
+        let queue = sqs
+            .create_queue()
+            .queue_name(format!("{name}.fifo"))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                WEBHOOK_VISIBILITY_SECS.to_string(),
+            )
+            .attributes(
+                QueueAttributeName::RedrivePolicy,
+                serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": WEBHOOK_MAX_RECEIVES})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .with_context(|| format!("creating {name}.fifo"))?;
+        let url = queue.queue_url().context("CreateQueue answered no URL")?;
+        println!("  webhook queue  {workflow}: {name}.fifo (DLQ {name}-dlq.fifo)");
+        env.push_str(&format!("{var}={url}\n"));
+    }
+    std::fs::write(env_file, env).with_context(|| format!("writing {}", env_file.display()))
+}
+
 pub fn simulator_credentials() -> Credentials {
     Credentials {
         personio_client_id: SIM_PERSONIO_CLIENT_ID.to_string(),
