@@ -17,6 +17,7 @@ mod memory;
 mod planner_bench;
 mod scale;
 mod timing;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
 /// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
-const PARTS: [&str; 9] = [
+const PARTS: [&str; 10] = [
     "cold-start",
     "planner",
     "fingerprint",
@@ -39,6 +40,7 @@ const PARTS: [&str; 9] = [
     "paced-100",
     "e2e-default",
     "e2e-unthrottled",
+    "webhooks",
 ];
 
 /// The parts `make bench` runs when no `--only` is given: the old end-to-end parts (a fixed 10 req/s
@@ -46,7 +48,7 @@ const PARTS: [&str; 9] = [
 /// `scale-5000` only when asked for (`--only scale-5000`): the Personio simulator checks each created
 /// period against every stored one (quadratic), which makes the 5,000-person push take hours.
 fn default_part(part: &str) -> bool {
-    !part.starts_with("e2e-") && part != "scale-5000"
+    !part.starts_with("e2e-") && part != "scale-5000" && part != "webhooks"
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,6 +374,7 @@ fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
         "fingerprint" => fingerprints(quick)?,
         "e2e-default" => end_to_end(quick, true)?,
         "e2e-unthrottled" => end_to_end(quick, false)?,
+        "webhooks" => webhooks::run(quick)?,
         p if p.starts_with("scale-") || p.starts_with("paced-") => scale(p, quick)?,
         other => anyhow::bail!("unknown part {other}"),
     }
@@ -450,6 +453,9 @@ fn main() -> anyhow::Result<()> {
             }
         }
         println!("\n(peak RSS: the whole process of the part over both runs, both simulators included)\n");
+    }
+    if options.runs("webhooks") {
+        spawn_part("webhooks", options.quick)?;
     }
     Ok(())
 }
