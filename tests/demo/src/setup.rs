@@ -380,6 +380,68 @@ mod tests {
         assert!(absences.enabled);
     }
 
+    /// The webhook queues are FIFO with a redrive to a FIFO dead-letter queue, as in the template, and
+    /// their URLs land in the env file the functions and the api read; a second setup keeps them.
+    #[tokio::test]
+    async fn webhook_queues_are_fifo_with_dead_letter_queues_and_can_be_created_twice() {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        assert!(
+            std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
+            "needs moto_server: run via `make test` or `scripts/with-moto.sh cargo nextest run -p demo`"
+        );
+        let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let config = DemoConfig {
+            integration_id: IntegrationId::new(format!("demo-{suffix}")).unwrap(),
+            table_name: format!("demo-{suffix}"),
+            secret_prefix: format!("demo-test-{suffix}"),
+            schedule_group: format!("demo-{suffix}"),
+            personio_sim_url: "http://127.0.0.1:9".into(),
+            timetrack_sim_url: "http://127.0.0.1:9".into(),
+        };
+        let dir = std::env::temp_dir().join(format!("demo-queues-{suffix}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env_file = dir.join("queues.env");
+        webhook_queues(&config, &env_file).await.unwrap();
+        let first = std::fs::read_to_string(&env_file).unwrap();
+        webhook_queues(&config, &env_file).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&env_file).unwrap(), first);
+
+        let urls: std::collections::BTreeMap<&str, &str> =
+            first.lines().filter_map(|l| l.split_once('=')).collect();
+        assert_eq!(
+            urls.keys().copied().collect::<Vec<_>>(),
+            [
+                "ABSENCES_QUEUE_URL",
+                "EMPLOYEES_QUEUE_URL",
+                "TIME_ENTRIES_QUEUE_URL"
+            ]
+        );
+        let sqs = aws_sdk_sqs::Client::new(&shared::aws::load_aws_config().await);
+        for url in urls.values() {
+            assert!(url.ends_with("-webhooks.fifo"), "{url}");
+            let attributes = sqs
+                .get_queue_attributes()
+                .queue_url(*url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap()
+                .attributes()
+                .cloned()
+                .unwrap();
+            assert_eq!(attributes[&QueueAttributeName::FifoQueue], "true");
+            assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "960");
+            let redrive: Value =
+                serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
+            assert!(redrive["deadLetterTargetArn"]
+                .as_str()
+                .unwrap()
+                .ends_with("-webhooks-dlq.fifo"));
+            assert_eq!(redrive["maxReceiveCount"].to_string(), "5");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn seed_json(seed: &Seed) -> Value {
         serde_json::from_str(&seed.to_json_pretty()).unwrap()
     }
