@@ -279,15 +279,19 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     store.put_settings(&id, &settings).await?;
 
-    let mut pconf = PersonioConfig::default();
-    pconf.latency = Some(LATENCY);
-    pconf.rate_limit = Some(RateLimit {
-        replenish_per_sec: 10,
-        burst: 10,
-    });
-    pconf.endpoint_rate_limits = RateLimit::observed_per_endpoint();
-    let mut tconf = TimeTrackConfig::default();
-    tconf.latency = Some(LATENCY);
+    let pconf = PersonioConfig {
+        latency: Some(LATENCY),
+        rate_limit: Some(RateLimit {
+            replenish_per_sec: 10,
+            burst: 10,
+        }),
+        endpoint_rate_limits: RateLimit::observed_per_endpoint(),
+        ..PersonioConfig::default()
+    };
+    let tconf = TimeTrackConfig {
+        latency: Some(LATENCY),
+        ..TimeTrackConfig::default()
+    };
     let personio = PersonioSim::start(pconf.clone(), &seed).await?;
     let timetrack = TimeTrackSim::start(tconf.clone(), &seed).await?;
     let personio_periods = periods.len();
@@ -477,20 +481,6 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn percentiles_take_the_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.50), 50.0);
-        assert_eq!(percentile(&v, 0.95), 95.0);
-        assert_eq!(percentile(&[], 0.95), 0.0);
-        assert_eq!(percentile(&[7.0], 0.95), 7.0);
-    }
-}
-
 /// The `webhooks` part: measures, prints the table and writes `bench/webhooks-<people>.json`. Sizes from
 /// `BENCH_WEBHOOK_PEOPLE` (300), `BENCH_WEBHOOK_DAYS` (20 working days) and `BENCH_WEBHOOK_CHANGES`
 /// (100); `--quick`: 20 people, 5 days, 10 changes, no JSON.
@@ -562,4 +552,18 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
 
 fn e2e_days() -> usize {
     crate::scale::DAYS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_take_the_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.50), 50.0);
+        assert_eq!(percentile(&v, 0.95), 95.0);
+        assert_eq!(percentile(&[], 0.95), 0.0);
+        assert_eq!(percentile(&[7.0], 0.95), 7.0);
+    }
 }
