@@ -4,8 +4,11 @@
 # people; unpaced and paced) and the absences sync with a year of absences (100 / 1,000 people). Prints Markdown tables; writes JSON to bench/ (checked in) and the tables
 # to .run/bench-<UTC timestamp>.md. The figures in docs/performance.md come from this script.
 # Under scripts/with-moto.sh the 100-person runs use DynamoStore on moto (BENCH_MOTO_MAX_PEOPLE).
-#   usage: scripts/bench.sh [--quick] [--only cold-start|planner|fingerprint|scale|scale-N|paced-N|absences-100|absences-1000|e2e]
+#   usage: scripts/bench.sh [--quick] [--only cold-start|planner|fingerprint|scale|scale-N|paced-N|absences-100|absences-1000|e2e|webhooks]
 #   (scale-N / paced-N: any company size, e.g. --only scale-300 for the cost curve)
+# `--only webhooks` (issue 14: Personio requests per webhook-driven change and change-to-write latency for
+# a 300-person company, receiver → SQS FIFO → consumer) needs moto: started here when AWS_ENDPOINT_URL is
+# not set.
 #   --quick: smoke sizes, no JSON written
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,8 +25,12 @@ export CARGO_PROFILE_RELEASE_PANIC="${CARGO_PROFILE_RELEASE_PANIC:-unwind}"
 # Two builds: the benchmark alone (as `cargo run -p bench` resolves its features) and the functions.
 "$cargo" build --release -p employees -p time-entries -p absences -p api
 "$cargo" build --release -p bench
+runner=()
+for arg in "$@"; do
+  if [ "$arg" = webhooks ] && [ -z "${AWS_ENDPOINT_URL:-}" ]; then runner=(scripts/with-moto.sh); fi
+done
 {
   echo "<!-- $(rustc --version); $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//') -->"
-  "$cargo" run --release --quiet -p bench -- "$@"
+  "${runner[@]}" "$cargo" run --release --quiet -p bench -- "$@"
 } | tee "$out"
 echo "bench: written to $out" >&2

@@ -5,13 +5,18 @@
 #
 #   1. make setup; build the simulators, the demo helper and the function binaries (debug)
 #   2. start moto_server and the simulators on free ports
-#   3. `demo setup`: table, secret, settings, schedule group and schedules (what a deployment creates)
+#   3. `demo setup`: table, secret, settings, schedule group and schedules, the webhook queues (SQS FIFO
+#      with DLQs) — what a deployment creates
 #   4. `cargo lambda watch`, then invoke: scheduled employees → time-entries → absences, a manual payroll
 #      push of last month's time entries (API Gateway event); `demo edit` changes records in both systems
 #      (one each way and a conflict); an absences dry run shows the plan, a second scheduled round applies
 #      it, and a third finds nothing left to do
-#   5. `demo report`: every run record, and what changed in both systems
-#   6. with CONSOLE=1 (`make console`): a Cognito user pool on moto with an admin user, and the api
+#   5. a webhook: the api function serves the receiver (`api --listen`), `PUT .../webhooks` registers it
+#      with the Personio simulator, an attendance period is changed in Personio, the simulator delivers,
+#      the receiver enqueues on the FIFO queue on moto, and the queued batch is handed to the time-entries
+#      function as an event source mapping would; `demo webhook report` tells the story and the latency
+#   6. `demo report`: every run record, and what changed in both systems
+#   7. with CONSOLE=1 (`make console`): a Cognito user pool on moto with an admin user, and the api
 #      function serving the web console on 127.0.0.1 against this stack until Ctrl-C
 #
 # Repeatable: every run starts fresh processes on new ports and a fresh .run/demo/. Everything started
@@ -89,7 +94,7 @@ PY
 }
 
 # --------------------------------------------------------------------------------------- 1. build
-say "1/5 setup and build"
+say "1/6 setup and build"
 make --no-print-directory setup
 rm -rf "$run_dir"
 mkdir -p "$run_dir/events"
@@ -98,13 +103,12 @@ present=()
 for f in "${functions[@]}"; do
   if [ -f "functions/$f/Cargo.toml" ]; then present+=("$f"); else echo "demo: functions/$f does not exist yet; its steps are skipped"; fi
 done
-bin_args=(--bin simulators --bin demo)
-if [ "${CONSOLE:-0}" = 1 ]; then bin_args+=(--bin api); fi
+bin_args=(--bin simulators --bin demo --bin api)
 for f in "${present[@]}"; do bin_args+=(--bin "$f"); done
 "$CARGO" build --quiet "${bin_args[@]}"
 
 # ------------------------------------------------------------------------------ 2. moto + simulators
-say "2/5 start moto_server and the simulators"
+say "2/6 start moto_server and the simulators"
 moto_port=$(free_port)
 personio_port=$(free_port)
 timetrack_port=$(free_port)
@@ -144,12 +148,18 @@ export DEMO_INTEGRATION_ID=$integration
 export SIM_PERSONIO_URL="http://127.0.0.1:$personio_port" SIM_TIMETRACK_URL="http://127.0.0.1:$timetrack_port"
 
 # ------------------------------------------------------------------------------ 3. deployment state
-say "3/5 create what a deployment would (demo setup)"
-"$root/target/debug/demo" setup
+say "3/6 create what a deployment would (demo setup)"
+"$root/target/debug/demo" setup "$run_dir/queues.env"
+# The webhook queues' URLs, as the template passes them to the functions and the api.
+cat "$run_dir/queues.env" >>"$run_dir/functions.env"
+set -a
+# shellcheck disable=SC1091
+. "$run_dir/queues.env"
+set +a
 "$root/target/debug/demo" snapshot "$run_dir/before.json"
 
 # ------------------------------------------------------------------------- 4. functions and invokes
-say "4/5 run the function binaries under cargo lambda watch and invoke them"
+say "4/6 run the function binaries under cargo lambda watch and invoke them"
 watch_started=1
 start watch cargo lambda watch --ignore-changes --invoke-address 127.0.0.1 --invoke-port "$watch_port" \
   --env-file "$run_dir/functions.env" --timeout 900
@@ -181,7 +191,9 @@ try:
     v = json.load(open(sys.argv[1]))
 except Exception as e:
     print(f"unreadable answer: {e}"); sys.exit()
-if isinstance(v, dict) and "statusCode" in v:
+if isinstance(v, dict) and "batchItemFailures" in v:
+    print(f"queue batch handled, {len(v['batchItemFailures'])} message(s) reported failed")
+elif isinstance(v, dict) and "statusCode" in v:
     body = v.get("body") or ""
     try:
         b = json.loads(body)
@@ -213,8 +225,31 @@ invoke time-entries "$scheduled" "scheduled time entries (2nd round)"
 invoke absences "$scheduled" "scheduled absences (2nd round: the edits)"
 invoke absences "$scheduled" "scheduled absences (3rd round: nothing left)"
 
-# ---------------------------------------------------------------------------------------- 5. report
-say "5/5 report"
+# ------------------------------------------------------------------------------ 5. a webhook (issue 14)
+# The api function serves the receiver locally (as `make console` does); the Personio simulator delivers
+# to it, it enqueues on the FIFO queue on moto, and the queued batch goes to the time-entries function the
+# way Lambda's event source mapping hands it over.
+say "5/6 a change in Personio, carried to TimeTrack by a webhook"
+api_port=$(free_port)
+WEBHOOK_RECEIVER_BASE_URL="http://127.0.0.1:$api_port" start api "$root/target/debug/api" --listen "127.0.0.1:$api_port"
+wait_for api "http://127.0.0.1:$api_port/integrations/$integration/webhooks" "${pids[-1]}"
+webhook_dir="$run_dir/webhook"
+mkdir -p "$webhook_dir"
+if "$root/target/debug/demo" webhook register "http://127.0.0.1:$api_port" &&
+  "$root/target/debug/demo" webhook edit "$webhook_dir" &&
+  "$root/target/debug/demo" webhook wait "$webhook_dir"; then
+  invoke time-entries "$webhook_dir/sqs-event.json" "the queued webhook batch (SQS event)"
+  if ! "$root/target/debug/demo" webhook report "$webhook_dir" "$run_dir/invoke-$step-time-entries.json" |
+    tee "$webhook_dir/report.txt"; then
+    failures=$((failures + 1))
+  fi
+else
+  failures=$((failures + 1))
+  echo "demo: the webhook step failed; see $run_dir/api.log and $run_dir/watch.log" >&2
+fi
+
+# ---------------------------------------------------------------------------------------- 6. report
+say "6/6 report"
 "$root/target/debug/demo" report "$run_dir/before.json" | tee "$run_dir/report.txt"
 
 if [ "$failures" -gt 0 ]; then
@@ -228,7 +263,7 @@ if [ "${CONSOLE:-0}" != 1 ]; then
 fi
 
 # ------------------------------------------------------------------------------------ 6. the console
-say "6/6 the web console (Cognito on moto)"
+say "7/7 the web console (Cognito on moto)"
 "$root/target/debug/demo" console-users "$run_dir/console.env"
 console_port=${CONSOLE_PORT:-$(free_port)}
 set -a

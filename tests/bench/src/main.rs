@@ -18,6 +18,7 @@ mod memory;
 mod planner_bench;
 mod scale;
 mod timing;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
 /// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
-const PARTS: [&str; 11] = [
+const PARTS: [&str; 12] = [
     "cold-start",
     "planner",
     "fingerprint",
@@ -42,6 +43,7 @@ const PARTS: [&str; 11] = [
     "absences-1000",
     "e2e-default",
     "e2e-unthrottled",
+    "webhooks",
 ];
 
 /// The parts `make bench` runs when no `--only` is given: the old end-to-end parts (a fixed 10 req/s
@@ -50,7 +52,7 @@ const PARTS: [&str; 11] = [
 /// machine and its process holds over half a gigabyte (both simulators keep 200,000 periods and every
 /// request of a run), see docs/performance.md.
 fn default_part(part: &str) -> bool {
-    !part.starts_with("e2e-") && part != "scale-5000"
+    !part.starts_with("e2e-") && part != "scale-5000" && part != "webhooks"
 }
 
 /// `scale-N` / `paced-N` for any company size N (e.g. `--only scale-300` for the cost curve).
@@ -395,6 +397,7 @@ fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
         "fingerprint" => fingerprints(quick)?,
         "e2e-default" => end_to_end(quick, true)?,
         "e2e-unthrottled" => end_to_end(quick, false)?,
+        "webhooks" => webhooks::run(quick)?,
         p if p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-") => {
             scale(p, quick)?
         }
@@ -483,6 +486,9 @@ fn main() -> anyhow::Result<()> {
             }
         }
         println!("\n(peak RSS: the whole process of the part over both runs, both simulators included)\n");
+    }
+    if options.runs("webhooks") {
+        spawn_part("webhooks", options.quick)?;
     }
     Ok(())
 }

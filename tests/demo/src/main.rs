@@ -1,7 +1,9 @@
 //! The demo's helper binary, driven by `scripts/demo.sh` (`make demo`):
 //!
 //! ```text
-//! demo setup             create table, secret, settings, schedule group + schedules (like a deployment)
+//! demo setup [ENV]       create table, secret, settings, schedule group + schedules (like a deployment);
+//!                        with ENV, also the webhook queues, their URLs written to ENV
+//! demo webhook ...       a Personio change carried by a webhook (see `webhook.rs`)
 //! demo edit             change records in both systems (one each way and a conflict), through their APIs
 //! demo snapshot FILE     save both simulators' records (the "before" picture)
 //! demo report [FILE]     print the run records and, given a snapshot, what changed in both systems
@@ -15,6 +17,9 @@ mod edit;
 mod report;
 mod setup;
 mod sim_state;
+mod webhook;
+
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
@@ -22,20 +27,32 @@ use crate::config::DemoConfig;
 use crate::sim_state::Snapshot;
 
 const USAGE: &str =
-    "usage: demo setup | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE] | demo console-users ENV_FILE";
+    "usage: demo setup [QUEUES_ENV_FILE] | demo webhook register API_URL | demo webhook edit|wait DIR | demo webhook report DIR ANSWER_FILE | demo edit | demo snapshot FILE | demo report [SNAPSHOT_FILE] | demo console-users ENV_FILE";
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["setup"] => {
+        ["setup", rest @ ..] if rest.len() <= 1 => {
             let config = DemoConfig::from_env()?;
             println!("demo setup for integration {}:", config.integration_id);
             let targets = shared::scheduling::SchedulerTargets::from_env().context(
                 "the scheduler targets (SCHEDULE_GROUP, SCHEDULER_ROLE_ARN, *_FUNCTION_ARN)",
             )?;
-            setup::run(&config, targets).await
+            setup::run(&config, targets).await?;
+            match rest.first() {
+                Some(env_file) => setup::webhook_queues(&config, Path::new(env_file)).await,
+                None => Ok(()),
+            }
+        }
+        ["webhook", "register", api_url] => {
+            webhook::register(&DemoConfig::from_env()?, api_url).await
+        }
+        ["webhook", "edit", dir] => webhook::edit(&DemoConfig::from_env()?, Path::new(dir)).await,
+        ["webhook", "wait", dir] => webhook::wait(&DemoConfig::from_env()?, Path::new(dir)).await,
+        ["webhook", "report", dir, answer] => {
+            webhook::report(&DemoConfig::from_env()?, Path::new(dir), Path::new(answer)).await
         }
         ["edit"] => {
             let config = DemoConfig::from_env()?;

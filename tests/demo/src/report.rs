@@ -157,7 +157,7 @@ pub fn render_run(number: usize, run: &RunRecord) -> String {
     out
 }
 
-fn render_change(change: &CollectionChange) -> String {
+pub fn render_change(change: &CollectionChange) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

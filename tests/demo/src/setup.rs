@@ -115,6 +115,68 @@ pub async fn run(config: &DemoConfig, targets: SchedulerTargets) -> Result<()> {
     Ok(())
 }
 
+/// Receives before a webhook message moves to its dead-letter queue (the template's
+/// `WebhookMaxReceiveCount` default).
+const WEBHOOK_MAX_RECEIVES: u32 = 5;
+/// The webhook queues' visibility timeout (the template's: longer than the functions' timeout).
+const WEBHOOK_VISIBILITY_SECS: u32 = 960;
+
+/// The three webhook queues (SQS FIFO, each with its dead-letter queue) as the template creates them;
+/// writes `EMPLOYEES_QUEUE_URL=...` etc. to `env_file` for the functions and the api. Idempotent
+/// (CreateQueue with the same attributes answers the existing queue).
+pub async fn webhook_queues(config: &DemoConfig, env_file: &std::path::Path) -> Result<()> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let aws = shared::aws::load_aws_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let mut env = String::new();
+    for (workflow, var) in [
+        (Workflow::Employees, "EMPLOYEES_QUEUE_URL"),
+        (Workflow::TimeEntries, "TIME_ENTRIES_QUEUE_URL"),
+        (Workflow::Absences, "ABSENCES_QUEUE_URL"),
+    ] {
+        let name = format!("{}-{}-webhooks", config.table_name, workflow.as_str());
+        let dlq = sqs
+            .create_queue()
+            .queue_name(format!("{name}-dlq.fifo"))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .with_context(|| format!("creating {name}-dlq.fifo"))?;
+        let dlq_url = dlq.queue_url().context("CreateQueue answered no URL")?;
+        let dlq_arn = sqs
+            .get_queue_attributes()
+            .queue_url(dlq_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .context("reading the dead-letter queue's ARN")?
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .context("the dead-letter queue has no ARN")?;
+        let queue = sqs
+            .create_queue()
+            .queue_name(format!("{name}.fifo"))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
+            .attributes(
+                QueueAttributeName::VisibilityTimeout,
+                WEBHOOK_VISIBILITY_SECS.to_string(),
+            )
+            .attributes(
+                QueueAttributeName::RedrivePolicy,
+                serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": WEBHOOK_MAX_RECEIVES})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .with_context(|| format!("creating {name}.fifo"))?;
+        let url = queue.queue_url().context("CreateQueue answered no URL")?;
+        println!("  webhook queue  {workflow}: {name}.fifo (DLQ {name}-dlq.fifo)");
+        env.push_str(&format!("{var}={url}\n"));
+    }
+    std::fs::write(env_file, env).with_context(|| format!("writing {}", env_file.display()))
+}
+
 pub fn simulator_credentials() -> Credentials {
     Credentials {
         personio_client_id: SIM_PERSONIO_CLIENT_ID.to_string(),
@@ -316,6 +378,68 @@ mod tests {
             .unwrap();
         assert_eq!(absences.expression, "rate(1 hour)");
         assert!(absences.enabled);
+    }
+
+    /// The webhook queues are FIFO with a redrive to a FIFO dead-letter queue, as in the template, and
+    /// their URLs land in the env file the functions and the api read; a second setup keeps them.
+    #[tokio::test]
+    async fn webhook_queues_are_fifo_with_dead_letter_queues_and_can_be_created_twice() {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        assert!(
+            std::env::var("AWS_ENDPOINT_URL").is_ok_and(|v| !v.is_empty()),
+            "needs moto_server: run via `make test` or `scripts/with-moto.sh cargo nextest run -p demo`"
+        );
+        let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        let config = DemoConfig {
+            integration_id: IntegrationId::new(format!("demo-{suffix}")).unwrap(),
+            table_name: format!("demo-{suffix}"),
+            secret_prefix: format!("demo-test-{suffix}"),
+            schedule_group: format!("demo-{suffix}"),
+            personio_sim_url: "http://127.0.0.1:9".into(),
+            timetrack_sim_url: "http://127.0.0.1:9".into(),
+        };
+        let dir = std::env::temp_dir().join(format!("demo-queues-{suffix}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env_file = dir.join("queues.env");
+        webhook_queues(&config, &env_file).await.unwrap();
+        let first = std::fs::read_to_string(&env_file).unwrap();
+        webhook_queues(&config, &env_file).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&env_file).unwrap(), first);
+
+        let urls: std::collections::BTreeMap<&str, &str> =
+            first.lines().filter_map(|l| l.split_once('=')).collect();
+        assert_eq!(
+            urls.keys().copied().collect::<Vec<_>>(),
+            [
+                "ABSENCES_QUEUE_URL",
+                "EMPLOYEES_QUEUE_URL",
+                "TIME_ENTRIES_QUEUE_URL"
+            ]
+        );
+        let sqs = aws_sdk_sqs::Client::new(&shared::aws::load_aws_config().await);
+        for url in urls.values() {
+            assert!(url.ends_with("-webhooks.fifo"), "{url}");
+            let attributes = sqs
+                .get_queue_attributes()
+                .queue_url(*url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap()
+                .attributes()
+                .cloned()
+                .unwrap();
+            assert_eq!(attributes[&QueueAttributeName::FifoQueue], "true");
+            assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "960");
+            let redrive: Value =
+                serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
+            assert!(redrive["deadLetterTargetArn"]
+                .as_str()
+                .unwrap()
+                .ends_with("-webhooks-dlq.fifo"));
+            assert_eq!(redrive["maxReceiveCount"].to_string(), "5");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     fn seed_json(seed: &Seed) -> Value {
