@@ -46,6 +46,9 @@ pub async fn for_integration(
 }
 
 fn api_error(e: PersonioError, webhook_id: Option<&str>) -> WebhookApiError {
+    if e.class() == crate::connectors::ErrorClass::Auth {
+        return WebhookApiError::NotConnected(e.to_string());
+    }
     match &e {
         PersonioError::Api { status: 404, .. } => {
             WebhookApiError::NotFound(webhook_id.unwrap_or_default().to_string())

@@ -58,6 +58,9 @@ pub enum WebhookApiError {
     Refused { status: u16, detail: String },
     #[error("Personio's webhook API is unavailable: {0}")]
     Unavailable(String),
+    /// Personio refused the integration's credentials: a setup problem, not an outage.
+    #[error("Personio refused the integration's credentials: {0}")]
+    NotConnected(String),
 }
 
 /// Personio's webhook management API, as the product uses it.

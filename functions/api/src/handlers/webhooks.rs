@@ -85,6 +85,9 @@ fn subscription_problem(e: SubscriptionError) -> ApiProblem {
         SubscriptionError::Personio(WebhookApiError::Unavailable(_)) => {
             Problem::upstream(e.to_string())
         }
+        SubscriptionError::Personio(WebhookApiError::NotConnected(_)) => {
+            Problem::not_connected(e.to_string())
+        }
         SubscriptionError::Tokens(_) | SubscriptionError::Store(_) => {
             Problem::unavailable(e.to_string())
         }
