@@ -272,6 +272,74 @@ impl SecretsManagerCredentials {
     }
 }
 
+/// A Secrets Manager write that failed: the operation and the SDK's error with its context (never the
+/// secret's value).
+#[derive(Debug, Error)]
+#[error("{operation}: {detail}")]
+pub(crate) struct SecretWriteError {
+    operation: &'static str,
+    detail: String,
+}
+
+impl SecretWriteError {
+    fn of(operation: &'static str, err: impl std::error::Error) -> Self {
+        Self {
+            operation,
+            detail: DisplayErrorContext(err).to_string(),
+        }
+    }
+}
+
+/// Writes `document` as the secret `name`, for every secret the product keeps (credentials, webhook
+/// tokens). Updates are the common case; a missing secret is created, and a create that lost a race to
+/// another creator falls back to an update once.
+pub(crate) async fn put_or_create_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    description: &str,
+    document: &str,
+) -> Result<(), SecretWriteError> {
+    let put = client
+        .put_secret_value()
+        .secret_id(name)
+        .secret_string(document)
+        .send()
+        .await;
+    match put {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            let created = client
+                .create_secret()
+                .name(name)
+                .description(description)
+                .secret_string(document)
+                .send()
+                .await;
+            match created {
+                Ok(_) => Ok(()),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_exists_exception()) =>
+                {
+                    client
+                        .put_secret_value()
+                        .secret_id(name)
+                        .secret_string(document)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| SecretWriteError::of("PutSecretValue", e))
+                }
+                Err(e) => Err(SecretWriteError::of("CreateSecret", e)),
+            }
+        }
+        Err(e) => Err(SecretWriteError::of("PutSecretValue", e)),
+    }
+}
+
 fn backend(operation: &str, err: impl std::error::Error) -> CredentialsError {
     CredentialsError::Backend {
         message: format!("{operation}: {}", DisplayErrorContext(err)),
@@ -326,48 +394,16 @@ impl CredentialsSource for SecretsManagerCredentials {
     ) -> Result<(), CredentialsError> {
         let name = self.secret_name(integration_id);
         let document = credentials.to_secret_json();
-        // Updates are the common case; a missing secret is created, and a create that lost a race to
-        // another creator falls back to an update once.
-        let put = self
-            .client
-            .put_secret_value()
-            .secret_id(&name)
-            .secret_string(&document)
-            .send()
-            .await;
-        match put {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                let created = self
-                    .client
-                    .create_secret()
-                    .name(&name)
-                    .description("Personio ⇄ TimeTrack sync credentials of one integration")
-                    .secret_string(&document)
-                    .send()
-                    .await;
-                match created {
-                    Ok(_) => {}
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_resource_exists_exception()) =>
-                    {
-                        self.client
-                            .put_secret_value()
-                            .secret_id(&name)
-                            .secret_string(&document)
-                            .send()
-                            .await
-                            .map_err(|e| backend("PutSecretValue", e))?;
-                    }
-                    Err(e) => return Err(backend("CreateSecret", e)),
-                }
-            }
-            Err(e) => return Err(backend("PutSecretValue", e)),
-        }
+        put_or_create_secret(
+            &self.client,
+            &name,
+            "Personio ⇄ TimeTrack sync credentials of one integration",
+            &document,
+        )
+        .await
+        .map_err(|e| CredentialsError::Backend {
+            message: e.to_string(),
+        })?;
         self.remember(integration_id, credentials);
         Ok(())
     }

@@ -275,30 +275,14 @@ impl TokenStore for SecretsManagerTokenStore {
     ) -> Result<(), TokenError> {
         let name = self.secret_name(integration_id);
         let document = tokens.to_secret_json();
-        let put = self
-            .client
-            .put_secret_value()
-            .secret_id(&name)
-            .secret_string(&document)
-            .send()
-            .await;
-        match put {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                self.client
-                    .create_secret()
-                    .name(&name)
-                    .description("Personio webhook token of one integration (current, previous)")
-                    .secret_string(&document)
-                    .send()
-                    .await
-                    .map_err(|e| backend("CreateSecret", e))?;
-            }
-            Err(e) => return Err(backend("PutSecretValue", e)),
-        }
+        crate::credentials::put_or_create_secret(
+            &self.client,
+            &name,
+            "Personio webhook token of one integration (current, previous)",
+            &document,
+        )
+        .await
+        .map_err(|e| TokenError::Backend(e.to_string()))?;
         self.remember(integration_id, Some(tokens.clone()));
         Ok(())
     }
