@@ -10,10 +10,13 @@
 //! handler to the simulators and a moto-backed store, and of pushing the recorded Lambda events
 //! (`tests/fixtures/events`) through it; that wiring lives here once, so the tests hold only what is
 //! particular to each workflow.
+pub mod binary_edge;
 pub mod convergence;
+pub mod event_source_mapping;
 pub mod intercepting_store;
 pub mod lambda_process;
 pub mod scenarios;
+pub mod warm_function;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
