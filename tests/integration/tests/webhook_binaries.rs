@@ -349,9 +349,9 @@ async fn webhook_binaries_absence_created_updated_deleted() {
     let total = total_writes(&runs);
     // A TimeTrack absence's dates change by update (or delete + create, as the port decides);
     // either way one create first and one delete last.
-    assert_eq!(
+    println!("FIGURES webhook absence writes: {total:?}");
+    assert!(
         total["timetrack"].get("create").copied().unwrap_or(0) >= 1,
-        true,
         "{total:?}"
     );
     assert!(
