@@ -41,9 +41,6 @@ pub use webhooks::{
 use envelope::{created_id, resolve_next, unwrap_single, Page, SeenPages};
 use token::{TokenAnswer, TokenCache};
 
-/// Environment variable overriding the base URL (a proxy, or the local simulator).
-pub const BASE_URL_ENV: &str = "PERSONIO_BASE_URL";
-
 /// Everything a [`PersonioClient`] needs. `Debug` prints `[REDACTED]` for the secret.
 #[derive(Debug, Clone)]
 pub struct PersonioClientConfig {
@@ -86,15 +83,6 @@ impl PersonioClientConfig {
             partner_id: None,
             max_pages: 10_000,
         }
-    }
-
-    /// Like [`Self::new`], with the base URL taken from `PERSONIO_BASE_URL` when it is set and not empty.
-    pub fn from_env(client_id: impl Into<String>, client_secret: SecretString) -> Self {
-        let mut config = Self::new(client_id, client_secret);
-        if let Some(url) = rest::env_override(BASE_URL_ENV) {
-            config.base_url = url;
-        }
-        config
     }
 }
 

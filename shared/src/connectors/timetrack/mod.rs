@@ -23,8 +23,6 @@ mod types;
 pub use error::{TimeTrackError, TimeTrackProblem, CODE_DELETED};
 pub use types::*;
 
-/// Environment variable overriding the base URL template.
-pub const BASE_URL_ENV: &str = "TIMETRACK_BASE_URL";
 /// TimeTrack's maximum page size.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
@@ -70,19 +68,6 @@ impl TimeTrackClientConfig {
             page_size: MAX_PAGE_SIZE,
             max_pages: 1000,
         }
-    }
-
-    /// Like [`Self::new`], with the template taken from `TIMETRACK_BASE_URL` when set and not empty.
-    pub fn from_env(
-        account: impl Into<String>,
-        api_key: SecretString,
-        api_secret: SecretString,
-    ) -> Self {
-        let mut config = Self::new(account, api_key, api_secret);
-        if let Some(template) = rest::env_override(BASE_URL_ENV) {
-            config.base_url_template = template;
-        }
-        config
     }
 
     /// The base URL for this account.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::connectors::lenient;
 
 /// A TimeTrack timestamp as written on the wire (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`), kept as the wall-clock
-/// value plus whether it carried the `Z`.
+/// value (read with or without the `Z`).
 ///
 /// Whether TimeTrack's `Z` really means UTC or the account's local wall clock is not settled (see the
 /// reference); the workflows decide from the integration's `timetrack_timestamp_mode`, not this type.
@@ -20,24 +20,20 @@ use crate::connectors::lenient;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimeTrackTimestamp {
     pub wall: DateTime,
-    pub zulu: bool,
 }
 
 impl TimeTrackTimestamp {
     /// A timestamp to send; it is written with `Z`.
     pub fn new(wall: DateTime) -> Self {
-        Self { wall, zulu: true }
+        Self { wall }
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
         let trimmed = s.trim();
-        let (bare, zulu) = match trimmed
+        let bare = trimmed
             .strip_suffix('Z')
             .or_else(|| trimmed.strip_suffix('z'))
-        {
-            Some(bare) => (bare, true),
-            None => (trimmed, false),
-        };
+            .unwrap_or(trimmed);
         if bare.get(10..).is_some_and(|time| time.contains(['+', '-'])) {
             return Err(format!(
                 "invalid TimeTrack timestamp {s:?}: offsets other than Z are not expected"
@@ -46,7 +42,7 @@ impl TimeTrackTimestamp {
         let wall = bare
             .parse::<DateTime>()
             .map_err(|e| format!("invalid TimeTrack timestamp {s:?}: {e}"))?;
-        Ok(Self { wall, zulu })
+        Ok(Self { wall })
     }
 
     /// The wire form: seconds precision, always with `Z`.

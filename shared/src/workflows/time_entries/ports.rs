@@ -46,7 +46,7 @@ use crate::connectors::timetrack::{
     TimeTrackTimestamp,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, ScopeEntry, System};
+use crate::domain::{DateWindow, ScopeEntry};
 use crate::engine::{
     HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
     Unrecorded, WriteJournal,
@@ -580,10 +580,6 @@ fn composite_id_after(
 
 #[async_trait]
 impl SidePort<TimeEntry> for PersonioTimeEntries {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
         let (listing, listed) = self.entries_in(None, window).await?;
         *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = listed;
@@ -878,10 +874,6 @@ impl TimeTrackTimeEntries {
 
 #[async_trait]
 impl SidePort<TimeEntry> for TimeTrackTimeEntries {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
         self.attendances_in(None, window).await
     }
