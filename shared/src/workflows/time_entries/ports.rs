@@ -30,13 +30,13 @@ use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 
-use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
-use super::personio_grouping::{group_periods, GroupedEntry};
-use super::personio_shape::{
+use super::canonical::{NotSyncable, SkippedRecord, TimeEntry};
+use super::personio::grouping::{group_periods, GroupedEntry};
+use super::personio::shape::{
     personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
 };
-use super::personio_writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
-use super::timetrack_shape::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
+use super::personio::writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
+use super::timetrack::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
 use crate::connectors::personio::{
     AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod, AttendanceStatus, IdRef,
     NewAttendancePeriod, PersonioClient, PersonioError,

@@ -5,7 +5,7 @@
 //! mappings. What the `Z` digits *mean* is the integration's [`TimestampMode`], applied here.
 use jiff::civil::DateTime;
 
-use super::entry::{normalise_note, NotSyncable, SkippedRecord, TimeEntry};
+use super::canonical::{normalise_note, NotSyncable, SkippedRecord, TimeEntry};
 use crate::settings::TimestampMode;
 use crate::timezone::ZoneConverter;
 

@@ -1,6 +1,6 @@
 //! Personio attendance periods → canonical time entries.
 //!
-//! The reverse of [`super::personio_shape`], and tolerant of what people enter by hand:
+//! The reverse of [`super::shape`], and tolerant of what people enter by hand:
 //! - WORK periods of a person that touch at the start of a local day (one ends at 00:00, the next starts
 //!   at that same 00:00) are **one entry**: that is how an overnight shift has to be stored.
 //! - Every BREAK period lying inside a WORK part (start and end within it, local time) belongs to that
@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use jiff::SignedDuration;
 
-use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
-use super::personio_shape::{ApprovalStatus, PeriodKind, PersonioPeriod};
+use super::shape::{ApprovalStatus, PeriodKind, PersonioPeriod};
 use crate::timezone::ZoneConverter;
+use crate::workflows::time_entries::canonical::{NotSyncable, SkippedRecord, TimeEntry};
 
 /// One canonical entry read from Personio, with the periods it was made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
