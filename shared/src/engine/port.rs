@@ -101,7 +101,8 @@ impl WriteJournal for Unrecorded {
     }
 }
 
-/// One side's records in a window.
+/// One side's records in a window, in canonical form (built by a port from the connector's
+/// [`crate::connectors::WireListing`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing<V> {
     pub records: Vec<Record<V>>,

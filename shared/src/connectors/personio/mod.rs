@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::connectors::http::{retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy};
 use crate::connectors::rest::{self, decode, decode_value, encode};
-use crate::connectors::Listing;
+use crate::connectors::WireListing;
 
 mod envelope;
 mod error;
@@ -140,7 +140,7 @@ impl PersonioClient {
     pub async fn list_persons(
         &self,
         filter: &PersonFilter,
-    ) -> Result<Listing<Person>, PersonioError> {
+    ) -> Result<WireListing<Person>, PersonioError> {
         let mut url = self.url(&["v2", "persons"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -171,7 +171,7 @@ impl PersonioClient {
     pub async fn list_employments(
         &self,
         person_id: &str,
-    ) -> Result<Listing<Employment>, PersonioError> {
+    ) -> Result<WireListing<Employment>, PersonioError> {
         let mut url = self.url(&["v2", "persons", person_id, "employments"]);
         url.query_pairs_mut()
             .append_pair("limit", &MAX_PERSONS_LIMIT.to_string());
@@ -202,7 +202,7 @@ impl PersonioClient {
     pub async fn list_attendance_periods(
         &self,
         filter: &AttendanceFilter,
-    ) -> Result<Listing<AttendancePeriod>, PersonioError> {
+    ) -> Result<WireListing<AttendancePeriod>, PersonioError> {
         let mut url = self.url(&["v2", "attendance-periods"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -243,7 +243,7 @@ impl PersonioClient {
 
     // ----- absence types -------------------------------------------------------------------------
 
-    pub async fn list_absence_types(&self) -> Result<Listing<AbsenceType>, PersonioError> {
+    pub async fn list_absence_types(&self) -> Result<WireListing<AbsenceType>, PersonioError> {
         let mut url = self.url(&["v2", "absence-types"]);
         url.query_pairs_mut()
             .append_pair("limit", &MAX_PERIODS_LIMIT.to_string());
@@ -259,7 +259,7 @@ impl PersonioClient {
     pub async fn list_absence_periods(
         &self,
         filter: &AbsenceFilter,
-    ) -> Result<Listing<AbsencePeriod>, PersonioError> {
+    ) -> Result<WireListing<AbsencePeriod>, PersonioError> {
         let mut url = self.url(&["v2", "absence-periods"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -429,9 +429,9 @@ impl PersonioClient {
     }
 
     /// Follows the cursor chain from `first`, parsing each record on its own.
-    async fn list<T: DeserializeOwned>(&self, first: Url) -> Result<Listing<T>, PersonioError> {
+    async fn list<T: DeserializeOwned>(&self, first: Url) -> Result<WireListing<T>, PersonioError> {
         let what = format!("GET {}", first.path());
-        let mut listing = Listing::default();
+        let mut listing = WireListing::default();
         let mut seen = SeenPages::default();
         seen.first_visit(&first);
         let mut url = first;

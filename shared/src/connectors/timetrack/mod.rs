@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::connectors::http::{retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy};
 use crate::connectors::rest::{self, decode, decode_value, encode};
-use crate::connectors::Listing;
+use crate::connectors::WireListing;
 
 mod error;
 mod types;
@@ -163,7 +163,7 @@ impl TimeTrackClient {
     pub async fn list_users(
         &self,
         username: Option<&str>,
-    ) -> Result<Listing<User>, TimeTrackError> {
+    ) -> Result<WireListing<User>, TimeTrackError> {
         let params: Vec<(&str, String)> = username
             .map(|u| vec![("username", u.to_string())])
             .unwrap_or_default();
@@ -196,7 +196,7 @@ impl TimeTrackClient {
     pub async fn list_attendances(
         &self,
         query: &AttendanceQuery,
-    ) -> Result<Listing<Attendance>, TimeTrackError> {
+    ) -> Result<WireListing<Attendance>, TimeTrackError> {
         let mut params = Vec::new();
         if let Some(u) = &query.username {
             params.push(("username", u.clone()));
@@ -240,7 +240,7 @@ impl TimeTrackClient {
     pub async fn list_absences(
         &self,
         query: &AbsenceQuery,
-    ) -> Result<Listing<Absence>, TimeTrackError> {
+    ) -> Result<WireListing<Absence>, TimeTrackError> {
         let mut params = Vec::new();
         if let Some(u) = &query.username {
             params.push(("username", u.clone()));
@@ -365,8 +365,8 @@ impl TimeTrackClient {
         &self,
         segments: &[&str],
         params: &[(&str, String)],
-    ) -> Result<Listing<T>, TimeTrackError> {
-        let mut listing = Listing::default();
+    ) -> Result<WireListing<T>, TimeTrackError> {
+        let mut listing = WireListing::default();
         let mut previous: Option<Vec<serde_json::Value>> = None;
         for page_number in 0..self.max_pages {
             let mut url = self.url(segments);

@@ -33,7 +33,7 @@ fn attendance_rows_parse_with_mixed_number_spellings() {
         {"id": "12", "username": "max", "from": "2025-03-03T09:00:00Z", "to": null, "manual": false},
         {"id": 13, "user": "max", "from": "not a time"}
     ]);
-    let mut listing = Listing::<Attendance>::default();
+    let mut listing = WireListing::<Attendance>::default();
     for row in rows.as_array().unwrap() {
         listing.push_raw(row.clone());
     }
