@@ -409,13 +409,8 @@ impl HttpCore {
             .notify(|failed, delay| {
                 attempt += 1;
                 match failed {
-                    Retry::Status(r) => {
-                        let status = r.status;
-                        tracing::warn!(%method, path, %status, attempt, ?delay, "retrying after HTTP status");
-                    }
-                    Retry::Transport(kind, _) => {
-                        tracing::warn!(%method, path, ?kind, attempt, ?delay, "retrying after transport error");
-                    }
+                    Retry::Status(r) => tracing::warn!(%method, path, status = %r.status, attempt, ?delay, "retrying after HTTP status"),
+                    Retry::Transport(kind, _) => tracing::warn!(%method, path, ?kind, attempt, ?delay, "retrying after transport error"),
                 }
             })
             .await;
