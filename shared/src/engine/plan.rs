@@ -33,10 +33,6 @@ impl<V> Plan<V> {
             .iter()
             .filter(|a| !matches!(a, Action::Skip(_)))
     }
-    /// True when applying the plan would write nothing at all.
-    pub fn is_settled(&self) -> bool {
-        self.changes().next().is_none()
-    }
 }
 
 /// One decision of the planner.

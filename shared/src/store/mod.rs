@@ -15,10 +15,11 @@ use crate::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
 use crate::runs::RunRecord;
 use crate::settings::IntegrationSettings;
 
-#[doc(hidden)]
+#[cfg(any(test, feature = "testkit"))]
 pub mod contract;
 pub mod dynamodb;
 mod keys;
+#[cfg(any(test, feature = "testkit"))]
 pub mod memory;
 
 pub use keys::new_run_id;

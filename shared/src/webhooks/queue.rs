@@ -2,8 +2,7 @@
 //! per workflow (docs/adr/0024-webhook-queue.md). Message group = integration + workflow, deduplication id
 //! = the event id, so that a delivery Personio retries or duplicates within SQS's five-minute window is
 //! enqueued once, and one integration's events of one workflow are consumed in order.
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::error::DisplayErrorContext;
@@ -131,11 +130,13 @@ impl EventQueue for SqsEventQueue {
 }
 
 /// Events kept in memory per workflow, deduplicated by event id like a FIFO queue (unit tests).
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Default)]
 pub struct MemoryEventQueue {
-    queues: Mutex<HashMap<Workflow, Vec<QueuedEvent>>>,
+    queues: std::sync::Mutex<std::collections::HashMap<Workflow, Vec<QueuedEvent>>>,
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl MemoryEventQueue {
     pub fn messages(&self, workflow: Workflow) -> Vec<QueuedEvent> {
         self.queues
@@ -147,6 +148,7 @@ impl MemoryEventQueue {
     }
 }
 
+#[cfg(any(test, feature = "testkit"))]
 #[async_trait]
 impl EventQueue for MemoryEventQueue {
     async fn enqueue(&self, events: &[QueuedEvent]) -> Result<(), QueueError> {

@@ -8,7 +8,7 @@ use shared::engine::fingerprint;
 use shared::engine::fingerprint::canonical_json;
 use shared::workflows::absences::canonical::{Absence, AbsenceStatus};
 use shared::workflows::employees::canonical::Employee;
-use shared::workflows::time_entries::entry::TimeEntry;
+use shared::workflows::time_entries::canonical::TimeEntry;
 
 use crate::timing::{median_of, Stopwatch};
 use crate::ALLOCATOR;
@@ -99,7 +99,7 @@ pub fn measure(per_round: usize, rounds: usize) -> anyhow::Result<Vec<Fingerprin
             rounds,
         )?,
         measure_one(
-            "time_entries::entry::TimeEntry",
+            "time_entries::canonical::TimeEntry",
             &time_entry()?,
             per_round,
             rounds,
@@ -137,7 +137,7 @@ mod tests {
             names,
             [
                 "employees::canonical::Employee",
-                "time_entries::entry::TimeEntry",
+                "time_entries::canonical::TimeEntry",
                 "absences::canonical::Absence"
             ]
         );

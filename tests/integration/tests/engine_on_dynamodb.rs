@@ -119,9 +119,6 @@ struct GatedPort<'a> {
 
 #[async_trait]
 impl SidePort<FakeValue> for GatedPort<'_> {
-    fn system(&self) -> System {
-        self.inner.system()
-    }
     async fn list(&self, window: &DateWindow) -> Result<Listing<FakeValue>, PortError> {
         self.entered.notify_one();
         // The semaphore is never closed, so acquire only fails if the test dropped it.

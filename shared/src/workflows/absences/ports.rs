@@ -37,7 +37,7 @@ use crate::connectors::timetrack::{
     Absence as TtAbsence, AbsenceQuery, AbsenceStatus as TtStatus, TimeTrackClient,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, EntityKind, IntegrationId, ScopeEntry, System};
+use crate::domain::{DateWindow, EntityKind, IntegrationId, ScopeEntry};
 use crate::engine::{
     HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
 };
@@ -382,10 +382,6 @@ impl PersonioAbsences {
 
 #[async_trait]
 impl SidePort<Absence> for PersonioAbsences {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<Absence>, PortError> {
         self.periods_in(None, window).await
     }
@@ -736,10 +732,6 @@ impl TimeTrackAbsences {
 
 #[async_trait]
 impl SidePort<Absence> for TimeTrackAbsences {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
     /// The absences whose first day lies in the window, each as the group of its parts. The request
     /// reaches two days before the window (a half first day, and a full part that may claim it as its
     /// half last day) and, when a listed part runs past the window, up to the day after its last day

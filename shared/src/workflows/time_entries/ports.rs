@@ -30,13 +30,13 @@ use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 
-use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
-use super::personio_grouping::{group_periods, GroupedEntry};
-use super::personio_shape::{
+use super::canonical::{NotSyncable, SkippedRecord, TimeEntry};
+use super::personio::grouping::{group_periods, GroupedEntry};
+use super::personio::shape::{
     personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
 };
-use super::personio_writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
-use super::timetrack_shape::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
+use super::personio::writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
+use super::timetrack::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
 use crate::connectors::personio::{
     AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod, AttendanceStatus, IdRef,
     NewAttendancePeriod, PersonioClient, PersonioError,
@@ -46,7 +46,7 @@ use crate::connectors::timetrack::{
     TimeTrackTimestamp,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, ScopeEntry, System};
+use crate::domain::{DateWindow, ScopeEntry};
 use crate::engine::{
     HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
     Unrecorded, WriteJournal,
@@ -580,10 +580,6 @@ fn composite_id_after(
 
 #[async_trait]
 impl SidePort<TimeEntry> for PersonioTimeEntries {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
         let (listing, listed) = self.entries_in(None, window).await?;
         *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = listed;
@@ -878,10 +874,6 @@ impl TimeTrackTimeEntries {
 
 #[async_trait]
 impl SidePort<TimeEntry> for TimeTrackTimeEntries {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
         self.attendances_in(None, window).await
     }
