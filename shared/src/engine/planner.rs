@@ -69,9 +69,12 @@ pub fn plan<K: SyncKind>(
     Planner::new(kind, direction, (personio, timetrack), &fingerprints).run(window, mappings)
 }
 
-/// Each record's fingerprint (or why it has none), in the records' order: computed once per record
-/// here — the planner's main cost (issue 16) — and borrowed by everything below.
-fn fingerprints_of<V: serde::Serialize>(state: &SideState<V>) -> Vec<Result<String, String>> {
+/// Each record's fingerprint (or why it has none), in the records' order.
+type Fingerprints = Vec<Result<String, String>>;
+
+/// The [`Fingerprints`] of a side: computed once per record here — the planner's main cost (issue
+/// 16) — and borrowed by everything below.
+fn fingerprints_of<V: serde::Serialize>(state: &SideState<V>) -> Fingerprints {
     state
         .records
         .iter()
@@ -171,7 +174,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         kind: &'a K,
         direction: Direction,
         (personio, timetrack): (&'a SideState<K::Value>, &'a SideState<K::Value>),
-        fingerprints: &'a (Vec<Result<String, String>>, Vec<Result<String, String>>),
+        fingerprints: &'a (Fingerprints, Fingerprints),
     ) -> Self {
         Self {
             kind,
