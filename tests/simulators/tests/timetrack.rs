@@ -173,8 +173,8 @@ async fn a_page_walk_sees_changes_made_between_its_pages() {
     {
         let mut state = sim.state();
         let entry = state.attendances.get_mut(&earliest).unwrap();
-        entry.from = entry.from + jiff::SignedDuration::from_hours(24 * 365);
-        entry.to = entry.to + jiff::SignedDuration::from_hours(24 * 365);
+        entry.from += jiff::SignedDuration::from_hours(24 * 365);
+        entry.to += jiff::SignedDuration::from_hours(24 * 365);
     }
     assert_eq!(ids(&api.get(&page(0)).await.1), all(&sim)[..10]);
     assert!(!ids(&api.get(&page(0)).await.1).contains(&earliest));
