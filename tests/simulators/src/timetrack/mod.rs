@@ -4,11 +4,12 @@
 //! answers 404 for any other account, like an unknown subdomain would).
 
 pub mod model;
+mod pinned;
 mod routes;
 pub mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -21,6 +22,7 @@ use crate::faults::{lock, FaultRule};
 use crate::seed::{Seed, TimeTrackSeed};
 use crate::server::{self, Controls, RequestLogEntry, ServerHandle, SimulatedApi};
 
+pub use pinned::StateGuard;
 pub use state::TimeTrackState;
 
 /// The ext root below the host (and below `/<account>` in the templated form).
@@ -49,6 +51,8 @@ impl Default for TimeTrackConfig {
 pub(crate) struct TimeTrackShared {
     pub(crate) config: TimeTrackConfig,
     pub(crate) state: Mutex<TimeTrackState>,
+    /// The records' generation and the listings pinned for it (`pinned.rs`).
+    pub(crate) pins: pinned::Pins,
     seed: Mutex<TimeTrackSeed>,
     controls: Controls,
     /// The API secret after [`TimeTrackSim::regenerate_secret`]; `None` = the config's.
@@ -56,8 +60,9 @@ pub(crate) struct TimeTrackShared {
 }
 
 impl TimeTrackShared {
-    pub(crate) fn state(&self) -> MutexGuard<'_, TimeTrackState> {
-        lock(&self.state)
+    /// The records; a mutable access drops the pinned listings (see [`StateGuard`]).
+    pub(crate) fn state(&self) -> StateGuard<'_> {
+        self.pins.guard(&self.state)
     }
 }
 
@@ -81,6 +86,7 @@ impl TimeTrackSim {
         let shared = Arc::new(TimeTrackShared {
             config,
             state: Mutex::new(TimeTrackState::from_seed(&seed.timetrack)),
+            pins: pinned::Pins::default(),
             seed: Mutex::new(seed.timetrack.clone()),
             controls: Controls::default(),
             regenerated_secret: Mutex::new(None),
@@ -117,7 +123,8 @@ impl TimeTrackSim {
         self.shared.controls.clear_requests();
     }
 
-    pub fn state(&self) -> MutexGuard<'_, TimeTrackState> {
+    /// The records, for tests to read and change directly (a change is seen by the next request).
+    pub fn state(&self) -> StateGuard<'_> {
         self.shared.state()
     }
 
