@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::kind::Record;
 use crate::domain::System;
+use crate::runs::RunPlan;
 use crate::store::Mapping;
 
 /// Everything one run would do, in a deterministic order.
@@ -283,11 +284,11 @@ impl<V: Serialize> Action<V> {
 }
 
 impl<V: Serialize> Plan<V> {
-    /// The plan as stored in `RunRecord.plan`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "in_sync": self.in_sync,
-            "actions": self.actions.iter().map(Action::to_json).collect::<Vec<_>>(),
-        })
+    /// The plan as reported in a dry run's `RunRecord.plan`.
+    pub fn to_report(&self) -> RunPlan {
+        RunPlan::Planned {
+            actions: self.actions.iter().map(Action::to_json).collect(),
+            in_sync: self.in_sync as u64,
+        }
     }
 }

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::{Lease, Mapping, PendingIntent, StateStore, StoreError, Watermark};
 use crate::audit::{AuditAction, AuditRecord, Caller, ChangeKind, FieldChange};
 use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
-use crate::runs::{RunRecord, RunStatus};
+use crate::runs::{RunPlan, RunRecord, RunStatus};
 use crate::settings::{AbsenceTypeMapping, IntegrationSettings};
 
 /// Runs every contract check against `store`.
@@ -174,7 +174,7 @@ pub fn sample_run(
         conflicts: Vec::new(),
         failures: Vec::new(),
         skipped: Vec::new(),
-        plan: None,
+        plan: RunPlan::None,
         continuation: None,
         continues_run_id: None,
         error: None,
@@ -438,11 +438,7 @@ async fn runs_are_found_by_id_and_listed_newest_first(store: &dyn StateStore) {
     finished.status = RunStatus::Succeeded;
     finished.finished_at = Some(ts("2026-03-01T10:05:00Z"));
     finished.duration_ms = Some(300_000);
-    finished
-        .counts
-        .entry("timetrack".to_string())
-        .or_default()
-        .insert("create".to_string(), 3);
+    finished.counts.timetrack.create = 3;
     store.put_run(&finished).await.expect("replace run");
     assert_eq!(
         store.get_run(&id, "r-mid").await.expect("get"),

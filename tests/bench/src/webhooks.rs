@@ -441,7 +441,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
             .into_iter()
             .find(|r| r.trigger == Trigger::Webhook);
         let timetrack_writes = run
-            .and_then(|r| r.counts.get("timetrack").cloned())
+            .map(|r| r.counts.timetrack)
             .map(|c| {
                 c.iter()
                     .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))
