@@ -30,8 +30,8 @@ use super::plan::{Action, Conflict, Plan, Resolution};
 use super::port::{PortError, PortErrorClass, SidePort};
 use crate::domain::{IntegrationId, System};
 use crate::runs::{
-    ConflictReport, CountSide, Counted, RecordFailure, Resolution as ReportedResolution, RunCounts,
-    SkipReport,
+    ConflictReport, CountSide, Counted, ParkReason, RecordFailure,
+    Resolution as ReportedResolution, RunCounts, SkipReport,
 };
 use crate::store::{Mapping, PendingIntent, StateStore, StoreError};
 
@@ -683,15 +683,16 @@ impl<'a, K: SyncKind> Applier<'a, K> {
         }
         let failures = m.failures.saturating_add(1);
         let parked = if error.class == PortErrorClass::Refused {
-            Some(format!(
-                "{} refused by {}: {}",
-                ctx.action, ctx.system, error.message
-            ))
+            Some(ParkReason::Refused {
+                action: ctx.action.to_string(),
+                system: ctx.system,
+                message: error.message.clone(),
+            })
         } else if failures >= self.max_failures_before_parking.max(1) {
-            Some(format!(
-                "{failures} consecutive failures, last: {} ({})",
-                error.message, error.class
-            ))
+            Some(ParkReason::RepeatedFailures {
+                failures,
+                last: format!("{} ({})", error.message, error.class),
+            })
         } else {
             None
         };

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::kind::Record;
 use crate::domain::System;
-use crate::runs::RunPlan;
+use crate::runs::{ParkReason, RunPlan};
 use crate::store::Mapping;
 
 /// Everything one run would do, in a deterministic order.
@@ -163,8 +163,8 @@ pub enum SkipReason {
     /// The run's direction forbids writing to `target`; the mapping stays as it was so that a later
     /// two-way run picks the change up.
     Direction { target: System },
-    /// The mapping is parked (too many failures or a permanent refusal); the text says why.
-    Parked(String),
+    /// The mapping is parked (too many failures or a permanent refusal), for this reason.
+    Parked(ParkReason),
     /// The port could not read the record into canonical form.
     Rejected(String),
     /// A mapped record is missing from the listing and get-by-id did not confirm it gone.

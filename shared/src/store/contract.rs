@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::{Lease, Mapping, PendingIntent, StateStore, StoreError, Watermark};
 use crate::audit::{AuditAction, AuditRecord, Caller, ChangeKind, FieldChange};
 use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
-use crate::runs::{RunPlan, RunRecord, RunStatus};
+use crate::runs::{ParkReason, RunPlan, RunRecord, RunStatus};
 use crate::settings::{AbsenceTypeMapping, IntegrationSettings};
 
 /// Runs every contract check against `store`.
@@ -247,7 +247,11 @@ async fn mapping_versions_are_conditional(store: &dyn StateStore) {
     v2.intent = None;
     v2.failures = 3;
     v2.last_error = Some("TimeTrack answered 422: end before start".to_string());
-    v2.parked = Some("too many failures".to_string());
+    // A typed reason: the store keeps its text and reads it back into the same variant.
+    v2.parked = Some(ParkReason::RepeatedFailures {
+        failures: 5,
+        last: "TimeTrack answered HTTP 500 (transient)".to_string(),
+    });
     store
         .put_mapping(&v2)
         .await

@@ -928,8 +928,8 @@ async fn a_personio_overlap_with_a_different_absence_parks_at_once_naming_both()
     assert!(
         parked[0]
             .parked
-            .as_deref()
-            .is_some_and(|r| r.contains(&sick)),
+            .as_ref()
+            .is_some_and(|r| r.to_string().contains(&sick)),
         "parked at once: {parked:?}"
     );
     assert!(

@@ -703,7 +703,10 @@ async fn a_user_disabled_in_timetrack_while_employed_is_parked() {
         .and_then(|m| m.parked)
         .expect("the pair is parked");
     assert!(
-        parked.contains("re-enable the user in TimeTrack"),
+        matches!(parked, shared::runs::ParkReason::Refused { .. })
+            && parked
+                .to_string()
+                .contains("re-enable the user in TimeTrack"),
         "{parked}"
     );
 

@@ -615,7 +615,11 @@ async fn a_period_approved_in_personio_then_edited_in_timetrack_is_parked_as_a_c
         .find(|m| m.personio_id.as_deref() == Some(work_id.as_str()))
         .expect("mapping");
     let parked = mapping.parked.expect("parked");
-    assert!(parked.contains("approved (CONFIRMED)"), "{parked}");
+    assert!(
+        matches!(&parked, shared::runs::ParkReason::Refused { system: System::Personio, message, .. }
+            if message.contains("approved (CONFIRMED)")),
+        "{parked}"
+    );
 
     // Parked: the next run neither retries nor overwrites anything.
     let again = h.scheduled().await;
