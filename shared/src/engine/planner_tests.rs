@@ -884,7 +884,8 @@ fn engine_dry_run_plan_serialises_actions_with_ids_and_values() {
         &side(St::Changed("y"), "t1"),
         &[mapping(Some("p1"), Some("t1"), Some(&value("base")))],
     );
-    let json = plan.to_json();
+    let json = serde_json::to_value(plan.to_report()).unwrap();
+    assert_eq!(json["in_sync"], 0);
     let action = &json["actions"][0];
     assert_eq!(action["action"], "conflict");
     assert_eq!(action["winner"], "personio");

@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::json;
 use thiserror::Error;
 
 use super::apply::{report_plan, Applier, ApplyReport};
@@ -29,7 +28,7 @@ use super::port::{Listing, PortErrorClass, SidePort};
 use super::scheduler::ContinuationScheduler;
 use super::window::{scheduled_window, window_setting, WindowError};
 use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
-use crate::runs::{Continuation, RunRecord, RunStatus};
+use crate::runs::{Continuation, RunPlan, RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
 use crate::store::{new_run_id, Lease, Mapping, StateStore, StoreError, Watermark};
 
@@ -274,7 +273,7 @@ impl<'a> RunGate<'a> {
             conflicts: Vec::new(),
             failures: Vec::new(),
             skipped: Vec::new(),
-            plan: None,
+            plan: RunPlan::None,
             continuation: None,
             continues_run_id: request.continues_run_id.clone(),
             error: None,
@@ -522,7 +521,9 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                             sequence: scope.sequence + 1,
                         });
                     }
-                    record.plan = Some(json!({ "deferred": report.deferred }));
+                    record.plan = RunPlan::Deferred {
+                        deferred: report.deferred,
+                    };
                     RunStatus::Continued
                 } else if record.failures.is_empty() {
                     RunStatus::Succeeded
@@ -554,7 +555,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         request: &RunRequest,
         scope: &Scope,
         run_id: &str,
-    ) -> Result<(ApplyReport, Option<serde_json::Value>), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan), RunFailure> {
         let (p, t) = futures::join!(
             self.personio.list(&scope.window),
             self.timetrack.list(&scope.window)
@@ -597,7 +598,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         personio: &SideState<K::Value>,
         timetrack: &SideState<K::Value>,
         mappings: &[Mapping],
-    ) -> Result<(ApplyReport, Option<serde_json::Value>), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan), RunFailure> {
         let plan = plan(
             self.kind,
             scope.direction,
@@ -607,8 +608,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             mappings,
         );
         if scope.dry_run {
-            let json = plan.to_json();
-            return Ok((report_plan(&plan), Some(json)));
+            return Ok((report_plan(&plan), plan.to_report()));
         }
         let margin =
             SignedDuration::try_from(self.config.deadline_margin).unwrap_or(SignedDuration::ZERO);
@@ -626,7 +626,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                 .deadline
                 .map(|d| d.saturating_sub(margin).unwrap_or(d)),
         };
-        Ok((applier.apply(plan).await, None))
+        Ok((applier.apply(plan).await, RunPlan::None))
     }
 
     /// The mappings of the window, plus those of listed records anchored elsewhere (a record moved

@@ -428,9 +428,9 @@ impl Harness {
                     "skip" => {}
                     _ => {
                         writes
-                            .entry(side.clone())
+                            .entry(side.to_string())
                             .or_insert_with(BTreeMap::new)
-                            .insert(action.clone(), *n);
+                            .insert(action.to_string(), n);
                     }
                 }
             }

@@ -490,9 +490,9 @@ impl Bench {
             for (action, n) in actions {
                 if !matches!(action.as_str(), "unchanged" | "skip") {
                     writes
-                        .entry(side.clone())
+                        .entry(side.to_string())
                         .or_insert_with(BTreeMap::new)
-                        .insert(action.clone(), *n);
+                        .insert(action.to_string(), n);
                 }
             }
         }

@@ -451,7 +451,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
             anyhow::bail!("no run record of the change of {period_id}");
         }
         let timetrack_writes = run
-            .and_then(|r| r.counts.get("timetrack").cloned())
+            .map(|r| r.counts.timetrack)
             .map(|c| {
                 c.iter()
                     .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))

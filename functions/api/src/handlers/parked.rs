@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use shared::audit::{AuditAction, ChangeKind, FieldChange};
 use shared::domain::EntityKind;
+use shared::runs::ParkReason;
 use shared::service::Problem;
 use shared::store::{Mapping, StoreError};
 
@@ -39,8 +40,8 @@ pub struct MappingSummary {
     pub personio_id: Option<String>,
     pub timetrack_id: Option<String>,
     pub anchor_date: Option<Date>,
-    /// Why the mapping is parked; `null` once released.
-    pub parked: Option<String>,
+    /// Why the mapping is parked (its text); `null` once released.
+    pub parked: Option<ParkReason>,
     pub failures: u32,
     pub last_error: Option<String>,
     pub updated_at: Timestamp,
@@ -178,7 +179,10 @@ pub async fn release_parked(
             AuditAction::ParkedReleased,
             Some(format!("{}/{}", target.kind, target.mapping_id)),
             vec![
-                cleared("parked", mapping.parked.clone().into()),
+                cleared(
+                    "parked",
+                    mapping.parked.as_ref().map(ToString::to_string).into(),
+                ),
                 cleared("failures", mapping.failures.into()),
             ],
         )

@@ -28,7 +28,7 @@ mod token;
 mod types;
 mod webhooks;
 
-pub use error::{PersonioError, Problem};
+pub use error::{ApiErrorKind, PersonioError, Problem};
 pub use filters::{
     AbsenceFilter, AttendanceFilter, PersonFilter, MAX_PERIODS_LIMIT, MAX_PERSONS_LIMIT,
 };

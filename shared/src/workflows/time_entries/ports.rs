@@ -38,8 +38,8 @@ use super::personio::shape::{
 use super::personio::writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
 use super::timetrack::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
 use crate::connectors::personio::{
-    AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod, AttendanceStatus, IdRef,
-    NewAttendancePeriod, PersonioClient, PersonioError,
+    ApiErrorKind, AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod,
+    AttendanceStatus, IdRef, NewAttendancePeriod, PersonioClient, PersonioError,
 };
 use crate::connectors::timetrack::{
     Attendance, AttendanceQuery, AttendanceUpdate, NewAttendance, TimeTrackClient,
@@ -383,31 +383,32 @@ impl PersonioTimeEntries {
     /// A client error of a write as a port error: an approved period is `Refused` (parked at once as a
     /// visible conflict), an overlap names the other entry's local times.
     async fn write_error(&self, what: &str, entry: &TimeEntry, e: &PersonioError) -> PortError {
-        let text = e.to_string();
-        let lower = text.to_lowercase();
-        if e.status() == Some(422) && lower.contains("approved") {
-            return refused(format!(
+        match e.kind() {
+            ApiErrorKind::ApprovedPeriod => refused(format!(
                 "Personio {what}: the period is approved (CONFIRMED) and can no longer be changed \
                  ({}); correct it in Personio or withdraw the approval",
                 self.describe_entry(entry)
-            ));
+            )),
+            ApiErrorKind::Overlap => self.overlap_error(what, entry, e).await,
+            ApiErrorKind::Other => from_personio(what, e),
         }
-        if e.status() == Some(422) && lower.contains("overlap") {
-            let others = self.overlapping(entry).await;
-            return PortError::new(
-                PortErrorClass::Conflict,
-                format!(
-                    "Personio {what}: {} overlaps {} — {text}",
-                    self.describe_entry(entry),
-                    if others.is_empty() {
-                        "an existing period of the person".to_string()
-                    } else {
-                        others.join(", ")
-                    }
-                ),
-            );
-        }
-        from_personio(what, e)
+    }
+
+    /// An overlap refusal, naming the person's other periods that overlap `entry`.
+    async fn overlap_error(&self, what: &str, entry: &TimeEntry, e: &PersonioError) -> PortError {
+        let others = self.overlapping(entry).await;
+        PortError::new(
+            PortErrorClass::Conflict,
+            format!(
+                "Personio {what}: {} overlaps {} — {e}",
+                self.describe_entry(entry),
+                if others.is_empty() {
+                    "an existing period of the person".to_string()
+                } else {
+                    others.join(", ")
+                }
+            ),
+        )
     }
 
     /// The person's existing WORK periods overlapping `entry` (local times), for an overlap message.
