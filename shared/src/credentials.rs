@@ -58,15 +58,6 @@ pub fn secret_name(prefix: &str, integration_id: &IntegrationId) -> String {
     format!("{}/{}", prefix.trim_end_matches('/'), integration_id)
 }
 
-/// The secret prefix from `SECRET_PREFIX`, or [`DEFAULT_SECRET_PREFIX`] when unset or blank.
-pub fn secret_prefix_from_env() -> String {
-    std::env::var("SECRET_PREFIX")
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_string())
-}
-
 impl Credentials {
     /// Parses the secret document, naming the missing, extra, mistyped or empty FIELD on error.
     pub fn from_secret_json(json: &str) -> Result<Self, CredentialsError> {

@@ -54,22 +54,6 @@ impl SqsEventQueue {
         Self { client, urls }
     }
 
-    /// Queue URLs from `EMPLOYEES_QUEUE_URL`, `TIME_ENTRIES_QUEUE_URL`, `ABSENCES_QUEUE_URL` (unset ones
-    /// are left out: enqueueing to them is an error).
-    pub fn from_env(client: aws_sdk_sqs::Client) -> Self {
-        let urls = Workflow::ALL
-            .into_iter()
-            .filter_map(|w| {
-                std::env::var(queue_url_env(w))
-                    .ok()
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (w, v))
-            })
-            .collect();
-        Self::new(client, urls)
-    }
-
     pub fn url(&self, workflow: Workflow) -> Option<&str> {
         self.urls.get(&workflow).map(String::as_str)
     }
