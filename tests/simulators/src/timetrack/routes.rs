@@ -326,7 +326,7 @@ async fn create_user(State(sim): Sim, body: Bytes) -> Response {
             required_text(&body, "password")?,
         ))
     })();
-    let (username, first_name, last_name, email, _password) = match required {
+    let (username, first_name, last_name, email, password) = match required {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -363,6 +363,7 @@ async fn create_user(State(sim): Sim, body: Bytes) -> Response {
         return e;
     }
     let response = json(StatusCode::CREATED, &to_json(&user));
+    state.passwords.insert(user.id, password);
     state.users.insert(user.id, user);
     response
 }
@@ -394,6 +395,9 @@ async fn update_user(State(sim): Sim, Path(params): Params, body: Bytes) -> Resp
         return e;
     }
     let response = json(StatusCode::OK, &to_json(&user));
+    if let Some(Value::String(password)) = body.get("password") {
+        state.passwords.insert(id, password.clone());
+    }
     state.users.insert(id, user);
     response
 }
