@@ -502,7 +502,20 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             Some(intent) if intent.target == target => intent.natural_key.clone(),
             _ => self.kind.natural_key(&source.value),
         };
-        let twin = take_twin(twins, claimed, target, &key);
+        let twin = take_twin(twins, claimed, target, &key).or_else(|| {
+            // A remnant need not carry the whole record's natural key (the lone first part of a
+            // TimeTrack absence split in parts ends earlier): any unclaimed record made only of the
+            // writes this intent recorded is its unfinished create, and `unmapped` completes it.
+            let recorded = m
+                .intent
+                .as_ref()
+                .filter(|i| i.target == target && !i.parts.is_empty())?
+                .parts
+                .as_slice();
+            take_remnant(twins, claimed, target, |r| {
+                self.kind.is_remnant(&r.value, recorded)
+            })
+        });
         self.unmapped(source_system, source, twin, Some(m));
     }
 
@@ -751,6 +764,30 @@ fn take_twin_where<'a, V>(
         .iter()
         .rposition(|r| !claimed.contains(&(system, r.id.as_str())) && accept(r))?;
     let record = list.remove(at);
+    claimed.insert((system, record.id.as_str()));
+    Some(record)
+}
+
+/// Takes (claims) the lowest-id unclaimed record of `system`, whatever its natural key, that
+/// `accept`s: the search for a pending create's remnant, made only after no key matched.
+fn take_remnant<'a, V>(
+    twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
+    claimed: &mut HashSet<(System, &'a str)>,
+    system: System,
+    accept: impl Fn(&Record<V>) -> bool,
+) -> Option<&'a Record<V>> {
+    let (key, at) = twins
+        .iter()
+        .filter(|((s, _), _)| *s == system)
+        .flat_map(|((_, key), list)| {
+            list.iter()
+                .enumerate()
+                .filter(|(_, r)| !claimed.contains(&(system, r.id.as_str())) && accept(r))
+                .map(move |(at, r)| (r.id.as_str(), key, at))
+        })
+        .min_by(|a, b| a.0.cmp(b.0))
+        .map(|(_, key, at)| (key.clone(), at))?;
+    let record = twins.get_mut(&(system, key))?.remove(at);
     claimed.insert((system, record.id.as_str()));
     Some(record)
 }

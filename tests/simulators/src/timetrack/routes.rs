@@ -350,7 +350,7 @@ async fn create_user(State(sim): Sim, body: Bytes) -> Response {
             required_text(&body, "password")?,
         ))
     })();
-    let (username, first_name, last_name, email, _password) = match required {
+    let (username, first_name, last_name, email, password) = match required {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -387,6 +387,7 @@ async fn create_user(State(sim): Sim, body: Bytes) -> Response {
         return e;
     }
     let response = json(StatusCode::CREATED, &to_json(&user));
+    state.passwords.insert(user.id, password);
     state.users.insert(user.id, user);
     response
 }
@@ -418,6 +419,9 @@ async fn update_user(State(sim): Sim, Path(params): Params, body: Bytes) -> Resp
         return e;
     }
     let response = json(StatusCode::OK, &to_json(&user));
+    if let Some(Value::String(password)) = body.get("password") {
+        state.passwords.insert(id, password.clone());
+    }
     state.users.insert(id, user);
     response
 }
