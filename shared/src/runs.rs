@@ -100,11 +100,18 @@ pub enum RunStatus {
 impl RunRecord {
     /// For a targeted (webhook) run: should the queue redeliver the events it covered? Yes unless it
     /// finished cleanly. `failed` and `continued` did not finish; `completed_with_failures` left
-    /// records that failed — redelivery retries them, and parking (after
-    /// `sync.max_failures_before_parking` failures) ends the loop, the dead-letter queue catches the
-    /// rest. Hints converge, so a redelivered batch rewrites nothing that already synced.
+    /// records that failed — redelivery retries them until each is synced or parked (after
+    /// `sync.max_failures_before_parking` failures, or at once when refused). A run whose every failed
+    /// record is now parked is done: the parked records are reported and wait for a release, and
+    /// redelivering would only walk the message into the dead-letter queue and raise its alarm for
+    /// records the operator already sees. Hints converge, so a redelivered batch rewrites nothing that
+    /// already synced.
     pub fn needs_redelivery(&self) -> bool {
-        !matches!(self.status, RunStatus::Succeeded)
+        match self.status {
+            RunStatus::Succeeded => false,
+            RunStatus::CompletedWithFailures => self.failures.iter().any(|f| !f.parked),
+            _ => true,
+        }
     }
 }
 
@@ -135,6 +142,10 @@ pub struct RecordFailure {
     pub record_id: Option<String>,
     pub action: String,
     pub error: String,
+    /// This failure parked the record (or found it parked): later runs skip it until it is released.
+    /// Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -586,6 +597,33 @@ mod tests {
             include_str!("../../tests/fixtures/run-records/failed.json"),
         ),
     ];
+
+    #[test]
+    fn a_run_is_redelivered_until_its_every_failed_record_is_synced_or_parked() {
+        let mut record: RunRecord = serde_json::from_str(RECORDED[2].1).unwrap();
+        let failure = |parked| RecordFailure {
+            system: Some(System::TimeTrack),
+            record_id: Some("tt-1".into()),
+            action: "create".into(),
+            error: "422".into(),
+            parked,
+        };
+        record.status = RunStatus::Failed;
+        assert!(record.needs_redelivery());
+        record.status = RunStatus::Continued;
+        assert!(record.needs_redelivery());
+        record.status = RunStatus::Succeeded;
+        assert!(!record.needs_redelivery());
+        record.status = RunStatus::CompletedWithFailures;
+        record.failures = vec![failure(false), failure(true)];
+        assert!(record.needs_redelivery(), "one failed record is not parked yet");
+        record.failures = vec![failure(true), failure(true)];
+        assert!(!record.needs_redelivery(), "all parked: the message is done");
+        let json = serde_json::to_value(&record.failures).unwrap();
+        assert_eq!(json[0]["parked"], true);
+        let unparked = serde_json::to_value(failure(false)).unwrap();
+        assert!(unparked.get("parked").is_none(), "written only when true");
+    }
 
     #[test]
     fn recorded_run_records_read_and_write_back_byte_for_byte() {

@@ -717,9 +717,16 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             ..m
         };
         let mut outcome = failed_outcome(ctx, &error);
-        if let Err(e) = self.store.put_mapping(&next).await {
-            if let Outcome::Failed { failure, .. } = &mut outcome {
-                failure.error = format!("{}; recording the failure failed too: {e}", failure.error);
+        let now_parked = next.parked.is_some();
+        let stored = self.store.put_mapping(&next).await;
+        if let Outcome::Failed { failure, .. } = &mut outcome {
+            match stored {
+                // Parked only once the store says so: an unrecorded park would not hold next run.
+                Ok(()) => failure.parked = now_parked,
+                Err(e) => {
+                    failure.error =
+                        format!("{}; recording the failure failed too: {e}", failure.error);
+                }
             }
         }
         outcome
@@ -802,6 +809,7 @@ fn failed_outcome(ctx: FailureContext, error: &PortError) -> Outcome {
             record_id: ctx.record_id,
             action: ctx.action.to_string(),
             error: error.to_string(),
+            parked: false,
         },
         conflict: ctx.conflict,
     }
@@ -820,6 +828,7 @@ fn store_failure(
             record_id,
             action: action.to_string(),
             error: format!("state store: {error}"),
+            parked: false,
         },
         conflict: None,
     }

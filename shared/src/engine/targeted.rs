@@ -100,6 +100,7 @@ impl<K: SyncKind> SyncRunner<'_, K> {
                         record_id: Some(id.clone()),
                         action: "locate".to_string(),
                         error: e.to_string(),
+                        parked: false,
                     });
                     report.unresolved.extend(events);
                 }
