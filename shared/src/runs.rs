@@ -616,9 +616,15 @@ mod tests {
         assert!(!record.needs_redelivery());
         record.status = RunStatus::CompletedWithFailures;
         record.failures = vec![failure(false), failure(true)];
-        assert!(record.needs_redelivery(), "one failed record is not parked yet");
+        assert!(
+            record.needs_redelivery(),
+            "one failed record is not parked yet"
+        );
         record.failures = vec![failure(true), failure(true)];
-        assert!(!record.needs_redelivery(), "all parked: the message is done");
+        assert!(
+            !record.needs_redelivery(),
+            "all parked: the message is done"
+        );
         let json = serde_json::to_value(&record.failures).unwrap();
         assert_eq!(json[0]["parked"], true);
         let unparked = serde_json::to_value(failure(false)).unwrap();
