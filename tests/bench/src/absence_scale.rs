@@ -383,7 +383,7 @@ impl Bench {
 }
 
 /// The three runs of the module doc for a company of `people`.
-pub async fn measure(people: usize) -> anyhow::Result<Vec<RunResult>> {
+pub(crate) async fn measure(people: usize) -> anyhow::Result<Vec<RunResult>> {
     let seed = seed(people)?;
     let pconf = PersonioConfig::default();
     let tconf = TimeTrackConfig::default();

@@ -54,7 +54,7 @@ const CHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One webhook-driven change.
 #[derive(Debug, Clone, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// Change in the simulator (just before the PATCH was sent) → the handler returned (TimeTrack written).
     pub latency_ms: f64,
     /// Change → the message was received from the queue.
@@ -65,7 +65,7 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct WebhooksResult {
+pub(crate) struct WebhooksResult {
     pub store: StoreKind,
     pub people: usize,
     pub days: usize,
@@ -189,7 +189,7 @@ async fn filled_periods(
 /// Neither is DynamoDB's latency. `BENCH_WEBHOOK_STORE=memory|dynamodb` (default dynamodb).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum StoreKind {
+pub(crate) enum StoreKind {
     DynamoDb,
     Memory,
 }
@@ -293,7 +293,7 @@ fn sqs_record(m: &aws_sdk_sqs::types::Message) -> Value {
 }
 
 /// Runs the whole measurement for `people` (days of attendances: `days`) and `changes` changes.
-pub async fn measure(
+pub(crate) async fn measure(
     kind: StoreKind,
     people: usize,
     days: usize,
@@ -533,7 +533,7 @@ pub async fn measure(
 /// The `webhooks` part: measures, prints the table and writes `bench/webhooks-<people>.json`. Sizes from
 /// `BENCH_WEBHOOK_PEOPLE` (300), `BENCH_WEBHOOK_DAYS` (20 working days) and `BENCH_WEBHOOK_CHANGES`
 /// (100); `--quick`: 20 people, 5 days, 10 changes, no JSON.
-pub fn run(quick: bool) -> anyhow::Result<()> {
+pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let (people, days, changes) = if quick {
         (20, 5, 10)
     } else {

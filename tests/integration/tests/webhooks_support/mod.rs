@@ -32,12 +32,12 @@ use simulators::personio::WebhookConfig;
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 
 /// Receives before a message moves to its dead-letter queue (the template's default is 5).
-pub const MAX_RECEIVES: u32 = 3;
+pub(crate) const MAX_RECEIVES: u32 = 3;
 /// The queues' visibility timeout: a failed message comes back after it.
-pub const VISIBILITY_SECS: i32 = 1;
+pub(crate) const VISIBILITY_SECS: i32 = 1;
 
 /// Personio's delivery rule scaled down: 1 s timeout, retries after 20, 40, 80, 160, 320 ms.
-pub fn fast_personio() -> PersonioConfig {
+pub(crate) fn fast_personio() -> PersonioConfig {
     PersonioConfig {
         webhooks: WebhookConfig {
             delivery_timeout: Duration::from_secs(1),
@@ -50,7 +50,7 @@ pub fn fast_personio() -> PersonioConfig {
 
 /// The receiver's queue port over the real SQS queues, answering "unavailable" for the next
 /// `fail_next` sends — the receiver then answers 503, which Personio retries.
-pub struct FlakyQueue {
+pub(crate) struct FlakyQueue {
     pub inner: SqsEventQueue,
     pub fail_next: AtomicU32,
 }
@@ -90,14 +90,14 @@ impl api::WorkflowSchedules for NoSchedules {
 
 /// A workflow's queue and its dead-letter queue.
 #[derive(Clone, Debug)]
-pub struct QueuePair {
+pub(crate) struct QueuePair {
     pub url: String,
     pub dlq_url: String,
 }
 
 /// What one pump did.
 #[derive(Debug, Default, Clone)]
-pub struct PumpReport {
+pub(crate) struct PumpReport {
     pub batches: usize,
     pub messages: usize,
     pub failed: usize,
@@ -105,7 +105,7 @@ pub struct PumpReport {
     pub answers: Vec<Value>,
 }
 
-pub struct Edge {
+pub(crate) struct Edge {
     pub personio: PersonioSim,
     pub timetrack: TimeTrackSim,
     pub store: Arc<DynamoStore>,
@@ -176,7 +176,7 @@ impl Edge {
     /// Both simulators seeded for `day` (Personio delivering fast), a new integration with `settings`
     /// on a fresh moto table, employees linked by e-mail, the three FIFO queues with their DLQs, the
     /// token store on moto's Secrets Manager, and the api router listening on 127.0.0.1.
-    pub async fn start(
+    pub(crate) async fn start(
         day: jiff::civil::Date,
         settings: &IntegrationSettings,
         now: Timestamp,
@@ -249,22 +249,25 @@ impl Edge {
         }
     }
 
-    pub fn service<B: WorkflowBinding>(&self, binding: B) -> WorkflowService<B> {
+    pub(crate) fn service<B: WorkflowBinding>(&self, binding: B) -> WorkflowService<B> {
         WorkflowService::new(self.context.clone(), binding)
     }
 
     /// The workflow's scheduled (full-window) run through its handler, so both sides start in sync.
-    pub async fn scheduled<B: WorkflowBinding>(&self, service: &WorkflowService<B>) -> RunRecord {
+    pub(crate) async fn scheduled<B: WorkflowBinding>(
+        &self,
+        service: &WorkflowService<B>,
+    ) -> RunRecord {
         let fixture = format!("scheduled-{}.json", service.binding.workflow().as_str());
         run_scheduled(service, &fixture, &self.id).await
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
     /// `method path` on the api router with an optional JSON body → (status, JSON body).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -284,7 +287,7 @@ impl Edge {
     }
 
     /// `PUT /integrations/{id}/webhooks` with `body`: registers with the simulator.
-    pub async fn subscribe(&self, body: Value) -> (u16, Value) {
+    pub(crate) async fn subscribe(&self, body: Value) -> (u16, Value) {
         self.call(
             reqwest::Method::PUT,
             &format!("/integrations/{}/webhooks", self.id),
@@ -294,7 +297,7 @@ impl Edge {
     }
 
     /// Registers with the simulator's company (the usual setup).
-    pub async fn subscribe_company(&self) -> Value {
+    pub(crate) async fn subscribe_company(&self) -> Value {
         let (status, view) = self
             .subscribe(json!({"company_id": self.personio.company_id()}))
             .await;
@@ -303,7 +306,7 @@ impl Edge {
     }
 
     /// A delivery straight to the receiver.
-    pub async fn deliver(&self, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+    pub(crate) async fn deliver(&self, token: Option<&str>, body: &[u8]) -> (u16, Value) {
         let mut request = self
             .http
             .post(self.url(&format!("/integrations/{}/webhooks/personio", self.id)))
@@ -324,7 +327,7 @@ impl Edge {
     /// What Lambda's event source mapping does, until `done()` holds with the queue drained, or
     /// `timeout`: receive up to 10 messages (FIFO: one group's batch at a time), invoke the workflow's
     /// handler with the `SqsEvent`, delete the messages not reported in `batchItemFailures`.
-    pub async fn pump<B: WorkflowBinding + 'static>(
+    pub(crate) async fn pump<B: WorkflowBinding + 'static>(
         &self,
         service: &WorkflowService<B>,
         timeout: Duration,
@@ -415,7 +418,7 @@ impl Edge {
     }
 
     /// Every message body waiting in `queue_url` (receives them, then makes them visible again).
-    pub async fn peek(&self, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    pub(crate) async fn peek(&self, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let mut all = Vec::new();
         loop {
             let out = self
@@ -447,7 +450,7 @@ impl Edge {
     }
 
     /// The messages in `queue_url` now, without receiving them.
-    pub async fn depth(&self, queue_url: &str) -> u64 {
+    pub(crate) async fn depth(&self, queue_url: &str) -> u64 {
         let attrs = self
             .sqs
             .get_queue_attributes()

@@ -164,15 +164,15 @@ pub(crate) fn error(status: u16, code: u32, title: &str, detail: &str) -> Respon
 
 /// Error codes the simulator uses (only 15020 is documented; the others are the simulator's own).
 pub(crate) mod codes {
-    pub const UNAUTHORIZED: u32 = 10_001;
-    pub const VALIDATION: u32 = 10_002;
-    pub const NOT_FOUND: u32 = 10_004;
-    pub const DUPLICATE: u32 = 10_009;
-    pub const NOT_UPDATABLE: u32 = 10_010;
-    pub const SERVER: u32 = 10_500;
+    pub(crate) const UNAUTHORIZED: u32 = 10_001;
+    pub(crate) const VALIDATION: u32 = 10_002;
+    pub(crate) const NOT_FOUND: u32 = 10_004;
+    pub(crate) const DUPLICATE: u32 = 10_009;
+    pub(crate) const NOT_UPDATABLE: u32 = 10_010;
+    pub(crate) const SERVER: u32 = 10_500;
     /// Documented: "TimeEntry exist but it is deleted".
-    pub const TIME_ENTRY_DELETED: u32 = 15_020;
-    pub const ABSENCE_DELETED: u32 = 16_020;
+    pub(crate) const TIME_ENTRY_DELETED: u32 = 15_020;
+    pub(crate) const ABSENCE_DELETED: u32 = 16_020;
 }
 
 fn fault_error(status: u16) -> Response {
