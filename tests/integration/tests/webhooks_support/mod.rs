@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use integration_tests::event_source_mapping::{create_fifo_pair, QueuePair};
 use integration_tests::{
     aws, link_employees_by_email, run_scheduled, secretsmanager_client, service_context,
     sim_credentials, store_with_integration, unique,
@@ -88,13 +89,6 @@ impl api::WorkflowSchedules for NoSchedules {
     }
 }
 
-/// A workflow's queue and its dead-letter queue.
-#[derive(Clone, Debug)]
-pub(crate) struct QueuePair {
-    pub url: String,
-    pub dlq_url: String,
-}
-
 /// What one pump did.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct PumpReport {
@@ -131,47 +125,6 @@ impl Drop for Edge {
     }
 }
 
-async fn fifo_pair(sqs: &aws_sdk_sqs::Client, name: &str) -> QueuePair {
-    let dlq = sqs
-        .create_queue()
-        .queue_name(format!("{name}-dlq.fifo"))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .expect("create DLQ");
-    let dlq_url = dlq.queue_url().expect("DLQ url").to_string();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("DLQ attributes")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("DLQ arn");
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("{name}.fifo"))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
-        .attributes(
-            QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_SECS.to_string(),
-        )
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}).to_string(),
-        )
-        .send()
-        .await
-        .expect("create queue");
-    QueuePair {
-        url: queue.queue_url().expect("queue url").to_string(),
-        dlq_url,
-    }
-}
-
 impl Edge {
     /// Both simulators seeded for `day` (Personio delivering fast), a new integration with `settings`
     /// on a fresh moto table, employees linked by e-mail, the three FIFO queues with their DLQs, the
@@ -205,7 +158,13 @@ impl Edge {
         for w in Workflow::ALL {
             queues.insert(
                 w,
-                fifo_pair(&sqs, &unique(&format!("wh-{}", w.as_str()))).await,
+                create_fifo_pair(
+                    &sqs,
+                    &unique(&format!("wh-{}", w.as_str())),
+                    VISIBILITY_SECS,
+                    MAX_RECEIVES,
+                )
+                .await,
             );
         }
         let urls = queues.iter().map(|(w, q)| (*w, q.url.clone())).collect();
