@@ -254,7 +254,6 @@ mod sqs {
     use jiff::civil::{date, Date};
     use shared::domain::{System, Trigger, Workflow};
     use shared::runs::{RunRecord, RunStatus};
-    use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
     use shared::store::StateStore;
     use shared::workflows::time_entries::binding::TimeEntriesBinding;
     use simulators::{Fault, FaultRule};
@@ -270,28 +269,9 @@ mod sqs {
         date(2026, 11, 7)
     }
 
-    fn settings() -> IntegrationSettings {
-        let mut settings = IntegrationSettings::example();
-        settings.time_zone = "Europe/Berlin".to_string();
-        settings.timetrack_timestamp_mode = TimestampMode::Utc;
-        settings.time_entries.mode = TimeEntryMode::Bidirectional;
-        settings.time_entries.master = System::Personio;
-        settings.personio.attendance_skip_approval = false;
-        settings.windows.time_entries = WindowSetting {
-            lookback_days: 30,
-            lookahead_days: 0,
-        };
-        settings
-    }
-
     /// The time-entries edge in sync (a scheduled run) and subscribed with the simulator's company.
     async fn edge() -> (Edge, shared::service::WorkflowService<TimeEntriesBinding>) {
-        let edge = Edge::start(date(2026, 11, 10), &settings(), NOW.parse().unwrap()).await;
-        let service = edge.service(TimeEntriesBinding);
-        let run = edge.scheduled(&service).await;
-        assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
-        edge.subscribe_company().await;
-        (edge, service)
+        super::webhooks_support::synced_time_entries_edge(NOW.parse().unwrap()).await
     }
 
     impl Edge {

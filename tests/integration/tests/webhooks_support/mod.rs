@@ -20,15 +20,18 @@ use integration_tests::{
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
+use shared::domain::System;
 use shared::domain::{IntegrationId, Workflow};
 use shared::engine::ManualClock;
 use shared::runs::RunRecord;
+use shared::runs::RunStatus;
 use shared::service::lambda::handle_workflow_invocation;
 use shared::service::{ServiceContext, WorkflowBinding, WorkflowService};
-use shared::settings::IntegrationSettings;
+use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
 use shared::store::dynamodb::DynamoStore;
 use shared::webhooks::queue::{EventQueue, QueueError};
 use shared::webhooks::{QueuedEvent, SecretsManagerTokenStore, SqsEventQueue};
+use shared::workflows::time_entries::binding::TimeEntriesBinding;
 use simulators::personio::WebhookConfig;
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 
@@ -428,4 +431,38 @@ impl Edge {
         .filter_map(|k| a.get(k).and_then(|v| v.parse::<u64>().ok()))
         .sum()
     }
+}
+
+/// The settings of the time-entries webhook tests: bidirectional, Personio the master, a 30-day window,
+/// Berlin time, TimeTrack stamps in UTC.
+pub(crate) fn time_entries_settings() -> IntegrationSettings {
+    let mut settings = IntegrationSettings::example();
+    settings.time_zone = "Europe/Berlin".to_string();
+    settings.timetrack_timestamp_mode = TimestampMode::Utc;
+    settings.time_entries.mode = TimeEntryMode::Bidirectional;
+    settings.time_entries.master = System::Personio;
+    settings.personio.attendance_skip_approval = false;
+    settings.windows.time_entries = WindowSetting {
+        lookback_days: 30,
+        lookahead_days: 0,
+    };
+    settings
+}
+
+/// The time-entries edge on 2026-11-10 at `now`, synced by a scheduled run and subscribed with the
+/// simulator's company.
+pub(crate) async fn synced_time_entries_edge(
+    now: Timestamp,
+) -> (Edge, shared::service::WorkflowService<TimeEntriesBinding>) {
+    let edge = Edge::start(
+        jiff::civil::date(2026, 11, 10),
+        &time_entries_settings(),
+        now,
+    )
+    .await;
+    let service = edge.service(TimeEntriesBinding);
+    let run = edge.scheduled(&service).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    edge.subscribe_company().await;
+    (edge, service)
 }
