@@ -25,10 +25,11 @@ use async_trait::async_trait;
 use super::canonical::{is_active, normalise_email, Employee};
 use super::kind::EmployeeKind;
 use super::linking::{link, AmbiguityReason, Ambiguous, LinkReport, LinkedBy};
+use super::personio::PersonioPersonView;
 use super::ports::{PersonioEmployees, TimeTrackEmployees};
 use super::selection::is_selected;
 use super::sweep::{sweep, SweepError, SweepInput};
-use super::view::{PersonioPersonView, TimeTrackUserView};
+use super::timetrack::TimeTrackUserView;
 use crate::domain::{Trigger, Workflow};
 use crate::engine::{Listing, Record, Rejected, SyncKind};
 use crate::service::{
@@ -430,7 +431,7 @@ impl WorkflowBinding for EmployeesBinding {
 mod tests {
     use super::*;
     use crate::engine::SyncKind;
-    use crate::workflows::employees::view::PersonStatus;
+    use crate::workflows::employees::personio::PersonStatus;
 
     fn person(id: &str, email: &str, number: &str, status: PersonStatus) -> PersonioPersonView {
         PersonioPersonView {

@@ -21,13 +21,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::canonical::Employee;
-use super::view::{
-    normalise_personal_number, personal_number_from_attributes, CustomAttributeView,
-    EmploymentStatus, EmploymentView, OrgUnitKind, OrgUnitRef, PersonStatus, PersonioPersonView,
-    TimeTrackUserView,
+use super::canonical::{normalise_personal_number, Employee};
+use super::personio::{
+    personal_number_from_attributes, personio_person, CustomAttributeView, EmploymentStatus,
+    EmploymentView, OrgUnitKind, OrgUnitRef, PersonStatus, PersonioPersonView,
 };
-use super::writes::{new_timetrack_user, personio_person, timetrack_change};
+use super::timetrack::{new_timetrack_user, timetrack_change, TimeTrackUserView};
 use crate::connectors::personio::{self as pw, PersonioClient};
 use crate::connectors::timetrack::{self as tw, TimeTrackClient};
 use crate::connectors::ErrorClass;
