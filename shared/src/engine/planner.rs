@@ -37,7 +37,7 @@ impl<V> Default for SideState<V> {
 
 /// The mappings a run considers: those anchored in the window (or without an anchor) and those that
 /// link a record listed in the window (a record moved into the window keeps its mapping).
-pub fn considered_mappings<'m>(
+pub(crate) fn considered_mappings<'m>(
     mappings: &'m [Mapping],
     window: &DateWindow,
     listed: &HashSet<(System, &str)>,

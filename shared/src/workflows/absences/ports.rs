@@ -49,7 +49,7 @@ use crate::workflows::port_error;
 
 /// What a run knows about its configuration, shared by both ports.
 #[derive(Debug)]
-pub struct AbsenceContext {
+pub(crate) struct AbsenceContext {
     pub types: AbsenceTypeMap,
     /// `/v2/absence-types`, read once per run.
     pub catalogue: HashMap<String, PersonioTypeInfo>,
@@ -86,7 +86,7 @@ fn refused(message: impl Into<String>) -> PortError {
 
 /// How a Personio period is brought from its current canonical value to the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PersonioUpdate {
+pub(crate) enum PersonioUpdate {
     Nothing,
     /// `PATCH` both boundaries, with or without `skip_approval`.
     Patch {
@@ -96,7 +96,7 @@ pub enum PersonioUpdate {
 
 /// Whether a create of `target` needs `skip_approval` (APPROVED) or not (PENDING); a rejected absence
 /// cannot be created through the API.
-pub fn personio_create_approval(
+pub(crate) fn personio_create_approval(
     target: &Absence,
     skip_approval_allowed: bool,
 ) -> Result<bool, PortError> {
@@ -117,7 +117,7 @@ pub fn personio_create_approval(
 /// The write that makes Personio hold `target`, given what it holds now. Personio's rules (as the
 /// reference and the simulator have them): `skip_approval` makes the period APPROVED; a new time
 /// range without it makes it PENDING; otherwise the status stays. Person and type are not patchable.
-pub fn personio_update(
+pub(crate) fn personio_update(
     current: &Absence,
     target: &Absence,
     skip_approval_allowed: bool,
@@ -180,7 +180,7 @@ fn status_word(s: AbsenceStatus) -> &'static str {
 
 /// Which Personio absence periods a mapping already links: asked only after a 409 overlap, so that
 /// an overlapping period that is the same absence is adopted only if nothing else claims it.
-pub struct AbsenceClaims {
+pub(crate) struct AbsenceClaims {
     pub store: Arc<dyn StateStore>,
     pub integration_id: IntegrationId,
 }
@@ -205,7 +205,7 @@ impl AbsenceClaims {
 }
 
 /// Personio absence periods as canonical absences.
-pub struct PersonioAbsences {
+pub(crate) struct PersonioAbsences {
     client: Arc<PersonioClient>,
     context: Arc<AbsenceContext>,
     claims: AbsenceClaims,
@@ -215,7 +215,7 @@ pub struct PersonioAbsences {
 }
 
 impl PersonioAbsences {
-    pub fn new(
+    pub(crate) fn new(
         client: Arc<PersonioClient>,
         context: Arc<AbsenceContext>,
         claims: AbsenceClaims,
@@ -476,13 +476,13 @@ impl SidePort<Absence> for PersonioAbsences {
 /// TimeTrack absences as canonical absences. One canonical absence may be several TimeTrack absences
 /// (a half first or last day is its own half-day absence, see [`super::parts`]); the port lists, reads
 /// and writes the group and names it by its principal id.
-pub struct TimeTrackAbsences {
+pub(crate) struct TimeTrackAbsences {
     client: Arc<TimeTrackClient>,
     context: Arc<AbsenceContext>,
 }
 
 impl TimeTrackAbsences {
-    pub fn new(client: Arc<TimeTrackClient>, context: Arc<AbsenceContext>) -> Self {
+    pub(crate) fn new(client: Arc<TimeTrackClient>, context: Arc<AbsenceContext>) -> Self {
         Self { client, context }
     }
 

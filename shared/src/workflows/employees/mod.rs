@@ -31,12 +31,12 @@
 //!   had left before the integration was set up; under `ignore` the run that links them says so once.
 pub mod binding;
 pub mod canonical;
-pub mod kind;
+pub(crate) mod kind;
 pub mod linking;
-pub mod password;
+pub(crate) mod password;
 pub mod personio;
-pub mod ports;
-pub mod selection;
+pub(crate) mod ports;
+pub(crate) mod selection;
 pub mod sweep;
 pub mod timetrack;
-pub mod username;
+pub(crate) mod username;

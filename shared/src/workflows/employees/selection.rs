@@ -12,7 +12,7 @@ use super::personio::{OrgUnitKind, PersonioPersonView};
 use crate::settings::EmployeeSelection;
 
 /// Does `selection` choose `person` for import?
-pub fn is_selected(selection: &EmployeeSelection, person: &PersonioPersonView) -> bool {
+pub(crate) fn is_selected(selection: &EmployeeSelection, person: &PersonioPersonView) -> bool {
     match selection {
         EmployeeSelection::AllActive => is_active(person),
         EmployeeSelection::Ids { ids } => ids.iter().any(|id| id.trim() == person.id),

@@ -58,7 +58,7 @@ use crate::workflows::port_error::{from_personio, from_timetrack};
 
 /// What a run knows about its configuration, shared by both ports.
 #[derive(Debug)]
-pub struct TimeEntryContext {
+pub(crate) struct TimeEntryContext {
     /// The integration's time zone (Personio's wall clock).
     pub zone: ZoneConverter,
     /// How TimeTrack's `...Z` digits are read and written.
@@ -112,7 +112,7 @@ fn last_second(day: Date) -> DateTime {
 // ================================== Personio ======================================================
 
 /// Personio attendance periods as canonical entries (one entry = its WORK parts and BREAKs).
-pub struct PersonioTimeEntries {
+pub(crate) struct PersonioTimeEntries {
     client: Arc<PersonioClient>,
     context: Arc<TimeEntryContext>,
     /// The periods of each entry of the latest listing, by entry id; taken by the first write of that
@@ -121,7 +121,7 @@ pub struct PersonioTimeEntries {
 }
 
 impl PersonioTimeEntries {
-    pub fn new(client: Arc<PersonioClient>, context: Arc<TimeEntryContext>) -> Self {
+    pub(crate) fn new(client: Arc<PersonioClient>, context: Arc<TimeEntryContext>) -> Self {
         Self {
             client,
             context,
@@ -742,13 +742,13 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
 // ================================== TimeTrack =====================================================
 
 /// TimeTrack attendances as canonical entries.
-pub struct TimeTrackTimeEntries {
+pub(crate) struct TimeTrackTimeEntries {
     client: Arc<TimeTrackClient>,
     context: Arc<TimeEntryContext>,
 }
 
 impl TimeTrackTimeEntries {
-    pub fn new(client: Arc<TimeTrackClient>, context: Arc<TimeEntryContext>) -> Self {
+    pub(crate) fn new(client: Arc<TimeTrackClient>, context: Arc<TimeEntryContext>) -> Self {
         Self { client, context }
     }
 

@@ -22,7 +22,7 @@ use super::shape::{PeriodDraft, PeriodKind, PersonioPeriod};
 
 /// One Personio attendance-period call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeriodWrite {
+pub(crate) enum PeriodWrite {
     Delete { id: String },
     Update { id: String, period: PeriodDraft },
     Create { period: PeriodDraft },
@@ -48,7 +48,7 @@ fn overlaps(a: Span, b: Span) -> bool {
 
 /// The calls that turn `existing` (the periods of one grouped entry; empty for a new entry) into
 /// `desired` (from [`super::shape::personio_periods`]). Empty when nothing differs.
-pub fn plan_period_writes(
+pub(crate) fn plan_period_writes(
     existing: &[PersonioPeriod],
     desired: &[PeriodDraft],
 ) -> Vec<PeriodWrite> {
@@ -202,18 +202,18 @@ pub fn plan_period_writes(
 /// [`PendingIntent::parts`](crate::store::PendingIntent::parts)): `TYPE|person|local start|local end`.
 /// Comments are left out: they do not identify a period, and a recorded part must still match a
 /// period whose comment someone edited.
-pub fn recorded_part(d: &PeriodDraft) -> String {
+pub(crate) fn recorded_part(d: &PeriodDraft) -> String {
     part(d.kind, &d.person, d.start, d.end)
 }
 
 /// Is the existing period one that a create recorded in `recorded`?
-pub fn is_recorded(p: &PersonioPeriod, recorded: &[String]) -> bool {
+pub(crate) fn is_recorded(p: &PersonioPeriod, recorded: &[String]) -> bool {
     p.end
         .is_some_and(|end| recorded.contains(&part(p.kind, &p.person, p.start, end)))
 }
 
 /// Are all the periods that `drafts` describe among the `recorded` ones (a remnant of that create)?
-pub fn all_recorded(drafts: &[PeriodDraft], recorded: &[String]) -> bool {
+pub(crate) fn all_recorded(drafts: &[PeriodDraft], recorded: &[String]) -> bool {
     !drafts.is_empty() && drafts.iter().all(|d| recorded.contains(&recorded_part(d)))
 }
 
