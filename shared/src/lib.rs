@@ -22,6 +22,6 @@ pub mod scheduling;
 pub mod service;
 pub mod settings;
 pub mod store;
-pub(crate) mod timezone;
+pub mod timezone;
 pub mod webhooks;
 pub mod workflows;
