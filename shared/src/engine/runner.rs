@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
+use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use thiserror::Error;
@@ -28,7 +29,7 @@ use super::planner::{considered_mappings, plan, SideState};
 use super::port::{Listing, PortErrorClass, SidePort};
 use super::scheduler::ContinuationScheduler;
 use super::window::{scheduled_window, window_setting, WindowError};
-use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
+use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
 use crate::runs::{Continuation, RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
 use crate::store::{new_run_id, Lease, Mapping, StateStore, StoreError, Watermark};
@@ -60,7 +61,15 @@ pub struct RunnerConfig {
     pub deadline_margin: Duration,
     /// The longest chain of continuations of one run (guards against a run that never progresses).
     pub max_continuations: u32,
+    /// Records (of the larger side) a time slice of a dated kind's window run may hold at once (ADR
+    /// 0029): the window is listed, planned and applied slice after slice, each sized from the records
+    /// per day seen so far. `0` turns slicing off (one slice: the window).
+    pub slice_records: usize,
 }
+
+/// 15,000 entries per slice: about 40 MiB of a run's heap by the figures of docs/performance.md (2.1–2.9
+/// KiB per entry), which leaves a 128 MB function room for its runtime and the allocator's slack.
+pub const DEFAULT_SLICE_RECORDS: usize = 15_000;
 
 impl Default for RunnerConfig {
     fn default() -> Self {
@@ -68,6 +77,7 @@ impl Default for RunnerConfig {
             lease_ttl: Duration::from_secs(15 * 60),
             deadline_margin: Duration::from_secs(30),
             max_continuations: 50,
+            slice_records: DEFAULT_SLICE_RECORDS,
         }
     }
 }
@@ -486,21 +496,30 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         if let Some(message) = started.failure.take() {
             return gate.fail(started, message).await;
         }
-        let record = &mut started.record;
+        let mut resume = None;
         let synced = match started.hints.clone() {
             Some(hints) => self
                 .sync_targeted(&started.request, &started.scope, &started.run_id, hints)
                 .await
                 .map(|(report, plan_json, target)| {
-                    record.window = target.window;
-                    record.scope = Some(target.report);
+                    started.record.window = target.window;
+                    started.record.scope = Some(target.report);
                     (report, plan_json)
                 }),
-            None => {
-                self.sync(&started.request, &started.scope, &started.run_id)
-                    .await
-            }
+            None => self
+                .sync_window(
+                    &started.request,
+                    &started.scope,
+                    &started.run_id,
+                    &mut started.lease,
+                )
+                .await
+                .map(|(report, plan_json, resume_from)| {
+                    resume = resume_from;
+                    (report, plan_json)
+                }),
         };
+        let record = &mut started.record;
         match synced {
             Ok((report, plan_json)) => {
                 let scope = &started.scope;
@@ -515,8 +534,19 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                     // A targeted run is not continued by a schedule: its hints are redelivered (the
                     // queue consumer reports a `continued` webhook run as not done) and converge.
                     if started.hints.is_none() {
+                        // The continuation resumes at the slice the deadline stopped: the slices
+                        // before it are done (their mappings written).
+                        let window = match resume {
+                            Some(from) if from > scope.window.from && from <= scope.window.to => {
+                                DateWindow {
+                                    from,
+                                    to: scope.window.to,
+                                }
+                            }
+                            _ => scope.window,
+                        };
                         record.continuation = Some(Continuation {
-                            window: scope.window,
+                            window,
                             direction: scope.direction,
                             dry_run: scope.dry_run,
                             sequence: scope.sequence + 1,
@@ -548,19 +578,88 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         }
     }
 
-    /// List, confirm, plan, apply. Returns the apply report and (for dry runs) the plan as JSON.
+    /// A window run, slice after slice (ADR 0029): each slice is listed, confirmed, planned and applied,
+    /// and its mappings written, before the next is listed, so the run holds one slice at a time. The
+    /// first slice is one day; each next one is sized so that the most records per day seen so far fill
+    /// at most [`RunnerConfig::slice_records`] (growing at most fourfold while no day had records). A
+    /// kind without dates, a dry run (its answer is one plan) and `slice_records = 0` run the window
+    /// as one slice. Returns the merged report, the dry run's plan, and — when the deadline or an
+    /// abort stopped a slice — the first day of that slice, where a continuation resumes.
+    async fn sync_window(
+        &self,
+        request: &RunRequest,
+        scope: &Scope,
+        run_id: &str,
+        lease: &mut Lease,
+    ) -> Result<(ApplyReport, Option<serde_json::Value>, Option<Date>), RunFailure> {
+        let sliced = self.config.slice_records > 0
+            && !scope.dry_run
+            && self.kind.kind() == EntityKind::TimeEntry;
+        if !sliced {
+            let (report, plan_json, _) = self.sync(request, scope, run_id, &scope.window).await?;
+            return Ok((report, plan_json, None));
+        }
+        let window = scope.window;
+        let mut total = ApplyReport::default();
+        let mut from = window.from;
+        let mut days: i64 = 1;
+        let mut per_day: f64 = 0.0;
+        loop {
+            let to = from
+                .checked_add(jiff::Span::new().days(days - 1))
+                .map_or(window.to, |d| d.min(window.to));
+            let slice = DateWindow { from, to };
+            let (report, _, listed) = self.sync(request, scope, run_id, &slice).await?;
+            let stopped = report.stopped_at_deadline || report.aborted.is_some();
+            merge_report(&mut total, report);
+            if stopped {
+                return Ok((total, None, Some(from)));
+            }
+            let Ok(next) = to.tomorrow() else { break };
+            if next > window.to {
+                break;
+            }
+            // The lease is held across slices: renewed between them, lost → the run stops.
+            *lease = self
+                .store
+                .renew_lease(lease, self.clock.now(), self.config.lease_ttl)
+                .await
+                .map_err(|e| RunFailure(format!("between slices: {e}")))?;
+            let slice_days = (slice.from.until(slice.to).map_or(0, |s| s.get_days()) + 1) as f64;
+            per_day = per_day.max(listed as f64 / slice_days);
+            days = if per_day > 0.0 {
+                ((self.config.slice_records as f64 / per_day).floor() as i64).max(1)
+            } else {
+                days.saturating_mul(4)
+            };
+            tracing::info!(slice = %slice, records = listed, next_days = days, "slice done");
+            from = next;
+        }
+        Ok((total, None, None))
+    }
+
+    /// List, confirm, plan, apply over `window` (the run's window or one slice of it). Returns the
+    /// apply report, (for dry runs) the plan as JSON, and the records the larger side listed.
     async fn sync(
         &self,
         request: &RunRequest,
         scope: &Scope,
         run_id: &str,
-    ) -> Result<(ApplyReport, Option<serde_json::Value>), RunFailure> {
+        window: &DateWindow,
+    ) -> Result<(ApplyReport, Option<serde_json::Value>, usize), RunFailure> {
+        let scope = &Scope {
+            window: *window,
+            direction: scope.direction,
+            dry_run: scope.dry_run,
+            sequence: scope.sequence,
+        };
         let (p, t) = futures::join!(
             self.personio.list(&scope.window),
             self.timetrack.list(&scope.window)
         );
         let p = p.map_err(|e| RunFailure(format!("listing personio: {e}")))?;
         let t = t.map_err(|e| RunFailure(format!("listing timetrack: {e}")))?;
+        let listed = (p.records.len() + p.rejected.len()).max(t.records.len() + t.rejected.len());
         let mappings = self
             .mappings(&request.integration_id, &scope.window, &p, &t)
             .await
@@ -583,8 +682,10 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             &Prefetched::new(),
         )
         .await?;
-        self.plan_and_apply(request, scope, run_id, &personio, &timetrack, &mappings)
-            .await
+        let (report, plan_json) = self
+            .plan_and_apply(request, scope, run_id, &personio, &timetrack, &mappings)
+            .await?;
+        Ok((report, plan_json, listed))
     }
 
     /// Plans the run from both sides' state and the mappings, then applies the plan (or, in a dry run,
@@ -653,32 +754,28 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             })
             .flatten()
             .collect();
-        let unmatched: HashSet<(System, String)> = p
-            .records
-            .iter()
-            .map(|r| (System::Personio, r.id.as_str()))
-            .chain(t.records.iter().map(|r| (System::TimeTrack, r.id.as_str())))
-            .filter(|k| !known.contains(k))
-            .map(|(s, id)| (s, id.to_string()))
-            .collect();
-        if unmatched.is_empty() {
+        let mut personio_ids = HashSet::new();
+        let mut timetrack_ids = HashSet::new();
+        for r in &p.records {
+            if !known.contains(&(System::Personio, r.id.as_str())) {
+                personio_ids.insert(r.id.clone());
+            }
+        }
+        for r in &t.records {
+            if !known.contains(&(System::TimeTrack, r.id.as_str())) {
+                timetrack_ids.insert(r.id.clone());
+            }
+        }
+        if personio_ids.is_empty() && timetrack_ids.is_empty() {
             return Ok(mappings);
         }
         let loaded: HashSet<String> = mappings.iter().map(|m| m.mapping_id.clone()).collect();
         let extra: Vec<Mapping> = self
             .store
-            .list_mappings(integration_id, kind, None)
+            .find_mappings(integration_id, kind, &personio_ids, &timetrack_ids)
             .await?
             .into_iter()
             .filter(|m| !loaded.contains(&m.mapping_id))
-            .filter(|m| {
-                m.personio_id
-                    .as_ref()
-                    .is_some_and(|id| unmatched.contains(&(System::Personio, id.clone())))
-                    || m.timetrack_id
-                        .as_ref()
-                        .is_some_and(|id| unmatched.contains(&(System::TimeTrack, id.clone())))
-            })
             .collect();
         mappings.extend(extra);
         Ok(mappings)
@@ -773,4 +870,22 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         }
         Ok(())
     }
+}
+
+/// Adds a slice's report to the run's.
+fn merge_report(total: &mut ApplyReport, slice: ApplyReport) {
+    for (side, actions) in slice.counts {
+        let into = total.counts.entry(side).or_default();
+        for (action, n) in actions {
+            *into.entry(action).or_default() += n;
+        }
+    }
+    total.conflicts.extend(slice.conflicts);
+    total.failures.extend(slice.failures);
+    total.skipped.extend(slice.skipped);
+    total.deferred.extend(slice.deferred);
+    if total.aborted.is_none() {
+        total.aborted = slice.aborted;
+    }
+    total.stopped_at_deadline |= slice.stopped_at_deadline;
 }

@@ -26,10 +26,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
@@ -59,6 +61,19 @@ const LEASE_TTL_SLACK_SECS: i64 = 24 * 60 * 60;
 
 /// The TTL attribute (epoch seconds) enabled on the table.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// The global secondary index that holds the mappings of one kind and anchor day in one partition
+/// (ADR 0029): a windowed run (a slice, a targeted run's days) reads its days' mappings instead of the
+/// whole kind. Hash key [`DAY_KEY_ATTRIBUTE`], range key `sk`, every attribute projected.
+pub const MAPPINGS_BY_DAY_INDEX: &str = "mappings-by-day";
+/// The index's hash key on mapping items: `INT#<id>#MAP#<kind>#D#<YYYY-MM-DD>` (`#D#none` without an
+/// anchor date).
+pub const DAY_KEY_ATTRIBUTE: &str = "day_pk";
+/// Windows of at most this many days are read through [`MAPPINGS_BY_DAY_INDEX`], one Query per day
+/// (a month's window: 31 + 1); longer ones (a year of absences) with one filtered Query of the kind.
+const INDEXED_WINDOW_DAYS: i32 = 62;
+/// Day Queries in flight at once.
+const DAY_QUERY_CONCURRENCY: usize = 8;
 
 /// The [`StateStore`] backed by one DynamoDB table.
 #[derive(Debug, Clone)]
@@ -123,6 +138,38 @@ impl DynamoStore {
                 AttributeDefinition::builder()
                     .attribute_name("sk")
                     .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build)?,
+            )
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(DAY_KEY_ATTRIBUTE)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build)?,
+            )
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(MAPPINGS_BY_DAY_INDEX)
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name(DAY_KEY_ATTRIBUTE)
+                            .key_type(KeyType::Hash)
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("sk")
+                            .key_type(KeyType::Range)
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .map_err(build)?,
             )
@@ -243,17 +290,42 @@ impl DynamoStore {
         filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
+        self.query_pages(op, None, pk, filter, |page| {
+            items.extend(page.iter().cloned());
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Every page of a partition of the table (`index` `None`, key `pk`) or of an index (its hash key
+    /// attribute), each handed to `on_page` as it arrives, so a caller can keep only what it needs.
+    async fn query_pages(
+        &self,
+        op: &str,
+        index: Option<(&str, &str)>,
+        key: String,
+        filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
+        mut on_page: impl FnMut(&[Item]) + Send,
+    ) -> Result<(), StoreError> {
         let mut start: Option<Item> = None;
         loop {
             let mut request = self
                 .client
                 .query()
                 .table_name(&self.table_name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .consistent_read(true)
+                .expression_attribute_values(":pk", s(key.clone()))
                 .set_limit(self.query_page_size)
                 .set_exclusive_start_key(start.take());
+            request = match index {
+                // Global secondary indexes are read eventually consistent (they allow nothing else).
+                Some((name, attribute)) => request
+                    .index_name(name)
+                    .key_condition_expression("#k = :pk")
+                    .expression_attribute_names("#k", attribute),
+                None => request
+                    .key_condition_expression("pk = :pk")
+                    .consistent_read(true),
+            };
             if let Some((expression, values)) = &filter {
                 request = request.filter_expression(*expression);
                 for (name, value) in values {
@@ -261,12 +333,56 @@ impl DynamoStore {
                 }
             }
             let out = request.send().await.map_err(|e| backend(op, e))?;
-            items.extend(out.items().iter().cloned());
+            on_page(out.items());
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(items),
+                _ => return Ok(()),
             }
         }
+    }
+
+    /// The mappings of `window` (and those without an anchor date) through [`MAPPINGS_BY_DAY_INDEX`]:
+    /// one Query per day, so the read is the window's mappings, not the kind's.
+    async fn list_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        let mut keys = vec![mapping_day_key(integration_id, kind, None)];
+        let mut day = window.from;
+        while day <= window.to {
+            keys.push(mapping_day_key(integration_id, kind, Some(day)));
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        let pages: Vec<Vec<Mapping>> = stream::iter(keys)
+            .map(|key| async move {
+                let mut mappings = Vec::new();
+                let mut decoded = Ok(());
+                self.query_pages(
+                    "list_mappings",
+                    Some((MAPPINGS_BY_DAY_INDEX, DAY_KEY_ATTRIBUTE)),
+                    key,
+                    None,
+                    |page| {
+                        for item in page {
+                            match mapping_from_item(item) {
+                                Ok(m) => mappings.push(m),
+                                Err(e) => decoded = Err(e),
+                            }
+                        }
+                    },
+                )
+                .await?;
+                decoded.map(|()| mappings)
+            })
+            .buffer_unordered(DAY_QUERY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(pages.into_iter().flatten().collect())
     }
 }
 
@@ -277,6 +393,13 @@ fn integration_pk(id: &IntegrationId) -> String {
 }
 fn mapping_pk(id: &IntegrationId, kind: EntityKind) -> String {
     format!("INT#{id}#MAP#{kind}")
+}
+/// The [`MAPPINGS_BY_DAY_INDEX`] partition of a kind's mappings anchored on `day` (`None`: unanchored).
+fn mapping_day_key(id: &IntegrationId, kind: EntityKind, day: Option<Date>) -> String {
+    match day {
+        Some(day) => format!("{}#D#{day}", mapping_pk(id, kind)),
+        None => format!("{}#D#none", mapping_pk(id, kind)),
+    }
 }
 fn mapping_sk(mapping_id: &str) -> String {
     format!("M#{mapping_id}")
@@ -417,6 +540,10 @@ fn mapping_item(m: &Mapping) -> Result<Item, StoreError> {
     let mut item = Item::new();
     item.insert("pk".into(), s(mapping_pk(&m.integration_id, m.kind)));
     item.insert("sk".into(), s(mapping_sk(&m.mapping_id)));
+    item.insert(
+        DAY_KEY_ATTRIBUTE.into(),
+        s(mapping_day_key(&m.integration_id, m.kind, m.anchor_date)),
+    );
     item.insert("integration_id".into(), s(m.integration_id.as_str()));
     item.insert("kind".into(), s(m.kind.as_str()));
     item.insert("mapping_id".into(), s(&m.mapping_id));
@@ -537,6 +664,16 @@ impl StateStore for DynamoStore {
         kind: EntityKind,
         window: Option<&DateWindow>,
     ) -> Result<Vec<Mapping>, StoreError> {
+        if let Some(w) = window {
+            let days = w
+                .from
+                .until(w.to)
+                .map(|span| span.get_days())
+                .unwrap_or(i32::MAX);
+            if days < INDEXED_WINDOW_DAYS {
+                return self.list_mappings_by_day(integration_id, kind, w).await;
+            }
+        }
         // ISO dates compare as strings in date order, so BETWEEN works on the stored `YYYY-MM-DD`.
         let filter = window.map(|w| {
             (
@@ -551,6 +688,42 @@ impl StateStore for DynamoStore {
             .query_all("list_mappings", mapping_pk(integration_id, kind), filter)
             .await?;
         items.iter().map(mapping_from_item).collect()
+    }
+
+    async fn find_mappings(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        personio_ids: &std::collections::HashSet<String>,
+        timetrack_ids: &std::collections::HashSet<String>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        // One walk of the kind's partition (consistent reads), keeping a page's matches only: the
+        // memory is the matches plus one page, whatever the number of mappings.
+        let mut found = Vec::new();
+        let mut decoded = Ok(());
+        self.query_pages(
+            "find_mappings",
+            None,
+            mapping_pk(integration_id, kind),
+            None,
+            |page| {
+                for item in page {
+                    let names = |attribute: &str, ids: &std::collections::HashSet<String>| {
+                        item.get(attribute)
+                            .and_then(|v| v.as_s().ok())
+                            .is_some_and(|id| ids.contains(id))
+                    };
+                    if names("personio_id", personio_ids) || names("timetrack_id", timetrack_ids) {
+                        match mapping_from_item(item) {
+                            Ok(m) => found.push(m),
+                            Err(e) => decoded = Err(e),
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+        decoded.map(|()| found)
     }
 
     async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError> {

@@ -134,6 +134,24 @@ impl StateStore for MemoryStore {
             .collect())
     }
 
+    async fn find_mappings(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        personio_ids: &std::collections::HashSet<String>,
+        timetrack_ids: &std::collections::HashSet<String>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .mappings
+            .iter()
+            .filter(|((id, k, _), _)| id == integration_id && *k == kind)
+            .map(|(_, m)| m)
+            .filter(|m| m.names_any(personio_ids, timetrack_ids))
+            .cloned()
+            .collect())
+    }
+
     async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError> {
         let key = (
             mapping.integration_id.clone(),

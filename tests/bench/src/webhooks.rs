@@ -297,13 +297,19 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
     let personio_periods = periods.len();
     personio.state().attendance_periods = periods;
 
+    // The runs' clock moves on a second per change: run records sort by their start, and with one fixed
+    // instant the newest record would be any of them (run ids of one instant order by their random
+    // suffix) — that is how the first change of the 2026-12-07 measurement showed 0 writes: its lookup
+    // found a window run's record, not the change's. The change's run is now the one that started at
+    // the change's instant.
+    let clock = Arc::new(ManualClock::new(now));
     let context = ServiceContext {
         store: store.clone(),
         credentials: Arc::new(
             StaticCredentials::new().with(id.clone(), credentials(&pconf, &tconf)),
         ),
         scheduler: Arc::new(RecordingScheduler::default()),
-        clock: Arc::new(ManualClock::new(now)),
+        clock: clock.clone(),
         clients: ClientFactory {
             personio_base_url: personio.base_url(),
             timetrack_base_url_template: timetrack.base_url_template(),
@@ -412,6 +418,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
         let queued_ms = changed.elapsed().as_secs_f64() * 1000.0;
         personio.clear_requests();
         timetrack.clear_requests();
+        clock.advance(jiff::SignedDuration::from_secs(1));
         let records: Vec<Value> = messages.iter().map(sqs_record).collect();
         let answer =
             handle_workflow_invocation(&service, &queue, json!({"Records": records}), None)
@@ -439,7 +446,10 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
             .await?
             .runs
             .into_iter()
-            .find(|r| r.trigger == Trigger::Webhook);
+            .find(|r| r.trigger == Trigger::Webhook && r.started_at == clock.peek());
+        if run.is_none() {
+            anyhow::bail!("no run record of the change of {period_id}");
+        }
         let timetrack_writes = run
             .and_then(|r| r.counts.get("timetrack").cloned())
             .map(|c| {
