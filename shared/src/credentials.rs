@@ -22,10 +22,6 @@ use crate::domain::IntegrationId;
 /// Prefix of the per-integration secret names when `SECRET_PREFIX` is not set.
 pub const DEFAULT_SECRET_PREFIX: &str = "personio-timetrack-sync";
 
-/// How long [`SecretsManagerCredentials`] serves a secret from memory by default: long enough to spare
-/// Secrets Manager on every invocation of a warm Lambda, short enough that a rotation is picked up soon.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
-
 /// The JSON document stored in Secrets Manager for one integration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,15 +56,6 @@ pub enum CredentialsError {
 /// `<prefix>/<integration_id>`, the Secrets Manager name of an integration's secret.
 pub fn secret_name(prefix: &str, integration_id: &IntegrationId) -> String {
     format!("{}/{}", prefix.trim_end_matches('/'), integration_id)
-}
-
-/// The secret prefix from `SECRET_PREFIX`, or [`DEFAULT_SECRET_PREFIX`] when unset or blank.
-pub fn secret_prefix_from_env() -> String {
-    std::env::var("SECRET_PREFIX")
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| DEFAULT_SECRET_PREFIX.to_string())
 }
 
 impl Credentials {
@@ -163,11 +150,13 @@ pub trait CredentialsSource: Send + Sync {
 }
 
 /// In-memory credentials for tests; clones share one map.
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Debug, Clone, Default)]
 pub struct StaticCredentials {
     inner: Arc<Mutex<HashMap<IntegrationId, Credentials>>>,
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl StaticCredentials {
     pub fn new() -> Self {
         Self::default()
@@ -186,6 +175,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+#[cfg(any(test, feature = "testkit"))]
 #[async_trait]
 impl CredentialsSource for StaticCredentials {
     async fn credentials(
@@ -241,11 +231,6 @@ impl SecretsManagerCredentials {
             cache_ttl,
             cache: Arc::default(),
         }
-    }
-
-    /// Prefix from `SECRET_PREFIX` (default [`DEFAULT_SECRET_PREFIX`]) and [`DEFAULT_CACHE_TTL`].
-    pub fn from_env(client: aws_sdk_secretsmanager::Client) -> Self {
-        Self::new(client, secret_prefix_from_env(), DEFAULT_CACHE_TTL)
     }
 
     pub fn secret_name(&self, integration_id: &IntegrationId) -> String {

@@ -151,10 +151,6 @@ impl EventBridgeScheduler {
         Self { client, targets }
     }
 
-    pub fn from_env(client: Client) -> Result<Self, ScheduleError> {
-        Ok(Self::new(client, SchedulerTargets::from_env()?))
-    }
-
     pub fn targets(&self) -> &SchedulerTargets {
         &self.targets
     }

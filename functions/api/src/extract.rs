@@ -12,8 +12,6 @@ use shared::domain::{EntityKind, IntegrationId, Workflow};
 use shared::service::problem::FieldProblem;
 use shared::service::Problem;
 
-use crate::problem::{from_bytes_rejection, from_path_rejection, from_query_rejection, ApiProblem};
-
 /// The identifiers a route's path carries, validated: `{integration_id}` always, `{workflow}` and
 /// `{run_id}` where the route has them.
 #[derive(Debug, Clone)]
@@ -25,41 +23,31 @@ pub struct Ids {
 
 impl Ids {
     /// The workflow of a route that has `{workflow}` in its path.
-    pub fn workflow(&self) -> Result<Workflow, ApiProblem> {
+    pub fn workflow(&self) -> Result<Workflow, Problem> {
         self.workflow
-            .ok_or_else(|| ApiProblem(Problem::bad_request("the path names no workflow")))
+            .ok_or_else(|| Problem::bad_request("the path names no workflow"))
     }
 }
 
 /// Longest accepted run id; the store's ids are far shorter, anything longer is not one of ours.
 const MAX_RUN_ID_LEN: usize = 128;
 
-fn invalid_id(detail: String) -> ApiProblem {
-    ApiProblem(Problem::new(
-        400,
-        "invalid-id",
-        "Invalid identifier",
-        detail,
-    ))
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Ids {
-    type Rejection = ApiProblem;
+    type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(from_path_rejection)?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let raw = params
             .get("integration_id")
-            .ok_or_else(|| ApiProblem(Problem::bad_request("the path has no integration id")))?;
+            .ok_or_else(|| Problem::bad_request("the path has no integration id"))?;
         let integration_id =
-            IntegrationId::new(raw.clone()).map_err(|e| invalid_id(e.to_string()))?;
+            IntegrationId::new(raw.clone()).map_err(|e| Problem::invalid_id(e.to_string()))?;
         let workflow = match params.get("workflow") {
             None => None,
             Some(w) => Some(
                 w.parse::<Workflow>()
-                    .map_err(|_| ApiProblem(Problem::unknown_workflow(&shorten(w))))?,
+                    .map_err(|_| Problem::unknown_workflow(&shorten(w)))?,
             ),
         };
         let run_id = match params.get("run_id") {
@@ -70,7 +58,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
                     && r.chars()
                         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
                 if !ok {
-                    return Err(invalid_id(format!(
+                    return Err(Problem::invalid_id(format!(
                         "invalid run id {:?}: use 1 to {MAX_RUN_ID_LEN} characters of A-Z, a-z, 0-9, '-', '_' and '.'",
                         shorten(r)
                     )));
@@ -86,14 +74,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
     }
 }
 
-/// Cuts user input that is echoed in a message to a readable length.
-pub fn shorten(s: &str) -> String {
-    if s.chars().count() > 64 {
-        format!("{}…", s.chars().take(64).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
+pub use shared::service::http::shorten;
 
 /// A JSON request body: `Content-Type: application/json` (or `application/<x>+json`) required (415),
 /// at most the body limit (413), syntactically valid JSON (400). The typed parse is left to
@@ -102,44 +83,21 @@ pub fn shorten(s: &str) -> String {
 pub struct JsonBody(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiProblem;
+    type Rejection = Problem;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
-            return Err(ApiProblem(Problem::unsupported_media_type(
+            return Err(Problem::unsupported_media_type(
                 "send the body as application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await?;
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            return Err(Problem::invalid_body(format!(
+                "the body is not valid JSON: {e}"
             )));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(from_bytes_rejection)?;
-        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-            return Err(ApiProblem(Problem::invalid_body(format!(
-                "the body is not valid JSON: {e}"
-            ))));
-        }
         Ok(Self(bytes))
-    }
-}
-
-/// An optional body of any content type, size-limited (413), as UTF-8 text (400 otherwise). The
-/// manual-sync route uses it: the workflow service checks the content type itself.
-#[derive(Debug, Clone)]
-pub struct TextBody(pub Option<String>);
-
-impl<S: Send + Sync> FromRequest<S> for TextBody {
-    type Rejection = ApiProblem;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(from_bytes_rejection)?;
-        if bytes.is_empty() {
-            return Ok(Self(None));
-        }
-        let text = String::from_utf8(bytes.to_vec())
-            .map_err(|_| ApiProblem(Problem::invalid_body("the body is not UTF-8 text")))?;
-        Ok(Self(Some(text)))
     }
 }
 
@@ -157,15 +115,13 @@ pub fn is_json(value: Option<&header::HeaderValue>) -> bool {
 }
 
 /// Deserialises a body into `T`; a mismatch is a 400 naming the JSON path where it happened.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiProblem> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = e.path().to_string();
         let message = e.inner().to_string();
-        ApiProblem(
-            Problem::invalid_body(format!("{field}: {message}"))
-                .with_errors(vec![FieldProblem { field, message }]),
-        )
+        Problem::invalid_body(format!("{field}: {message}"))
+            .with_errors(vec![FieldProblem { field, message }])
     })
 }
 
@@ -174,12 +130,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiProblem> {
 pub struct QueryParams<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
-    type Rejection = ApiProblem;
+    type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Query(value) = Query::<T>::from_request_parts(parts, state)
-            .await
-            .map_err(from_query_rejection)?;
+        let Query(value) = Query::<T>::from_request_parts(parts, state).await?;
         Ok(Self(value))
     }
 }
@@ -208,19 +162,16 @@ pub fn parse_kind(s: &str) -> Option<EntityKind> {
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for MappingRef {
-    type Rejection = ApiProblem;
+    type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(from_path_rejection)?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let (Some(kind), Some(mapping_id)) = (params.get("kind"), params.get("mapping_id")) else {
-            return Err(ApiProblem(Problem::bad_request(
-                "the path names no mapping",
-            )));
+            return Err(Problem::bad_request("the path names no mapping"));
         };
         let kind = parse_kind(kind).ok_or_else(|| {
-            ApiProblem(Problem::new(
+            Problem::new(
                 404,
                 "unknown-kind",
                 "Unknown kind",
@@ -228,7 +179,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MappingRef {
                     "unknown record kind {:?}: expected employee, time_entry or absence",
                     shorten(kind)
                 ),
-            ))
+            )
         })?;
         let ok = !mapping_id.is_empty()
             && mapping_id.len() <= MAX_MAPPING_ID_LEN
@@ -236,7 +187,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MappingRef {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
         if !ok {
-            return Err(invalid_id(format!(
+            return Err(Problem::invalid_id(format!(
                 "invalid mapping id {:?}: use 1 to {MAX_MAPPING_ID_LEN} characters of A-Z, a-z, 0-9, '-', '_' and '.'",
                 shorten(mapping_id)
             )));

@@ -6,31 +6,32 @@
 //! rejections, unknown routes and wrong methods included ([`problem`]).
 //!
 //! Layout: [`extract`] (validated path ids, JSON bodies, queries), [`handlers`] (one module per route
-//! group), [`dispatch`] (manual sync served in-process by the workflows' services), [`schedules`] (the
+//! group; the manual sync is `shared::service::http::manual_sync`, served in-process by the workflows'
+//! services, the same handler the workflow functions serve under Lambda), [`schedules`] (the
 //! workflow-schedule port over EventBridge Scheduler), [`routes`] (the route table), [`console`] (the
 //! HR admin's web console under `/console`, behind a Cognito sign-in; it calls this router in-process).
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::Router;
 use shared::credentials::CredentialsSource;
 use shared::domain::Workflow;
 use shared::engine::Clock;
 use shared::service::context::ClientFactory;
-use shared::service::lambda_event::MAX_BODY_BYTES;
-use shared::service::{ServiceContext, WorkflowService};
+use shared::service::http::MAX_BODY_BYTES;
+use shared::service::{
+    Config, ManualSyncRoutes, ManualSyncService, ServiceContext, WorkflowService,
+};
 use shared::store::StateStore;
 
 pub mod console;
-pub mod dispatch;
 pub mod extract;
 pub mod handlers;
 pub mod problem;
 pub mod routes;
 pub mod schedules;
 
-pub use dispatch::ManualSyncHandler;
 pub use handlers::openapi::OPENAPI_JSON;
 pub use routes::{RouteId, RouteSpec, ROUTES};
 pub use schedules::WorkflowSchedules;
@@ -44,7 +45,7 @@ pub struct ApiState {
     pub clients: ClientFactory,
     pub clock: Arc<dyn Clock>,
     /// The workflows whose manual sync this server runs in-process.
-    pub workflows: Arc<BTreeMap<Workflow, Arc<dyn ManualSyncHandler>>>,
+    pub workflows: Arc<BTreeMap<Workflow, Arc<dyn ManualSyncService>>>,
     /// The invocation deadline granted to a dispatched manual sync, counted from the request (`None`:
     /// only the Lambda invocation's own deadline, if any, and the workflow service's API budget).
     /// The runner stops starting writes a safety margin before that deadline and answers 202.
@@ -66,6 +67,35 @@ impl ApiState {
             sync_time_limit: None,
             webhooks: None,
         }
+    }
+
+    /// The production state from `config`: the ports of `context`, the workflow schedules on
+    /// EventBridge Scheduler, the three workflows' manual sync, the webhook routes (tokens in Secrets
+    /// Manager, events to SQS).
+    pub fn production(
+        config: &Config,
+        aws: &aws_config::SdkConfig,
+        context: &ServiceContext,
+    ) -> Self {
+        let schedules = shared::scheduling::EventBridgeScheduler::new(
+            aws_sdk_scheduler::Client::new(aws),
+            config.scheduler.clone(),
+        );
+        let tokens = shared::webhooks::SecretsManagerTokenStore::new(
+            aws_sdk_secretsmanager::Client::new(aws),
+            config.secret_prefix.clone(),
+        );
+        let queue = shared::webhooks::SqsEventQueue::new(
+            aws_sdk_sqs::Client::new(aws),
+            config.queues.clone(),
+        );
+        Self::new(context, Arc::new(schedules))
+            .with_standard_workflows(context)
+            .with_webhooks(
+                Arc::new(tokens),
+                Arc::new(queue),
+                config.webhook_receiver_base_url.clone(),
+            )
     }
 
     /// Serves the webhook receiver and the subscription routes with these ports.
@@ -96,7 +126,7 @@ impl ApiState {
     pub fn with_workflow(
         mut self,
         workflow: Workflow,
-        handler: Arc<dyn ManualSyncHandler>,
+        handler: Arc<dyn ManualSyncService>,
     ) -> Self {
         Arc::make_mut(&mut self.workflows).insert(workflow, handler);
         self
@@ -120,6 +150,17 @@ impl ApiState {
             Workflow::Absences,
             Arc::new(WorkflowService::new(context.clone(), AbsencesBinding)),
         )
+    }
+}
+
+/// The manual-sync route's state: the served workflows and their deadline.
+impl FromRef<ApiState> for ManualSyncRoutes {
+    fn from_ref(state: &ApiState) -> Self {
+        ManualSyncRoutes {
+            services: state.workflows.clone(),
+            time_limit: state.sync_time_limit,
+            clock: state.clock.clone(),
+        }
     }
 }
 

@@ -1,10 +1,7 @@
-//! The API function. Wiring only: builds the ports from the environment and serves the router under
-//! the Lambda runtime, or — with `--listen 127.0.0.1:PORT` — as a local HTTP server for the demo.
-use std::sync::Arc;
-
-use shared::scheduling::EventBridgeScheduler;
+//! The API function. Wiring only: reads the [`Config`] once, builds the ports and serves the router
+//! under the Lambda runtime, or — with `--listen 127.0.0.1:PORT` — as a local HTTP server for the demo.
 use shared::service::lambda::init_tracing;
-use shared::service::ServiceContext;
+use shared::service::{Config, ServiceContext};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -12,23 +9,11 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> Result<(), Error> {
     init_tracing();
     let listen = listen_address(std::env::args().skip(1))?;
-    let context = ServiceContext::from_env().await?;
+    let config = Config::from_env()?;
     let aws = shared::aws::load_aws_config().await;
-    let schedules = EventBridgeScheduler::from_env(aws_sdk_scheduler::Client::new(&aws))?;
-    let tokens = shared::webhooks::SecretsManagerTokenStore::new(
-        aws_sdk_secretsmanager::Client::new(&aws),
-        shared::credentials::secret_prefix_from_env(),
-    );
-    let queue = shared::webhooks::SqsEventQueue::from_env(aws_sdk_sqs::Client::new(&aws));
-    let receiver_base_url = std::env::var("WEBHOOK_RECEIVER_BASE_URL")
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    let state = api::ApiState::new(&context, Arc::new(schedules))
-        .with_standard_workflows(&context)
-        .with_webhooks(Arc::new(tokens), Arc::new(queue), receiver_base_url);
-    let clock = state.clock.clone();
-    let app = match api::console::Console::from_env(&aws, clock)? {
+    let context = ServiceContext::new(&config, &aws);
+    let state = api::ApiState::production(&config, &aws, &context);
+    let app = match api::console::Console::from_env(&aws, state.clock.clone())? {
         Some(console) => api::console::with_console(api::router(state), console),
         None => api::router(state),
     };

@@ -160,7 +160,7 @@ pub const ROUTES: &[RouteSpec] = &[
 pub(crate) fn method_router(id: RouteId) -> MethodRouter<ApiState> {
     use handlers::*;
     match id {
-        RouteId::ManualSync => post(sync::manual_sync),
+        RouteId::ManualSync => post(shared::service::http::manual_sync),
         RouteId::ListRuns => get(runs::list_runs),
         RouteId::GetRun => get(runs::get_run),
         RouteId::PutCredentials => put(credentials::put_credentials),

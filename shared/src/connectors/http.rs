@@ -1,7 +1,7 @@
 //! Transport machinery both API clients share: retries with capped exponential backoff and jitter, a
 //! client-side token-bucket rate limiter, the server's rate-limit hints, and request timeouts.
 //!
-//! Retry rules, and why:
+//! Retry rules, and why (the loop itself is [`backon`]'s; the policy and its jitter are ours):
 //! - **429** is retried on every method: the server rejected the request without processing it.
 //! - **5xx, timeouts and connection errors** are retried only on idempotent methods (GET, PUT, DELETE,
 //!   PATCH). A POST that timed out may have created the record; repeating it could create a twin. The sync
@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use backon::Retryable;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use thiserror::Error;
@@ -86,6 +87,19 @@ impl RetryPolicy {
     fn jittered_delay(&self, retry: u32) -> Duration {
         self.delay(retry, rand::random::<f64>())
     }
+
+    /// The jittered delays before each retry, `max_attempts - 1` of them: the backoff [`backon`] sleeps.
+    fn backoff(&self) -> impl Iterator<Item = Duration> + Send + Sync + Unpin {
+        let policy = self.clone();
+        (1..policy.max_attempts).map(move |retry| policy.jittered_delay(retry))
+    }
+}
+
+/// An attempt worth another one: an answer whose status may be retried (429, or 5xx where failures
+/// are retried), or no answer at all. The last one's answer is still returned to the caller.
+enum Retry {
+    Status(HttpResponse),
+    Transport(TransportKind, String),
 }
 
 /// Client-side request rate: a token bucket of `burst` tokens refilled at `requests_per_second`.
@@ -354,7 +368,7 @@ impl HttpCore {
     /// Sends the request `build` produces (called once per attempt), applying rate limits and retries.
     /// Returns the last answer whatever its status; only a request that never got one is an error.
     /// `retry_failures` overrides the method rule for requests that are safe to repeat although they
-    /// are POSTs (the token request).
+    /// are POSTs (the token request). The retry loop is [`backon`]'s, over [`RetryPolicy::backoff`].
     pub(crate) async fn send(
         &self,
         method: &Method,
@@ -363,49 +377,51 @@ impl HttpCore {
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<HttpResponse, TransportError> {
         let endpoint = endpoint_key(path);
-        let mut attempt = 1;
-        loop {
+        let once = || async {
             self.wait_for_turn(&endpoint).await;
             let sent_at = Instant::now();
-            let outcome = self.attempt(build(&self.client)).await;
-            let last = attempt >= self.retry.max_attempts;
-            match outcome {
-                Ok(response) => {
-                    let status = response.status;
-                    self.pacer.observe(
-                        &endpoint,
-                        &RateLimitHint::from_headers(&response.headers),
-                        status == StatusCode::TOO_MANY_REQUESTS,
-                        sent_at,
-                        Instant::now(),
-                    );
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || (status.is_server_error() && retry_failures);
-                    if !retryable || last {
-                        return Ok(response);
-                    }
-                    let mut delay = self.retry.jittered_delay(attempt);
-                    if let Some(after) = retry_after(&response.headers) {
-                        delay = delay.max(after.min(self.retry.max_delay));
-                    }
-                    tracing::warn!(%method, path, %status, attempt, ?delay, "retrying after HTTP status");
-                    tokio::time::sleep(delay).await;
-                }
-                Err((kind, message)) => {
-                    if !retry_failures || last {
-                        return Err(TransportError {
-                            kind,
-                            method: method.to_string(),
-                            path: path.to_string(),
-                            message,
-                        });
-                    }
-                    let delay = self.retry.jittered_delay(attempt);
-                    tracing::warn!(%method, path, ?kind, attempt, ?delay, "retrying after transport error");
-                    tokio::time::sleep(delay).await;
-                }
+            let response = self
+                .attempt(build(&self.client))
+                .await
+                .map_err(|(kind, message)| Retry::Transport(kind, message))?;
+            let status = response.status;
+            let limited = status == StatusCode::TOO_MANY_REQUESTS;
+            let hint = RateLimitHint::from_headers(&response.headers);
+            self.pacer
+                .observe(&endpoint, &hint, limited, sent_at, Instant::now());
+            if limited || (status.is_server_error() && retry_failures) {
+                return Err(Retry::Status(response));
             }
-            attempt += 1;
+            Ok(response)
+        };
+        let mut attempt = 0u32;
+        let outcome = once
+            .retry(self.retry.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|failed| retry_failures || matches!(failed, Retry::Status(_)))
+            .adjust(|failed, delay| match (failed, delay) {
+                (Retry::Status(response), Some(delay)) => Some(
+                    retry_after(&response.headers)
+                        .map_or(delay, |after| delay.max(after.min(self.retry.max_delay))),
+                ),
+                _ => delay,
+            })
+            .notify(|failed, delay| {
+                attempt += 1;
+                match failed {
+                    Retry::Status(r) => tracing::warn!(%method, path, status = %r.status, attempt, ?delay, "retrying after HTTP status"),
+                    Retry::Transport(kind, _) => tracing::warn!(%method, path, ?kind, attempt, ?delay, "retrying after transport error"),
+                }
+            })
+            .await;
+        match outcome {
+            Ok(response) | Err(Retry::Status(response)) => Ok(response),
+            Err(Retry::Transport(kind, message)) => Err(TransportError {
+                kind,
+                method: method.to_string(),
+                path: path.to_string(),
+                message,
+            }),
         }
     }
 

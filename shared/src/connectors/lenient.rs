@@ -21,7 +21,7 @@ enum Scalar {
 }
 
 /// An id given as a string or a number, kept as a string.
-pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Scalar::deserialize(d)? {
         Scalar::Str(s) => Ok(s),
         Scalar::Int(i) => Ok(i.to_string()),
@@ -33,7 +33,9 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Er
 }
 
 /// Optional variant of [`string_or_number`]; `null` is `None`.
-pub fn opt_string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn opt_string_or_number<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     match Option::<Scalar>::deserialize(d)? {
         None => Ok(None),
         Some(Scalar::Str(s)) => Ok(Some(s)),
@@ -59,12 +61,12 @@ fn scalar_to_i64<E: de::Error>(s: Scalar) -> Result<i64, E> {
 }
 
 /// An integer given as a number or a numeric string.
-pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+pub(super) fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     scalar_to_i64(Scalar::deserialize(d)?)
 }
 
 /// Optional variant of [`int`]; `null` and `""` are `None`.
-pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(super) fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     match Option::<Scalar>::deserialize(d)? {
         None => Ok(None),
         Some(Scalar::Str(s)) if s.trim().is_empty() => Ok(None),
@@ -73,7 +75,7 @@ pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 }
 
 /// An optional decimal given as a number or a numeric string; `null` and `""` are `None`.
-pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(super) fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     match Option::<Scalar>::deserialize(d)? {
         None => Ok(None),
         Some(Scalar::Int(i)) => Ok(Some(i as f64)),
@@ -89,7 +91,7 @@ pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error>
 }
 
 /// An optional boolean given as `true`/`false`, `1`/`0` or their string forms; `null` is `None`.
-pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     match Option::<Scalar>::deserialize(d)? {
         None => Ok(None),
         Some(Scalar::Bool(b)) => Ok(Some(b)),
@@ -108,7 +110,7 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
 }
 
 /// `null` for a list means the empty list.
-pub fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+pub(super) fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
@@ -117,7 +119,7 @@ where
 }
 
 /// An optional `YYYY-MM-DD` date; `null` and `""` are `None`.
-pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+pub(super) fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
     match Option::<String>::deserialize(d)? {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),
@@ -126,7 +128,7 @@ pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Erro
 }
 
 /// A `YYYY-MM-DD` date; a date-time with a midnight time is accepted too (some clients send it).
-pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+pub(super) fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
     let s = String::deserialize(d)?;
     parse_date(&s).map_err(de::Error::custom)
 }
@@ -141,7 +143,7 @@ fn parse_date(s: &str) -> Result<Date, String> {
 /// Parses a local wall-clock date-time `YYYY-MM-DDTHH:MM:SS[.fff]`. A trailing `Z` is tolerated and
 /// ignored (the value is still read as wall-clock time): the Personio reference asks for tolerance there.
 /// Any other offset is refused, because dropping it would silently shift the time.
-pub fn parse_local_datetime(s: &str) -> Result<DateTime, String> {
+pub(super) fn parse_local_datetime(s: &str) -> Result<DateTime, String> {
     let trimmed = s.trim();
     let bare = trimmed
         .strip_suffix('Z')
@@ -158,7 +160,7 @@ pub fn parse_local_datetime(s: &str) -> Result<DateTime, String> {
 }
 
 /// Deserializes a local date-time with [`parse_local_datetime`].
-pub fn local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime, D::Error> {
+pub(super) fn local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime, D::Error> {
     struct V;
     impl Visitor<'_> for V {
         type Value = DateTime;
@@ -173,18 +175,20 @@ pub fn local_datetime<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime, D::Er
 }
 
 /// Formats a local date-time the way Personio wants it: seconds precision, no offset.
-pub fn format_local_datetime(dt: DateTime) -> String {
+pub(super) fn format_local_datetime(dt: DateTime) -> String {
     dt.strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
 /// Serializes a local date-time with [`format_local_datetime`].
-pub fn ser_local_datetime<S: Serializer>(dt: &DateTime, s: S) -> Result<S::Ok, S::Error> {
+pub(super) fn ser_local_datetime<S: Serializer>(dt: &DateTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_local_datetime(*dt))
 }
 
 /// An optional UTC instant (`created_at`, `updated_at`). RFC 3339 with any offset and optional fractional
 /// seconds; a value without an offset is read as UTC (these fields are metadata, documented as UTC).
-pub fn opt_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<jiff::Timestamp>, D::Error> {
+pub(super) fn opt_timestamp<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<jiff::Timestamp>, D::Error> {
     match Option::<String>::deserialize(d)? {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),

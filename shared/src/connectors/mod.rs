@@ -7,7 +7,7 @@
 //! - [`personio`]: Personio API v2 (OAuth client credentials, cursor paging, problem+json errors).
 //! - [`timetrack`]: TimeTrack API v2 "ext" (key/secret headers, page-number paging, error envelope).
 //!
-//! Both clients return list results as a [`Listing`]: one malformed record is reported next to the good
+//! Both clients return list results as a [`WireListing`]: one malformed record is reported next to the good
 //! ones instead of failing the whole list, because one bad record must never stop a sync run. Both
 //! clients' errors answer [`ErrorClass`] so that the sync engine decides what to do with a failed record
 //! without knowing either API.
@@ -58,14 +58,15 @@ pub(crate) fn class_of_status(status: u16) -> ErrorClass {
     }
 }
 
-/// The result of a list call: the records that parsed, and the ones that did not.
+/// The result of a list call in wire types: the records that parsed, and the ones that did not. (The
+/// engine's [`crate::engine::Listing`] is one side's records in canonical form, built from this.)
 #[derive(Debug, Clone, PartialEq)]
-pub struct Listing<T> {
+pub struct WireListing<T> {
     pub items: Vec<T>,
     pub malformed: Vec<MalformedRecord>,
 }
 
-impl<T> Default for Listing<T> {
+impl<T> Default for WireListing<T> {
     fn default() -> Self {
         Self {
             items: Vec::new(),
@@ -74,7 +75,7 @@ impl<T> Default for Listing<T> {
     }
 }
 
-impl<T> Listing<T> {
+impl<T> WireListing<T> {
     /// True when every record of the list parsed.
     pub fn is_clean(&self) -> bool {
         self.malformed.is_empty()
@@ -90,7 +91,7 @@ pub struct MalformedRecord {
     pub error: String,
 }
 
-impl<T: serde::de::DeserializeOwned> Listing<T> {
+impl<T: serde::de::DeserializeOwned> WireListing<T> {
     /// Parses each element separately so that one bad record does not hide the good ones.
     pub(crate) fn push_raw(&mut self, value: serde_json::Value) {
         let id = record_id(&value);
@@ -129,7 +130,7 @@ mod tests {
 
     #[test]
     fn listing_keeps_good_records_and_reports_bad_ones_with_their_id() {
-        let mut listing = Listing::<Thing>::default();
+        let mut listing = WireListing::<Thing>::default();
         listing.push_raw(serde_json::json!({"id": "a", "size": 1}));
         listing.push_raw(serde_json::json!({"id": 7, "size": "big"}));
         listing.push_raw(serde_json::json!({"size": 2}));

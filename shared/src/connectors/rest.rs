@@ -19,15 +19,6 @@ pub(crate) struct JsonFailure {
     pub message: String,
 }
 
-/// The value of environment variable `name`, trimmed, when it is set and not blank: how both clients
-/// let a proxy or the local simulators replace the production base URL.
-pub(crate) fn env_override(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 /// Parses a configured base URL (surrounding blanks ignored). Refuses anything but an http(s) URL that
 /// can carry a path, so that [`endpoint`] can always append segments. The message quotes `raw`.
 pub(crate) fn parse_base_url(raw: &str) -> Result<Url, String> {

@@ -15,7 +15,6 @@
 //!   (`failures`, `last_error`); repeated failures, or a permanent refusal, park the mapping.
 //!   Only a `Fatal` port error (authentication, permissions) aborts the run.
 //! - **Deadline.** No write starts once `stop_at` has passed; writes in flight finish.
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -30,11 +29,11 @@ use super::kind::{Record, SyncKind};
 use super::plan::{Action, Conflict, Plan, Resolution};
 use super::port::{PortError, PortErrorClass, SidePort};
 use crate::domain::{IntegrationId, System};
-use crate::runs::{ConflictReport, RecordFailure, SkipReport};
+use crate::runs::{
+    ConflictReport, CountSide, Counted, ParkReason, RecordFailure,
+    Resolution as ReportedResolution, RunCounts, SkipReport,
+};
 use crate::store::{Mapping, PendingIntent, StateStore, StoreError};
-
-/// The counts key for mapping-only actions (adopt, forget, unchanged).
-pub const MAPPINGS: &str = "mappings";
 
 /// Everything `apply` needs; built by the runner (or by a test).
 pub struct Applier<'a, K: SyncKind> {
@@ -55,8 +54,8 @@ pub struct Applier<'a, K: SyncKind> {
 /// What applying a plan did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplyReport {
-    /// `counts[system or "mappings"][action]`.
-    pub counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per side (a system, or the mappings) and action.
+    pub counts: RunCounts,
     pub conflicts: Vec<ConflictReport>,
     pub failures: Vec<RecordFailure>,
     pub skipped: Vec<SkipReport>,
@@ -69,32 +68,22 @@ pub struct ApplyReport {
 }
 
 impl ApplyReport {
-    fn count(&mut self, side: &str, action: &str) {
-        *self
-            .counts
-            .entry(side.to_string())
-            .or_default()
-            .entry(action.to_string())
-            .or_default() += 1;
+    fn count(&mut self, side: impl Into<CountSide>, action: Counted) {
+        self.counts.add(side, action, 1);
     }
 }
 
 /// What the counts and reports of a plan are, without applying it (dry runs).
 pub fn report_plan<V: Serialize>(plan: &Plan<V>) -> ApplyReport {
     let mut report = ApplyReport::default();
-    if plan.in_sync > 0 {
-        report
-            .counts
-            .entry(MAPPINGS.to_string())
-            .or_default()
-            .insert("unchanged".to_string(), plan.in_sync as u64);
-    }
+    report
+        .counts
+        .add(CountSide::Mappings, Counted::Unchanged, plan.in_sync as u64);
     for action in &plan.actions {
-        if let Some((side, name)) = count_key(action) {
-            report.count(&side, name);
-        }
+        let (side, name) = count_key(action);
+        report.count(side, name);
         match action {
-            Action::Conflict(c) => report.conflicts.push(conflict_report(c, None)),
+            Action::Conflict(c) => report.conflicts.push(conflict_report(c)),
             Action::Skip(s) => report.skipped.push(SkipReport {
                 system: s.system,
                 record_id: s.record_id.clone(),
@@ -107,51 +96,46 @@ pub fn report_plan<V: Serialize>(plan: &Plan<V>) -> ApplyReport {
 }
 
 /// `(side, action)` an action is counted under when it succeeds.
-fn count_key<V>(action: &Action<V>) -> Option<(String, &'static str)> {
-    Some(match action {
-        Action::Create { target, .. } => (target.to_string(), "create"),
-        Action::Adopt { .. } => (MAPPINGS.to_string(), "adopt"),
-        Action::Update { target, .. } => (target.to_string(), "update"),
-        Action::Delete { target, .. } => (target.to_string(), "delete"),
+fn count_key<V>(action: &Action<V>) -> (CountSide, Counted) {
+    match action {
+        Action::Create { target, .. } => ((*target).into(), Counted::Create),
+        Action::Adopt { .. } => (CountSide::Mappings, Counted::Adopt),
+        Action::Update { target, .. } => ((*target).into(), Counted::Update),
+        Action::Delete { target, .. } => ((*target).into(), Counted::Delete),
         Action::Conflict(c) => (
-            c.loser().to_string(),
+            c.loser().into(),
             match c.resolution {
-                Resolution::Update => "update",
-                Resolution::Delete => "delete",
-                Resolution::Recreate => "create",
+                Resolution::Update => Counted::Update,
+                Resolution::Delete => Counted::Delete,
+                Resolution::Recreate => Counted::Create,
             },
         ),
-        Action::Supersede { target, .. } => (target.to_string(), "delete"),
-        Action::ForgetMapping { .. } => (MAPPINGS.to_string(), "forget"),
-        Action::Skip(s) => (
-            s.system
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| MAPPINGS.to_string()),
-            "skip",
-        ),
-    })
+        Action::Supersede { target, .. } => ((*target).into(), Counted::Delete),
+        Action::ForgetMapping { .. } => (CountSide::Mappings, Counted::Forget),
+        Action::Skip(s) => (s.system.into(), Counted::Skip),
+    }
 }
 
 fn to_json<V: Serialize>(v: &V) -> Option<Value> {
     serde_json::to_value(v).ok()
 }
 
-fn conflict_report<V: Serialize>(c: &Conflict<V>, resolution: Option<&str>) -> ConflictReport {
+fn conflict_report<V: Serialize>(c: &Conflict<V>) -> ConflictReport {
     ConflictReport {
         personio_id: c.personio.as_ref().map(|r| r.id.clone()),
         timetrack_id: c.timetrack.as_ref().map(|r| r.id.clone()),
         personio: c.personio.as_ref().and_then(|r| to_json(&r.value)),
         timetrack: c.timetrack.as_ref().and_then(|r| to_json(&r.value)),
         winner: c.winner,
-        resolution: resolution.unwrap_or(c.resolution.as_str()).to_string(),
+        resolution: c.resolution.into(),
     }
 }
 
 /// The result of one action.
 enum Outcome {
     Done {
-        side: String,
-        action: &'static str,
+        side: CountSide,
+        action: Counted,
         conflict: Option<ConflictReport>,
     },
     Skipped(SkipReport),
@@ -208,16 +192,11 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                         action,
                         conflict,
                     } => {
-                        r.count(&side, action);
+                        r.count(side, action);
                         r.conflicts.extend(conflict);
                     }
                     Outcome::Skipped(s) => {
-                        r.count(
-                            &s.system
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| MAPPINGS.to_string()),
-                            "skip",
-                        );
+                        r.count(s.system, Counted::Skip);
                         r.skipped.push(s);
                     }
                     Outcome::Failed {
@@ -225,12 +204,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                         failure,
                         conflict,
                     } => {
-                        r.count(
-                            &side
-                                .map(|s| s.to_string())
-                                .unwrap_or_else(|| MAPPINGS.to_string()),
-                            "failed",
-                        );
+                        r.count(side, Counted::Failed);
                         r.failures.push(failure);
                         r.conflicts.extend(conflict);
                     }
@@ -281,7 +255,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                     &timetrack.id,
                     &personio.value,
                 ) {
-                    Ok(m) => self.put(m, MAPPINGS.to_string(), "adopt", None).await,
+                    Ok(m) => self.put(m, CountSide::Mappings, Counted::Adopt, None).await,
                     Err(e) => store_failure(None, Some(personio.id), "adopt", e),
                 }
             }
@@ -312,7 +286,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                     .await
             }
             Action::ForgetMapping { mapping } => match self.forget(&mapping).await {
-                Ok(()) => done(MAPPINGS.to_string(), "forget", None),
+                Ok(()) => done(CountSide::Mappings, Counted::Forget, None),
                 Err(e) => store_failure(None, mapping.personio_id.clone(), "forget", e),
             },
             Action::Skip(_) => unreachable!("skips returned above"),
@@ -378,8 +352,8 @@ impl<'a, K: SyncKind> Applier<'a, K> {
     async fn put(
         &self,
         mapping: Mapping,
-        side: String,
-        action: &'static str,
+        side: CountSide,
+        action: Counted,
         conflict: Option<ConflictReport>,
     ) -> Outcome {
         match self.store.put_mapping(&mapping).await {
@@ -387,7 +361,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             Err(e) => store_failure(
                 None,
                 mapping.personio_id.or(mapping.timetrack_id),
-                action,
+                action.as_str(),
                 e,
             ),
         }
@@ -473,7 +447,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                     System::TimeTrack => (intent.personio_id.clone().unwrap_or_default(), new_id),
                 };
                 match self.synced(Some(&intent), &p, &t, value) {
-                    Ok(m) => self.put(m, target.to_string(), "create", conflict).await,
+                    Ok(m) => self.put(m, target.into(), Counted::Create, conflict).await,
                     Err(e) => store_failure(Some(target), Some(p), "create", e),
                 }
             }
@@ -526,7 +500,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                     );
                 };
                 match self.synced(Some(&mapping), &p, &t, value) {
-                    Ok(m) => self.put(m, target.to_string(), "update", conflict).await,
+                    Ok(m) => self.put(m, target.into(), Counted::Update, conflict).await,
                     Err(e) => store_failure(Some(target), Some(target_id.to_string()), "update", e),
                 }
             }
@@ -571,7 +545,7 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                 return store_failure(Some(target), Some(target_id.to_string()), "delete", e);
             }
         }
-        done(target.to_string(), "delete", conflict)
+        done(target.into(), Counted::Delete, conflict)
     }
 
     /// Completes an update that a port performs as create-new + delete-old and that was interrupted
@@ -603,13 +577,13 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             }
         }
         match self.synced(Some(&mapping), &personio.id, &timetrack.id, &personio.value) {
-            Ok(m) => self.put(m, target.to_string(), "delete", None).await,
+            Ok(m) => self.put(m, target.into(), Counted::Delete, None).await,
             Err(e) => store_failure(Some(target), Some(stale_id.to_string()), "delete", e),
         }
     }
 
     async fn conflict(&self, c: Conflict<K::Value>) -> Outcome {
-        let report = conflict_report(&c, None);
+        let report = conflict_report(&c);
         let loser = c.loser();
         let winner_record = c.side(c.winner).cloned();
         let loser_record = c.side(loser).cloned();
@@ -709,15 +683,16 @@ impl<'a, K: SyncKind> Applier<'a, K> {
         }
         let failures = m.failures.saturating_add(1);
         let parked = if error.class == PortErrorClass::Refused {
-            Some(format!(
-                "{} refused by {}: {}",
-                ctx.action, ctx.system, error.message
-            ))
+            Some(ParkReason::Refused {
+                action: ctx.action.to_string(),
+                system: ctx.system,
+                message: error.message.clone(),
+            })
         } else if failures >= self.max_failures_before_parking.max(1) {
-            Some(format!(
-                "{failures} consecutive failures, last: {} ({})",
-                error.message, error.class
-            ))
+            Some(ParkReason::RepeatedFailures {
+                failures,
+                last: format!("{} ({})", error.message, error.class),
+            })
         } else {
             None
         };
@@ -728,9 +703,9 @@ impl<'a, K: SyncKind> Applier<'a, K> {
                 personio: None,
                 timetrack: None,
                 winner: ctx.system.other(),
-                resolution: String::new(),
+                resolution: ReportedResolution::Parked,
             });
-            report.resolution = "parked".to_string();
+            report.resolution = ReportedResolution::Parked;
             ctx.conflict = Some(report);
         }
         let next = Mapping {
@@ -742,9 +717,16 @@ impl<'a, K: SyncKind> Applier<'a, K> {
             ..m
         };
         let mut outcome = failed_outcome(ctx, &error);
-        if let Err(e) = self.store.put_mapping(&next).await {
-            if let Outcome::Failed { failure, .. } = &mut outcome {
-                failure.error = format!("{}; recording the failure failed too: {e}", failure.error);
+        let now_parked = next.parked.is_some();
+        let stored = self.store.put_mapping(&next).await;
+        if let Outcome::Failed { failure, .. } = &mut outcome {
+            match stored {
+                // Parked only once the store says so: an unrecorded park would not hold next run.
+                Ok(()) => failure.parked = now_parked,
+                Err(e) => {
+                    failure.error =
+                        format!("{}; recording the failure failed too: {e}", failure.error);
+                }
             }
         }
         outcome
@@ -802,7 +784,7 @@ impl super::port::WriteJournal for IntentJournal<'_> {
     }
 }
 
-fn done(side: String, action: &'static str, conflict: Option<ConflictReport>) -> Outcome {
+fn done(side: CountSide, action: Counted, conflict: Option<ConflictReport>) -> Outcome {
     Outcome::Done {
         side,
         action,
@@ -827,6 +809,7 @@ fn failed_outcome(ctx: FailureContext, error: &PortError) -> Outcome {
             record_id: ctx.record_id,
             action: ctx.action.to_string(),
             error: error.to_string(),
+            parked: false,
         },
         conflict: ctx.conflict,
     }
@@ -845,6 +828,7 @@ fn store_failure(
             record_id,
             action: action.to_string(),
             error: format!("state store: {error}"),
+            parked: false,
         },
         conflict: None,
     }

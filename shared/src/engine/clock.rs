@@ -1,7 +1,5 @@
 //! The engine's only source of time, so that windows, deadlines and leases are testable.
-use std::sync::Mutex;
-
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
@@ -19,26 +17,28 @@ impl Clock for SystemClock {
 
 /// A clock for tests: starts at a fixed instant and moves only when told, or by `step` on every read
 /// (which lets a test make "time pass" per engine step without sleeping).
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Debug)]
 pub struct ManualClock {
-    state: Mutex<(Timestamp, SignedDuration)>,
+    state: std::sync::Mutex<(Timestamp, jiff::SignedDuration)>,
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl ManualClock {
     pub fn new(start: Timestamp) -> Self {
         Self {
-            state: Mutex::new((start, SignedDuration::ZERO)),
+            state: std::sync::Mutex::new((start, jiff::SignedDuration::ZERO)),
         }
     }
     /// Every later `now()` returns the current instant and then advances by `step`.
-    pub fn with_step(self, step: SignedDuration) -> Self {
+    pub fn with_step(self, step: jiff::SignedDuration) -> Self {
         self.lock().1 = step;
         self
     }
     pub fn set(&self, to: Timestamp) {
         self.lock().0 = to;
     }
-    pub fn advance(&self, by: SignedDuration) {
+    pub fn advance(&self, by: jiff::SignedDuration) {
         let mut state = self.lock();
         state.0 = state.0.saturating_add(by).unwrap_or(state.0);
     }
@@ -46,12 +46,13 @@ impl ManualClock {
     pub fn peek(&self) -> Timestamp {
         self.lock().0
     }
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Timestamp, SignedDuration)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Timestamp, jiff::SignedDuration)> {
         // A poisoned clock only means another test thread panicked; the instant is still valid.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         let mut state = self.lock();

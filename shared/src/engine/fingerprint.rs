@@ -12,6 +12,10 @@
 //! Changing any of these steps (or the canonical value's serde shape) changes every fingerprint, which
 //! would make every mapped record look "changed on both sides": such a change needs a new version tag
 //! and a migration that recomputes the stored fingerprints.
+mod canonical;
+
+use std::cell::RefCell;
+
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,10 +28,21 @@ pub const FINGERPRINT_VERSION: &str = "v1";
 #[error("canonical value cannot be encoded for fingerprinting: {0}")]
 pub struct FingerprintError(pub String);
 
+thread_local! {
+    /// The direct writer of this thread, reused: its buffers keep their capacity between values.
+    static CANONICAL: RefCell<canonical::Canonical> = RefCell::new(canonical::Canonical::default());
+}
+
 /// `v1:<sha256 hex of the canonical JSON>` of `value`.
 pub fn fingerprint<V: Serialize + ?Sized>(value: &V) -> Result<String, FingerprintError> {
-    let canonical = canonical_bytes(value)?;
-    let digest = Sha256::digest(&canonical);
+    let direct = CANONICAL.with(|cell| {
+        let mut writer = cell.try_borrow_mut().ok()?;
+        writer.write(value).ok().map(Sha256::digest)
+    });
+    let digest = match direct {
+        Some(digest) => digest,
+        None => Sha256::digest(canonical_bytes_via_value(value)?),
+    };
     let mut out = String::with_capacity(FINGERPRINT_VERSION.len() + 1 + 64);
     out.push_str(FINGERPRINT_VERSION);
     out.push(':');
@@ -37,13 +52,22 @@ pub fn fingerprint<V: Serialize + ?Sized>(value: &V) -> Result<String, Fingerpri
 
 /// The canonical JSON text of `value` (sorted keys, no whitespace) that [`fingerprint`] hashes.
 pub fn canonical_json<V: Serialize + ?Sized>(value: &V) -> Result<String, FingerprintError> {
-    String::from_utf8(canonical_bytes(value)?).map_err(|e| FingerprintError(e.to_string()))
+    let direct = CANONICAL.with(|cell| {
+        let mut writer = cell.try_borrow_mut().ok()?;
+        writer.write(value).ok().map(<[u8]>::to_vec)
+    });
+    let bytes = match direct {
+        Some(bytes) => bytes,
+        None => canonical_bytes_via_value(value)?,
+    };
+    String::from_utf8(bytes).map_err(|e| FingerprintError(e.to_string()))
 }
 
-/// The canonical JSON bytes. Written straight into one buffer (scalars and keys through
-/// `serde_json::to_writer`, byte for byte what their `Display` printed before): the planner
-/// fingerprints every listed record, and a `String` per scalar and key was most of its allocations.
-fn canonical_bytes<V: Serialize + ?Sized>(value: &V) -> Result<Vec<u8>, FingerprintError> {
+/// The canonical JSON bytes through a `serde_json::Value` tree: the definition of the scheme, and
+/// what values the direct writer (`canonical.rs`, which must give the same bytes) leaves alone take.
+fn canonical_bytes_via_value<V: Serialize + ?Sized>(
+    value: &V,
+) -> Result<Vec<u8>, FingerprintError> {
     let tree = serde_json::to_value(value).map_err(|e| FingerprintError(e.to_string()))?;
     let mut out = Vec::with_capacity(256);
     write_canonical(&tree, &mut out)?;
@@ -144,6 +168,104 @@ mod tests {
         assert_eq!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
         b.insert("y", 4);
         assert_ne!(fingerprint(&a).unwrap(), fingerprint(&b).unwrap());
+    }
+
+    /// The direct writer and the `Value` path (the scheme's definition) give the same bytes.
+    fn assert_same_bytes<V: Serialize>(value: &V) {
+        let via_value = canonical_bytes_via_value(value).map(String::from_utf8);
+        let direct = canonical::Canonical::default()
+            .write(value)
+            .map(|b| String::from_utf8(b.to_vec()));
+        match (direct, via_value) {
+            (Ok(d), Ok(v)) => assert_eq!(d.unwrap(), v.unwrap()),
+            // Left to the `Value` path: `fingerprint` then gives exactly its answer.
+            (Err(_), _) => {}
+            (Ok(d), Err(e)) => panic!("direct wrote {d:?} where the Value path failed: {e}"),
+        }
+    }
+
+    #[derive(Serialize)]
+    enum Shape {
+        Unit,
+        Newtype(u8),
+        Tuple(i32, String),
+        Struct { z: bool, a: Option<i64> },
+    }
+
+    #[derive(Serialize)]
+    struct Nested {
+        zeta: Vec<Shape>,
+        alpha: std::collections::BTreeMap<u32, &'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<u8>,
+        mid: (char, f64, f64),
+        inner: Sample,
+        unit: (),
+    }
+
+    #[test]
+    fn the_direct_writer_gives_the_bytes_of_the_value_path() {
+        assert_same_bytes(&sample());
+        assert_same_bytes(&Nested {
+            zeta: vec![
+                Shape::Unit,
+                Shape::Newtype(7),
+                Shape::Tuple(-3, "t\u{1}\n".into()),
+                Shape::Struct {
+                    z: true,
+                    a: Some(i64::MIN),
+                },
+            ],
+            alpha: [(10, "ten"), (9, "nine"), (100, "")].into_iter().collect(),
+            skipped: None,
+            mid: ('\u{1F600}', 0.1, f64::NAN),
+            inner: sample(),
+            unit: (),
+        });
+        // What it leaves to the Value path (f32, u128, bytes, odd keys): same fingerprint either way.
+        assert_same_bytes(&(1.5f32, u128::MAX, serde_bytes_like()));
+        let mut bool_keys = HashMap::new();
+        bool_keys.insert(true, 1);
+        assert_same_bytes(&bool_keys);
+        assert_eq!(
+            fingerprint(&(0.1f32, 1u128)).unwrap(),
+            format!(
+                "v1:{}",
+                hex::encode(Sha256::digest(
+                    canonical_bytes_via_value(&(0.1f32, 1u128)).unwrap()
+                ))
+            )
+        );
+    }
+
+    fn serde_bytes_like() -> Vec<u8> {
+        vec![0, 255]
+    }
+
+    fn json_tree() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((".{0,6}", inner), 0..6)
+                    .prop_map(|pairs| Value::Object(pairs.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_json_tree_is_written_as_the_value_path_writes_it(tree in json_tree()) {
+            assert_same_bytes(&tree);
+        }
     }
 
     #[test]

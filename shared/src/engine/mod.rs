@@ -12,7 +12,7 @@ pub mod port;
 pub mod runner;
 pub mod scheduler;
 mod targeted;
-#[doc(hidden)]
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod window;
 
@@ -24,7 +24,9 @@ mod runner_tests;
 mod targeted_tests;
 
 pub use apply::{Applier, ApplyReport};
-pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(any(test, feature = "testkit"))]
+pub use clock::ManualClock;
+pub use clock::{Clock, SystemClock};
 pub use fingerprint::{fingerprint, FingerprintError};
 pub use hint::{ChangeHint, HintAction, HintFamily, Located, TargetScope};
 pub use kind::{Record, SyncKind};
@@ -32,4 +34,6 @@ pub use plan::{Action, Conflict, ConflictCause, Plan, Resolution, Skip, SkipReas
 pub use planner::{plan, SideState};
 pub use port::{Listing, PortError, PortErrorClass, Rejected, SidePort, Unrecorded, WriteJournal};
 pub use runner::{EngineError, RunGate, RunRequest, RunnerConfig, StartedRun, SyncRunner};
-pub use scheduler::{ContinuationScheduler, RecordingScheduler, SchedulerError};
+#[cfg(any(test, feature = "testkit"))]
+pub use scheduler::RecordingScheduler;
+pub use scheduler::{ContinuationScheduler, SchedulerError};

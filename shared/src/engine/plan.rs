@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::kind::Record;
 use crate::domain::System;
+use crate::runs::{ParkReason, RunPlan};
 use crate::store::Mapping;
 
 /// Everything one run would do, in a deterministic order.
@@ -32,10 +33,6 @@ impl<V> Plan<V> {
         self.actions
             .iter()
             .filter(|a| !matches!(a, Action::Skip(_)))
-    }
-    /// True when applying the plan would write nothing at all.
-    pub fn is_settled(&self) -> bool {
-        self.changes().next().is_none()
     }
 }
 
@@ -162,8 +159,8 @@ pub enum SkipReason {
     /// The run's direction forbids writing to `target`; the mapping stays as it was so that a later
     /// two-way run picks the change up.
     Direction { target: System },
-    /// The mapping is parked (too many failures or a permanent refusal); the text says why.
-    Parked(String),
+    /// The mapping is parked (too many failures or a permanent refusal), for this reason.
+    Parked(ParkReason),
     /// The port could not read the record into canonical form.
     Rejected(String),
     /// A mapped record is missing from the listing and get-by-id did not confirm it gone.
@@ -283,11 +280,11 @@ impl<V: Serialize> Action<V> {
 }
 
 impl<V: Serialize> Plan<V> {
-    /// The plan as stored in `RunRecord.plan`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "in_sync": self.in_sync,
-            "actions": self.actions.iter().map(Action::to_json).collect::<Vec<_>>(),
-        })
+    /// The plan as reported in a dry run's `RunRecord.plan`.
+    pub fn to_report(&self) -> RunPlan {
+        RunPlan::Planned {
+            actions: self.actions.iter().map(Action::to_json).collect(),
+            in_sync: self.in_sync as u64,
+        }
     }
 }

@@ -65,14 +65,28 @@ pub fn plan<K: SyncKind>(
     timetrack: &SideState<K::Value>,
     mappings: &[Mapping],
 ) -> Plan<K::Value> {
-    Planner::new(kind, direction, personio, timetrack).run(window, mappings)
+    let fingerprints = (fingerprints_of(personio), fingerprints_of(timetrack));
+    Planner::new(kind, direction, (personio, timetrack), &fingerprints).run(window, mappings)
+}
+
+/// Each record's fingerprint (or why it has none), in the records' order.
+type Fingerprints = Vec<Result<String, String>>;
+
+/// The [`Fingerprints`] of a side: computed once per record here — the planner's main cost (issue
+/// 16) — and borrowed by everything below.
+fn fingerprints_of<V: serde::Serialize>(state: &SideState<V>) -> Fingerprints {
+    state
+        .records
+        .iter()
+        .map(|r| fingerprint(&r.value).map_err(|e| e.0))
+        .collect()
 }
 
 /// How one mapped side looks this run.
 enum View<'a, V> {
     /// The mapping has no id on this side (a create was pending or never happened).
     NoId,
-    Present(&'a Record<V>, String),
+    Present(&'a Record<V>, &'a str),
     Gone,
     /// Rejected by the port or not confirmed: the mapping is left alone this run.
     Unknown,
@@ -80,22 +94,26 @@ enum View<'a, V> {
 
 struct Side<'a, V> {
     system: System,
-    by_id: BTreeMap<&'a str, (&'a Record<V>, Result<String, String>)>,
-    /// The fingerprint errors of `records`, in their order: each record is fingerprinted once (the
-    /// planner's main cost, issue 16), here, and these are reported as skips.
-    unfingerprintable: Vec<(&'a str, String)>,
+    by_id: BTreeMap<&'a str, (&'a Record<V>, Result<&'a str, &'a str>)>,
+    /// The fingerprint errors of `records`, in their order, reported as skips.
+    unfingerprintable: Vec<(&'a str, &'a str)>,
     rejected: HashSet<&'a str>,
     gone: &'a BTreeSet<String>,
 }
 
 impl<'a, V: serde::Serialize> Side<'a, V> {
-    fn new(system: System, state: &'a SideState<V>) -> Self {
+    /// `fingerprints`: those of `state.records`, in their order ([`fingerprints_of`]).
+    fn new(
+        system: System,
+        state: &'a SideState<V>,
+        fingerprints: &'a [Result<String, String>],
+    ) -> Self {
         let mut by_id = BTreeMap::new();
         let mut unfingerprintable = Vec::new();
-        for r in &state.records {
-            let fp = fingerprint(&r.value).map_err(|e| e.0);
-            if let Err(e) = &fp {
-                unfingerprintable.push((r.id.as_str(), e.clone()));
+        for (r, fp) in state.records.iter().zip(fingerprints) {
+            let fp = fp.as_ref().map(String::as_str).map_err(String::as_str);
+            if let Err(e) = fp {
+                unfingerprintable.push((r.id.as_str(), e));
             }
             // A later record with the same id wins, as `collect` into the map did.
             by_id.insert(r.id.as_str(), (r, fp));
@@ -116,10 +134,10 @@ impl<'a, V: serde::Serialize> Side<'a, V> {
 
     /// The fingerprint of `record` (`None` when it has none): the one computed in [`Side::new`] when
     /// `record` is the listed record of its id, else computed now.
-    fn fingerprint_of(&self, record: &Record<V>) -> Option<std::borrow::Cow<'_, str>> {
+    fn fingerprint_of(&self, record: &Record<V>) -> Option<std::borrow::Cow<'a, str>> {
         match self.by_id.get(record.id.as_str()) {
             Some((known, fp)) if std::ptr::eq(*known, record) => {
-                fp.as_deref().ok().map(std::borrow::Cow::Borrowed)
+                fp.ok().map(std::borrow::Cow::Borrowed)
             }
             _ => fingerprint(&record.value).ok().map(std::borrow::Cow::Owned),
         }
@@ -131,7 +149,7 @@ impl<'a, V: serde::Serialize> Side<'a, V> {
             return View::Unknown;
         }
         match self.by_id.get(id) {
-            Some((record, Ok(fp))) => View::Present(record, fp.clone()),
+            Some(&(record, Ok(fp))) => View::Present(record, fp),
             Some((_, Err(_))) => View::Unknown,
             None if self.gone.contains(id) => View::Gone,
             None => View::Unknown,
@@ -155,14 +173,14 @@ impl<'a, K: SyncKind> Planner<'a, K> {
     fn new(
         kind: &'a K,
         direction: Direction,
-        personio: &'a SideState<K::Value>,
-        timetrack: &'a SideState<K::Value>,
+        (personio, timetrack): (&'a SideState<K::Value>, &'a SideState<K::Value>),
+        fingerprints: &'a (Fingerprints, Fingerprints),
     ) -> Self {
         Self {
             kind,
             direction,
-            p: Side::new(System::Personio, personio),
-            t: Side::new(System::TimeTrack, timetrack),
+            p: Side::new(System::Personio, personio, &fingerprints.0),
+            t: Side::new(System::TimeTrack, timetrack, &fingerprints.1),
             personio,
             timetrack,
             plan: Plan::default(),
@@ -194,7 +212,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 self.skip(
                     system,
                     Some(id.to_string()),
-                    SkipReason::Unfingerprintable(e),
+                    SkipReason::Unfingerprintable(e.to_string()),
                 );
             }
         }
@@ -433,8 +451,8 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 }
             }
             (View::Present(pr, pfp), View::Present(tr, tfp)) => {
-                if !self.superseded(m, pr, &pfp, tr, &tfp, last, twins, claimed) {
-                    self.both_present(m, pr, &pfp, tr, &tfp, last, false)
+                if !self.superseded(m, pr, pfp, tr, tfp, last, twins, claimed) {
+                    self.both_present(m, pr, pfp, tr, tfp, last, false)
                 }
             }
             (View::Gone, View::Gone)
@@ -447,17 +465,17 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             (View::Gone, View::Present(tr, tfp)) => {
                 match self.moved(m, System::Personio, tr, twins, claimed) {
                     Some((relinked, pr, pfp)) => {
-                        self.both_present(&relinked, pr, &pfp, tr, &tfp, last, true)
+                        self.both_present(&relinked, pr, pfp, tr, tfp, last, true)
                     }
-                    None => self.one_gone(m, System::Personio, tr, &tfp, last),
+                    None => self.one_gone(m, System::Personio, tr, tfp, last),
                 }
             }
             (View::Present(pr, pfp), View::Gone) => {
                 match self.moved(m, System::TimeTrack, pr, twins, claimed) {
                     Some((relinked, tr, tfp)) => {
-                        self.both_present(&relinked, pr, &pfp, tr, &tfp, last, true)
+                        self.both_present(&relinked, pr, pfp, tr, tfp, last, true)
                     }
-                    None => self.one_gone(m, System::TimeTrack, pr, &pfp, last),
+                    None => self.one_gone(m, System::TimeTrack, pr, pfp, last),
                 }
             }
             (View::Present(source, _), View::NoId) => {
@@ -484,7 +502,20 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             Some(intent) if intent.target == target => intent.natural_key.clone(),
             _ => self.kind.natural_key(&source.value),
         };
-        let twin = take_twin(twins, claimed, target, &key);
+        let twin = take_twin(twins, claimed, target, &key).or_else(|| {
+            // A remnant need not carry the whole record's natural key (the lone first part of a
+            // TimeTrack absence split in parts ends earlier): any unclaimed record made only of the
+            // writes this intent recorded is its unfinished create, and `unmapped` completes it.
+            let recorded = m
+                .intent
+                .as_ref()
+                .filter(|i| i.target == target && !i.parts.is_empty())?
+                .parts
+                .as_slice();
+            take_remnant(twins, claimed, target, |r| {
+                self.kind.is_remnant(&r.value, recorded)
+            })
+        });
         self.unmapped(source_system, source, twin, Some(m));
     }
 
@@ -501,7 +532,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         present: &Record<K::Value>,
         twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
         claimed: &mut HashSet<(System, &'a str)>,
-    ) -> Option<(Mapping, &'a Record<K::Value>, String)> {
+    ) -> Option<(Mapping, &'a Record<K::Value>, &'a str)> {
         let key = self.kind.natural_key(&present.value);
         let twin = take_twin(twins, claimed, gone_system, &key)?;
         // Twin candidates all have a fingerprint (see `run`); this only avoids an unwrap.
@@ -513,7 +544,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             System::Personio => relinked.personio_id = Some(twin.id.clone()),
             System::TimeTrack => relinked.timetrack_id = Some(twin.id.clone()),
         }
-        Some((relinked, twin, fp.clone()))
+        Some((relinked, twin, *fp))
     }
 
     /// The "superseded twin" rule, for a mapping whose two records are present. Side A changed, side B
@@ -562,7 +593,7 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         let same_content = |r: &Record<K::Value>| {
             candidates
                 .get(r.id.as_str())
-                .is_some_and(|(_, fp)| fp.as_deref() == Ok(source_fp))
+                .is_some_and(|(_, fp)| *fp == Ok(source_fp))
         };
         let Some(replacement) = take_twin_where(twins, claimed, target, &key, same_content) else {
             return false;
@@ -733,6 +764,30 @@ fn take_twin_where<'a, V>(
         .iter()
         .rposition(|r| !claimed.contains(&(system, r.id.as_str())) && accept(r))?;
     let record = list.remove(at);
+    claimed.insert((system, record.id.as_str()));
+    Some(record)
+}
+
+/// Takes (claims) the lowest-id unclaimed record of `system`, whatever its natural key, that
+/// `accept`s: the search for a pending create's remnant, made only after no key matched.
+fn take_remnant<'a, V>(
+    twins: &mut HashMap<(System, String), Vec<&'a Record<V>>>,
+    claimed: &mut HashSet<(System, &'a str)>,
+    system: System,
+    accept: impl Fn(&Record<V>) -> bool,
+) -> Option<&'a Record<V>> {
+    let (key, at) = twins
+        .iter()
+        .filter(|((s, _), _)| *s == system)
+        .flat_map(|((_, key), list)| {
+            list.iter()
+                .enumerate()
+                .filter(|(_, r)| !claimed.contains(&(system, r.id.as_str())) && accept(r))
+                .map(move |(at, r)| (r.id.as_str(), key, at))
+        })
+        .min_by(|a, b| a.0.cmp(b.0))
+        .map(|(_, key, at)| (key.clone(), at))?;
+    let record = twins.get_mut(&(system, key))?.remove(at);
     claimed.insert((system, record.id.as_str()));
     Some(record)
 }

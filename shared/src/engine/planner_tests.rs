@@ -884,7 +884,8 @@ fn engine_dry_run_plan_serialises_actions_with_ids_and_values() {
         &side(St::Changed("y"), "t1"),
         &[mapping(Some("p1"), Some("t1"), Some(&value("base")))],
     );
-    let json = plan.to_json();
+    let json = serde_json::to_value(plan.to_report()).unwrap();
+    assert_eq!(json["in_sync"], 0);
     let action = &json["actions"][0];
     assert_eq!(action["action"], "conflict");
     assert_eq!(action["winner"], "personio");
@@ -987,6 +988,73 @@ fn engine_pending_intent_twin_made_of_recorded_writes_is_completed_not_mastered(
     );
     assert!(
         matches!(&planned.actions[..], [Action::Conflict(c)] if c.winner == P && c.resolution == Resolution::Update),
+        "{:?}",
+        planned.actions
+    );
+}
+
+#[test]
+fn engine_pending_intent_remnant_with_another_natural_key_is_completed_not_created_again() {
+    // A create of "a" (key "k") into TimeTrack recorded its writes ("part1", then "part2") and the
+    // process died after the first. The lone first part does not carry the whole record's natural key
+    // (a TimeTrack absence's full-day part ends a day before the absence): no key match, but every
+    // write it is made of was recorded, so it is this create's remnant.
+    let mut m = mapping(Some("p1"), None, None);
+    m.intent = Some(PendingIntent {
+        target: T,
+        natural_key: "k".into(),
+        fingerprint: fingerprint(&value("a")).unwrap(),
+        run_id: "r0".into(),
+        created_at: Timestamp::UNIX_EPOCH,
+        parts: vec!["part1".into()],
+    });
+    let lone = |payload: &str| {
+        let mut s = SideState::default();
+        s.records.push(Record::new(
+            "t9",
+            FakeValue::new("k-shorter", day(), payload),
+        ));
+        s
+    };
+    for master in [P, T] {
+        let planned = plan(
+            &FakeKind { master },
+            Direction::Both,
+            &window(),
+            &side(St::New("a"), "p1"),
+            &lone("part1"),
+            std::slice::from_ref(&m),
+        );
+        match &planned.actions[..] {
+            [Action::Update {
+                target: System::TimeTrack,
+                target_id,
+                value: v,
+                mapping: mm,
+                ..
+            }] => {
+                assert_eq!(target_id, "t9");
+                assert_eq!(v, &value("a"));
+                assert_eq!(mm.mapping_id, "m1");
+            }
+            other => panic!("master {master}: unexpected plan {other:?}"),
+        }
+    }
+    // A record with another key that the intent's records do not account for is somebody else's: the
+    // create is tried again and the record is new on its side.
+    let planned = plan(
+        &FakeKind { master: P },
+        Direction::Both,
+        &window(),
+        &side(St::New("a"), "p1"),
+        &lone("somebody"),
+        std::slice::from_ref(&m),
+    );
+    let mut got = summarize(&planned);
+    got.sort_by_key(|e| format!("{e:?}"));
+    assert_eq!(
+        got,
+        vec![Expect::Create(P), Expect::Create(T)],
         "{:?}",
         planned.actions
     );

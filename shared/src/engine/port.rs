@@ -7,13 +7,11 @@ use thiserror::Error;
 
 use super::hint::{HintFamily, Located};
 use super::kind::Record;
-use crate::domain::{DateWindow, ScopeEntry, System};
+use crate::domain::{DateWindow, ScopeEntry};
 
 /// Reads and writes one system's records of one kind, in canonical form.
 #[async_trait]
 pub trait SidePort<V>: Send + Sync {
-    fn system(&self) -> System;
-
     /// The records in the window. Records that cannot be parsed or mapped to the canonical form go to
     /// `rejected` (with their id when known): the engine reports them and never treats a rejected id as
     /// deleted. Kinds without dates (employees) ignore the window.
@@ -27,7 +25,7 @@ pub trait SidePort<V>: Send + Sync {
             PortErrorClass::Fatal,
             format!(
                 "{} cannot list one person ({}); targeted runs are not supported here",
-                self.system(),
+                std::any::type_name::<Self>(),
                 entry.person
             ),
         ))
@@ -103,7 +101,8 @@ impl WriteJournal for Unrecorded {
     }
 }
 
-/// One side's records in a window.
+/// One side's records in a window, in canonical form (built by a port from the connector's
+/// [`crate::connectors::WireListing`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing<V> {
     pub records: Vec<Record<V>>,

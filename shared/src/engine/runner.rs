@@ -18,7 +18,6 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
-use serde_json::json;
 use thiserror::Error;
 
 use super::apply::{report_plan, Applier, ApplyReport};
@@ -30,7 +29,7 @@ use super::port::{Listing, PortErrorClass, SidePort};
 use super::scheduler::ContinuationScheduler;
 use super::window::{scheduled_window, window_setting, WindowError};
 use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
-use crate::runs::{Continuation, RunRecord, RunStatus};
+use crate::runs::{Continuation, RunPlan, RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
 use crate::store::{new_run_id, Lease, Mapping, StateStore, StoreError, Watermark};
 
@@ -284,7 +283,7 @@ impl<'a> RunGate<'a> {
             conflicts: Vec::new(),
             failures: Vec::new(),
             skipped: Vec::new(),
-            plan: None,
+            plan: RunPlan::None,
             continuation: None,
             continues_run_id: request.continues_run_id.clone(),
             error: None,
@@ -552,7 +551,9 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                             sequence: scope.sequence + 1,
                         });
                     }
-                    record.plan = Some(json!({ "deferred": report.deferred }));
+                    record.plan = RunPlan::Deferred {
+                        deferred: report.deferred,
+                    };
                     RunStatus::Continued
                 } else if record.failures.is_empty() {
                     RunStatus::Succeeded
@@ -591,7 +592,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         scope: &Scope,
         run_id: &str,
         lease: &mut Lease,
-    ) -> Result<(ApplyReport, Option<serde_json::Value>, Option<Date>), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan, Option<Date>), RunFailure> {
         let sliced = self.config.slice_records > 0
             && !scope.dry_run
             && self.kind.kind() == EntityKind::TimeEntry;
@@ -613,7 +614,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             let stopped = report.stopped_at_deadline || report.aborted.is_some();
             merge_report(&mut total, report);
             if stopped {
-                return Ok((total, None, Some(from)));
+                return Ok((total, RunPlan::None, Some(from)));
             }
             let Ok(next) = to.tomorrow() else { break };
             if next > window.to {
@@ -635,18 +636,18 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             tracing::info!(slice = %slice, records = listed, next_days = days, "slice done");
             from = next;
         }
-        Ok((total, None, None))
+        Ok((total, RunPlan::None, None))
     }
 
     /// List, confirm, plan, apply over `window` (the run's window or one slice of it). Returns the
-    /// apply report, (for dry runs) the plan as JSON, and the records the larger side listed.
+    /// apply report, (for dry runs) the plan, and the records the larger side listed.
     async fn sync(
         &self,
         request: &RunRequest,
         scope: &Scope,
         run_id: &str,
         window: &DateWindow,
-    ) -> Result<(ApplyReport, Option<serde_json::Value>, usize), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan, usize), RunFailure> {
         let scope = &Scope {
             window: *window,
             direction: scope.direction,
@@ -698,7 +699,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         personio: &SideState<K::Value>,
         timetrack: &SideState<K::Value>,
         mappings: &[Mapping],
-    ) -> Result<(ApplyReport, Option<serde_json::Value>), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan), RunFailure> {
         let plan = plan(
             self.kind,
             scope.direction,
@@ -708,8 +709,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             mappings,
         );
         if scope.dry_run {
-            let json = plan.to_json();
-            return Ok((report_plan(&plan), Some(json)));
+            return Ok((report_plan(&plan), plan.to_report()));
         }
         let margin =
             SignedDuration::try_from(self.config.deadline_margin).unwrap_or(SignedDuration::ZERO);
@@ -727,7 +727,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                 .deadline
                 .map(|d| d.saturating_sub(margin).unwrap_or(d)),
         };
-        Ok((applier.apply(plan).await, None))
+        Ok((applier.apply(plan).await, RunPlan::None))
     }
 
     /// The mappings of the window, plus those of listed records anchored elsewhere (a record moved
@@ -874,10 +874,9 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
 
 /// Adds a slice's report to the run's.
 fn merge_report(total: &mut ApplyReport, slice: ApplyReport) {
-    for (side, actions) in slice.counts {
-        let into = total.counts.entry(side).or_default();
+    for (side, actions) in &slice.counts {
         for (action, n) in actions {
-            *into.entry(action).or_default() += n;
+            total.counts.add(side, action, n);
         }
     }
     total.conflicts.extend(slice.conflicts);

@@ -4,8 +4,6 @@
 //! `crate::scheduling::EventBridgeScheduler` (the AWS adapter) creates a one-time EventBridge Scheduler
 //! schedule that invokes the workflow's function with `{"integration_id": ..., "trigger":
 //! "continuation", "run_id": ...}` and deletes itself after it fired.
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use thiserror::Error;
 
@@ -33,6 +31,7 @@ pub trait ContinuationScheduler: Send + Sync {
 }
 
 /// One scheduled continuation, as recorded by [`RecordingScheduler`].
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduledContinuation {
     pub integration_id: IntegrationId,
@@ -42,11 +41,13 @@ pub struct ScheduledContinuation {
 }
 
 /// Keeps continuation requests in memory (tests, local runs).
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Debug, Default)]
 pub struct RecordingScheduler {
-    scheduled: Mutex<Vec<ScheduledContinuation>>,
+    scheduled: std::sync::Mutex<Vec<ScheduledContinuation>>,
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl RecordingScheduler {
     pub fn new() -> Self {
         Self::default()
@@ -57,6 +58,7 @@ impl RecordingScheduler {
     }
 }
 
+#[cfg(any(test, feature = "testkit"))]
 #[async_trait]
 impl ContinuationScheduler for RecordingScheduler {
     async fn schedule(

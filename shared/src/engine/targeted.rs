@@ -18,7 +18,7 @@ use super::planner::SideState;
 use super::port::{Listing, PortErrorClass};
 use super::runner::{Prefetched, RunFailure, RunRequest, Scope, SyncRunner};
 use crate::domain::{DateWindow, ScopeEntry, System};
-use crate::runs::{RecordFailure, SkipReport, TargetReport};
+use crate::runs::{RecordFailure, RunPlan, SkipReport, TargetReport};
 use crate::store::Mapping;
 
 /// What a targeted run leaves on its record besides the apply report.
@@ -49,7 +49,7 @@ impl<K: SyncKind> SyncRunner<'_, K> {
         scope: &Scope,
         run_id: &str,
         hints: Vec<ChangeHint>,
-    ) -> Result<(ApplyReport, Option<serde_json::Value>, TargetOutcome), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan, TargetOutcome), RunFailure> {
         let mut report = TargetReport::default();
         let mut failures = Vec::new();
         let mut skipped = Vec::new();
@@ -100,6 +100,7 @@ impl<K: SyncKind> SyncRunner<'_, K> {
                         record_id: Some(id.clone()),
                         action: "locate".to_string(),
                         error: e.to_string(),
+                        parked: false,
                     });
                     report.unresolved.extend(events);
                 }

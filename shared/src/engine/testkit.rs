@@ -255,10 +255,6 @@ impl FakePort {
 
 #[async_trait]
 impl SidePort<FakeValue> for FakePort {
-    fn system(&self) -> System {
-        self.system
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<FakeValue>, PortError> {
         let state = self.state();
         let mut listing = Listing::default();

@@ -1,11 +1,9 @@
-//! Everything a function needs besides the event, built once per Lambda container from the environment
-//! (`TABLE_NAME`, `SECRET_PREFIX`, `PERSONIO_BASE_URL`, `TIMETRACK_BASE_URL`, the Scheduler variables and
-//! the standard AWS ones) and shared by all invocations of the warm container.
+//! Everything a function needs besides the event, built once per Lambda container from its
+//! [`Config`] and the AWS configuration, and shared by all invocations of the warm container.
 use std::sync::Arc;
 use std::time::Duration;
 
-use thiserror::Error;
-
+use super::config::Config;
 use crate::connectors::personio::{PersonioClient, PersonioClientConfig};
 use crate::connectors::timetrack::{TimeTrackClient, TimeTrackClientConfig};
 use crate::credentials::{Credentials, CredentialsSource, SecretsManagerCredentials};
@@ -16,14 +14,6 @@ use crate::store::StateStore;
 /// How long credentials stay cached in a warm container before Secrets Manager is asked again (a
 /// rotated TimeTrack secret is picked up within this time).
 pub const CREDENTIALS_CACHE_TTL: Duration = Duration::from_secs(300);
-
-#[derive(Debug, Error)]
-pub enum ContextError {
-    #[error("environment variable {0} is not set")]
-    MissingEnv(&'static str),
-    #[error("cannot set up {what}: {message}")]
-    Setup { what: &'static str, message: String },
-}
 
 /// The ports a function works with. Tests build it from in-memory or moto-backed adapters directly.
 #[derive(Clone)]
@@ -37,7 +27,7 @@ pub struct ServiceContext {
 }
 
 /// Base URLs and tuning of the two clients.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientFactory {
     pub personio_base_url: String,
     pub timetrack_base_url_template: String,
@@ -56,18 +46,6 @@ impl Default for ClientFactory {
 }
 
 impl ClientFactory {
-    /// Defaults overridden by `PERSONIO_BASE_URL` / `TIMETRACK_BASE_URL` when set.
-    pub fn from_env() -> Self {
-        let mut f = Self::default();
-        if let Some(v) = non_empty_env("PERSONIO_BASE_URL") {
-            f.personio_base_url = v;
-        }
-        if let Some(v) = non_empty_env("TIMETRACK_BASE_URL") {
-            f.timetrack_base_url_template = v;
-        }
-        f
-    }
-
     pub fn personio(&self, c: &Credentials) -> Result<PersonioClient, String> {
         let mut config = PersonioClientConfig::new(
             c.personio_client_id.clone(),
@@ -90,38 +68,29 @@ impl ClientFactory {
     }
 }
 
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
 impl ServiceContext {
-    /// The production wiring: DynamoDB, Secrets Manager (cached), EventBridge Scheduler, the system clock.
-    pub async fn from_env() -> Result<Self, ContextError> {
-        let table = non_empty_env("TABLE_NAME").ok_or(ContextError::MissingEnv("TABLE_NAME"))?;
-        let prefix = non_empty_env("SECRET_PREFIX")
-            .unwrap_or_else(|| crate::credentials::DEFAULT_SECRET_PREFIX.to_string());
-        let aws = crate::aws::load_aws_config().await;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+    /// The production wiring from `config` and the loaded AWS configuration: DynamoDB, Secrets Manager
+    /// (cached), EventBridge Scheduler, the system clock.
+    pub fn new(config: &Config, aws: &aws_config::SdkConfig) -> Self {
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            config.table_name.clone(),
+        );
         let credentials = SecretsManagerCredentials::new(
-            aws_sdk_secretsmanager::Client::new(&aws),
-            prefix,
+            aws_sdk_secretsmanager::Client::new(aws),
+            config.secret_prefix.clone(),
             CREDENTIALS_CACHE_TTL,
         );
-        let scheduler =
-            crate::scheduling::EventBridgeScheduler::from_env(aws_sdk_scheduler::Client::new(&aws))
-                .map_err(|e| ContextError::Setup {
-                    what: "the continuation scheduler",
-                    message: e.to_string(),
-                })?;
-        Ok(Self {
+        let scheduler = crate::scheduling::EventBridgeScheduler::new(
+            aws_sdk_scheduler::Client::new(aws),
+            config.scheduler.clone(),
+        );
+        Self {
             store: Arc::new(store),
             credentials: Arc::new(credentials),
             scheduler: Arc::new(scheduler),
             clock: Arc::new(SystemClock),
-            clients: ClientFactory::from_env(),
-        })
+            clients: config.clients.clone(),
+        }
     }
 }

@@ -34,6 +34,23 @@ pub enum InvocationError {
     RunFailed(String),
 }
 
+impl From<&Problem> for InvocationError {
+    /// A problem the service answered for a background run, by its stable type.
+    fn from(p: &Problem) -> Self {
+        let text = p.detail.clone();
+        match p.type_uri.rsplit(':').next().unwrap_or_default() {
+            "already-running" => Self::AlreadyRunning(text),
+            "not-connected" => Self::NotConnected(text),
+            "invalid-settings" => Self::InvalidSettings(text),
+            "unknown-integration" => Self::UnknownIntegration(text),
+            "upstream-failure" => Self::Upstream(text),
+            "unavailable" => Self::Unavailable(text),
+            "bad-request" | "invalid-body" => Self::InvalidEvent(text),
+            _ => Self::RunFailed(text),
+        }
+    }
+}
+
 impl InvocationError {
     /// The `errorType` Lambda reports.
     pub fn error_type(&self) -> &'static str {
@@ -46,21 +63,6 @@ impl InvocationError {
             InvocationError::Upstream(_) => "Upstream",
             InvocationError::Unavailable(_) => "Unavailable",
             InvocationError::RunFailed(_) => "RunFailed",
-        }
-    }
-
-    /// A problem the service answered for a background run, by its stable type.
-    pub fn from_problem(p: &Problem) -> Self {
-        let text = p.detail.clone();
-        match p.type_uri.rsplit(':').next().unwrap_or_default() {
-            "already-running" => Self::AlreadyRunning(text),
-            "not-connected" => Self::NotConnected(text),
-            "invalid-settings" => Self::InvalidSettings(text),
-            "unknown-integration" => Self::UnknownIntegration(text),
-            "upstream-failure" => Self::Upstream(text),
-            "unavailable" => Self::Unavailable(text),
-            "bad-request" | "invalid-body" => Self::InvalidEvent(text),
-            _ => Self::RunFailed(text),
         }
     }
 }
@@ -93,7 +95,7 @@ mod tests {
             (Problem::bad_request("x"), "InvalidEvent"),
         ];
         for (problem, name) in cases {
-            let d = lambda_runtime::Diagnostic::from(InvocationError::from_problem(&problem));
+            let d = lambda_runtime::Diagnostic::from(InvocationError::from(&problem));
             assert_eq!(d.error_type, name);
             assert_eq!(d.error_message, problem.detail);
         }

@@ -1,16 +1,29 @@
-//! Running a service under the Lambda runtime: the only code that runs `lambda_runtime`, so that a
-//! function's `main.rs` is one call. Failed invocations carry [`super::InvocationError`]'s short
-//! `errorType` names.
+//! Running a workflow service under the Lambda runtime: the only code that runs `lambda_runtime`, so
+//! that a function's `main.rs` is one call. Every invocation is classified once
+//! ([`Invocation::classify`]); HTTP requests go through `lambda_http`'s `Adapter` to the manual-sync
+//! edge ([`super::http`]); failed invocations carry [`InvocationError`]'s short `errorType` names
+//! through `Diagnostic`.
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
+use axum::extract::FromRequest;
+use axum::response::IntoResponse;
+use lambda_http::request::LambdaRequest;
+use tower::Service as _;
+use tracing::{error, warn};
+
+use super::config::Config;
 use super::context::ServiceContext;
+use super::http::{ManualSyncCall, ManualSyncService};
 use super::invocation::InvocationError;
-use super::lambda_event::WebhookInvocation;
-use super::workflow::{WorkflowBinding, WorkflowService};
+use super::lambda_event::{EventError, Invocation};
+use super::problem::Problem;
+use super::workflow::{RunOrder, WorkflowBinding, WorkflowService};
+use crate::domain::{IntegrationId, Trigger};
+use crate::runs::RunStatus;
 use crate::webhooks::consumer::consume;
 use crate::webhooks::replay::replay;
 use crate::webhooks::{EventQueue, SqsEventQueue};
@@ -38,7 +51,7 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// The invocation's deadline from the Lambda context (milliseconds since the epoch).
+/// The invocation's deadline from the Lambda context (see [`deadline_from_millis`]).
 pub fn deadline_of(context: &lambda_runtime::Context) -> Option<Timestamp> {
     deadline_from_millis(context.deadline, Timestamp::now())
 }
@@ -47,11 +60,16 @@ pub fn deadline_of(context: &lambda_runtime::Context) -> Option<Timestamp> {
 /// 2001-09-09): it is a duration.
 const EPOCH_MILLIS_FLOOR: i64 = 1_000_000_000_000;
 
-/// Lambda sends the deadline as epoch milliseconds. The local emulator (`cargo lambda watch` 1.9, used
-/// by `make demo`) sends the *timeout* instead (`600000`), which read as an epoch time lies in 1970 and
-/// would make every run stop at once and defer all its work to a continuation. Such a value is read as
-/// the duration it is, counted from `now`.
+/// The one reading of a Lambda deadline, wherever it comes from (the runtime's context, the context
+/// `lambda_http` hands a request). Lambda sends epoch milliseconds. The local emulator (`cargo lambda
+/// watch` 1.9, used by `make demo`) sends the *timeout* instead (`600000`), which read as an epoch time
+/// lies in 1970 and would make every run stop at once and defer all its work to a continuation: such a
+/// value is read as the duration it is, counted from `now`. `0` is a context without a deadline
+/// (`Context::default()`): no deadline.
 pub fn deadline_from_millis(ms: u64, now: Timestamp) -> Option<Timestamp> {
+    if ms == 0 {
+        return None;
+    }
     let ms = i64::try_from(ms).ok()?;
     if ms < EPOCH_MILLIS_FLOOR {
         return now.checked_add(jiff::SignedDuration::from_millis(ms)).ok();
@@ -59,71 +77,214 @@ pub fn deadline_from_millis(ms: u64, now: Timestamp) -> Option<Timestamp> {
     Timestamp::from_millisecond(ms).ok()
 }
 
-/// Serves a workflow function: builds the production context and the webhook queue from the
-/// environment and hands every invocation to [`handle_workflow_invocation`].
+/// Serves a workflow function: builds the production context and the webhook queue from `config` and
+/// hands every invocation to [`WorkflowService::invoke`].
 pub async fn serve_workflow<B: WorkflowBinding + 'static>(binding: B) -> Result<(), Error> {
     init_tracing();
-    let context = ServiceContext::from_env().await?;
+    let config = Config::from_env()?;
     let aws = crate::aws::load_aws_config().await;
-    let queue: Arc<dyn EventQueue> =
-        Arc::new(SqsEventQueue::from_env(aws_sdk_sqs::Client::new(&aws)));
+    let context = ServiceContext::new(&config, &aws);
+    let queue: Arc<dyn EventQueue> = Arc::new(SqsEventQueue::new(
+        aws_sdk_sqs::Client::new(&aws),
+        config.queues.clone(),
+    ));
     let service = Arc::new(WorkflowService::new(context, binding));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let service = service.clone();
         let queue = queue.clone();
         async move {
             let deadline = deadline_of(&event.context);
-            handle_workflow_invocation(&service, queue.as_ref(), event.payload, deadline).await
+            service
+                .invoke(event.payload, Some(queue.as_ref()), event.context, deadline)
+                .await
         }
     }))
     .await
 }
 
-/// One invocation of a workflow function: a batch of its webhook queue (answered with the messages to
-/// redeliver, `{"batchItemFailures": [...]}`), the scheduled webhook replay (answered with its report),
-/// or anything [`WorkflowService::handle`] serves (schedule, continuation, HTTP).
+/// One invocation of a workflow function with its webhook queue (see [`WorkflowService::invoke`]).
 pub async fn handle_workflow_invocation<B: WorkflowBinding + 'static>(
     service: &WorkflowService<B>,
     queue: &dyn EventQueue,
     event: Value,
     deadline: Option<Timestamp>,
 ) -> Result<Value, InvocationError> {
-    let workflow = service.binding.workflow();
-    match WebhookInvocation::classify(&event) {
-        None => service.handle(event, deadline).await,
-        Some(Err(e)) => {
-            tracing::warn!(error = %e, error_type = "InvalidEvent", "rejected invocation event");
-            Err(InvocationError::InvalidEvent(e.to_string()))
-        }
-        Some(Ok(WebhookInvocation::QueueBatch(batch))) => {
-            let answer = consume(&batch, workflow, service, deadline).await;
-            serde_json::to_value(&answer).map_err(|e| InvocationError::Unavailable(e.to_string()))
-        }
-        Some(Ok(WebhookInvocation::Replay { integration_id })) => {
-            let api = crate::webhooks::personio_api::for_integration(
-                service.context.credentials.as_ref(),
-                &service.context.clients,
-                &integration_id,
-            )
+    service
+        .invoke(
+            event,
+            Some(queue),
+            lambda_runtime::Context::default(),
+            deadline,
+        )
+        .await
+}
+
+impl<B: WorkflowBinding> WorkflowService<B> {
+    /// Handles one Lambda invocation without a webhook queue (scheduled runs, continuations, HTTP
+    /// requests and queue batches; the webhook replay needs the queue). `deadline` is the
+    /// invocation's deadline.
+    ///
+    /// HTTP requests always get an API Gateway response (problems included). Scheduled runs and
+    /// continuations return the run record; a run that failed as a whole returns `Err`, so that the
+    /// invocation counts as an error and the function's error alarm fires.
+    pub async fn handle(
+        &self,
+        event: Value,
+        deadline: Option<Timestamp>,
+    ) -> Result<Value, InvocationError> {
+        self.invoke(event, None, lambda_runtime::Context::default(), deadline)
             .await
-            .map_err(|p| InvocationError::from_problem(&p))?;
-            let now = service.context.clock.now();
-            let report = replay(
-                &integration_id,
-                workflow,
-                service.context.store.as_ref(),
-                &api,
-                queue,
-                now,
-            )
-            .await
-            .map_err(|e| {
-                let failure = InvocationError::Upstream(e.to_string());
-                tracing::error!(error_type = failure.error_type(), error = %failure, "webhook replay failed");
-                failure
-            })?;
-            serde_json::to_value(&report).map_err(|e| InvocationError::Unavailable(e.to_string()))
+    }
+
+    /// One invocation, classified once ([`Invocation::classify`]): an API Gateway request served by
+    /// the manual-sync edge through `lambda_http`'s `Adapter`; a schedule or continuation run; a batch
+    /// of the webhook queue (answered with the messages to redeliver, `{"batchItemFailures": [...]}`);
+    /// the scheduled webhook replay (answered with its report). Failures carry short stable
+    /// `errorType`s ([`InvocationError`]).
+    pub async fn invoke(
+        &self,
+        event: Value,
+        queue: Option<&dyn EventQueue>,
+        context: lambda_runtime::Context,
+        deadline: Option<Timestamp>,
+    ) -> Result<Value, InvocationError> {
+        let invocation = Invocation::classify(event).map_err(|e| {
+            warn!(error = %e, error_type = "InvalidEvent", "rejected invocation event");
+            InvocationError::InvalidEvent(e.to_string())
+        })?;
+        match invocation {
+            Invocation::Http { request, refused } => {
+                self.answer_http(*request, refused, context, deadline).await
+            }
+            Invocation::Scheduled { integration_id } => {
+                self.run_in_background(RunOrder {
+                    integration_id,
+                    trigger: Trigger::Schedule,
+                    manual: None,
+                    continues_run_id: None,
+                    deadline,
+                })
+                .await
+            }
+            Invocation::Continuation {
+                integration_id,
+                run_id,
+            } => {
+                self.run_in_background(RunOrder {
+                    integration_id,
+                    trigger: Trigger::Continuation,
+                    manual: None,
+                    continues_run_id: Some(run_id),
+                    deadline,
+                })
+                .await
+            }
+            Invocation::QueueBatch(batch) => {
+                let answer = consume(&batch, self.binding.workflow(), self, deadline).await;
+                serde_json::to_value(&answer)
+                    .map_err(|e| InvocationError::Unavailable(e.to_string()))
+            }
+            Invocation::Replay { integration_id } => {
+                let Some(queue) = queue else {
+                    return Err(InvocationError::InvalidEvent(
+                        "the webhook replay needs the function's webhook queue".into(),
+                    ));
+                };
+                self.replay(&integration_id, queue).await
+            }
         }
+    }
+
+    /// An API Gateway request through `lambda_http`: its request conversion, the manual-sync edge, its
+    /// response conversion. Every answer is an API Gateway response, problems included.
+    async fn answer_http(
+        &self,
+        request: LambdaRequest,
+        refused: Option<EventError>,
+        context: lambda_runtime::Context,
+        deadline: Option<Timestamp>,
+    ) -> Result<Value, InvocationError> {
+        let serve = tower::service_fn(|request: lambda_http::Request| {
+            let refused = refused.clone();
+            async move {
+                let response = match refused {
+                    // A body API Gateway flagged base64 that is not: the caller's mistake, a 400.
+                    Some(e) => Problem::bad_request(e.to_string()).into_response(),
+                    None => self.answer_request(request, deadline).await,
+                };
+                Ok::<_, std::convert::Infallible>(response)
+            }
+        });
+        let mut adapter = lambda_http::Adapter::from(serve);
+        let answer = match adapter.call(LambdaEvent::new(request, context)).await {
+            Ok(answer) => answer,
+            Err(never) => match never {},
+        };
+        serde_json::to_value(&answer).map_err(|e| InvocationError::Unavailable(e.to_string()))
+    }
+
+    async fn answer_request(
+        &self,
+        request: lambda_http::Request,
+        deadline: Option<Timestamp>,
+    ) -> axum::response::Response {
+        let request = request.map(axum::body::Body::new);
+        match ManualSyncCall::from_request(request, &()).await {
+            Ok(mut call) => {
+                if deadline.is_some() {
+                    call.deadline = deadline;
+                }
+                ManualSyncService::manual_sync(self, call).await
+            }
+            Err(problem) => problem.into_response(),
+        }
+    }
+
+    async fn run_in_background(&self, order: RunOrder) -> Result<Value, InvocationError> {
+        let failure = match self.run(order).await {
+            Ok(run) if run.status == RunStatus::Failed => InvocationError::RunFailed(format!(
+                "run {} failed: {}",
+                run.run_id,
+                run.error.unwrap_or_default()
+            )),
+            Ok(run) => {
+                return serde_json::to_value(&run)
+                    .map_err(|e| InvocationError::Unavailable(e.to_string()))
+            }
+            Err(p) => InvocationError::from(&p),
+        };
+        error!(error_type = failure.error_type(), error = %failure, "invocation failed");
+        Err(failure)
+    }
+
+    async fn replay(
+        &self,
+        integration_id: &IntegrationId,
+        queue: &dyn EventQueue,
+    ) -> Result<Value, InvocationError> {
+        let api = crate::webhooks::personio_api::for_integration(
+            self.context.credentials.as_ref(),
+            &self.context.clients,
+            integration_id,
+        )
+        .await
+        .map_err(|p| InvocationError::from(&p))?;
+        let now = self.context.clock.now();
+        let report = replay(
+            integration_id,
+            self.binding.workflow(),
+            self.context.store.as_ref(),
+            &api,
+            queue,
+            now,
+        )
+        .await
+        .map_err(|e| {
+            let failure = InvocationError::Upstream(e.to_string());
+            error!(error_type = failure.error_type(), error = %failure, "webhook replay failed");
+            failure
+        })?;
+        serde_json::to_value(&report).map_err(|e| InvocationError::Unavailable(e.to_string()))
     }
 }
 
@@ -152,5 +313,10 @@ mod tests {
             "cargo lambda watch sends the timeout"
         );
         assert_eq!(deadline_from_millis(u64::MAX, now), None);
+        assert_eq!(
+            deadline_from_millis(0, now),
+            None,
+            "a context without a deadline"
+        );
     }
 }

@@ -69,6 +69,9 @@ impl Problem {
     pub fn payload_too_large(detail: impl Into<String>) -> Self {
         Self::new(413, "payload-too-large", "Payload too large", detail)
     }
+    pub fn invalid_id(detail: impl Into<String>) -> Self {
+        Self::new(400, "invalid-id", "Invalid identifier", detail)
+    }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(404, "not-found", "Not found", detail)
     }
@@ -105,6 +108,121 @@ impl Problem {
     }
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(503, "unavailable", "Temporarily unavailable", detail)
+    }
+}
+
+// One place for every typed error that reaches an answer: each error type → its status and `type`.
+// Handlers and the service use `?`; nothing else maps errors to problems.
+
+impl From<crate::store::StoreError> for Problem {
+    /// The API cannot answer now, but the request may be repeated (503).
+    fn from(e: crate::store::StoreError) -> Self {
+        Problem::unavailable(format!("the state store failed: {e}"))
+    }
+}
+
+impl From<crate::engine::EngineError> for Problem {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError;
+        match e {
+            EngineError::AlreadyRunning { .. } => Problem::already_running(e.to_string()),
+            EngineError::NotContinuable { .. } => Problem::bad_request(e.to_string()),
+            EngineError::Window(_) => Problem::invalid_settings(e.to_string(), Vec::new()),
+            EngineError::Store(inner) => inner.into(),
+        }
+    }
+}
+
+impl From<crate::credentials::CredentialsError> for Problem {
+    /// Absent or unusable credentials are the caller's to fix (422 `not-connected`); a Secrets Manager
+    /// failure is ours (503). Messages never contain secret values.
+    fn from(e: crate::credentials::CredentialsError) -> Self {
+        use crate::credentials::CredentialsError;
+        match &e {
+            CredentialsError::NotFound { integration_id } => Problem::not_connected(format!(
+                "no credentials are stored for integration {integration_id}; \
+                 store them with PUT /integrations/{integration_id}/credentials"
+            )),
+            CredentialsError::Invalid { .. } => Problem::not_connected(e.to_string()),
+            CredentialsError::Backend { .. } => Problem::unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::scheduling::ScheduleError> for Problem {
+    fn from(e: crate::scheduling::ScheduleError) -> Self {
+        use crate::scheduling::ScheduleError;
+        match e {
+            ScheduleError::Invalid(msg) => {
+                Problem::new(422, "invalid-schedule", "Invalid schedule", msg)
+            }
+            ScheduleError::NotFound(name) => Problem::new(
+                404,
+                "unknown-schedule",
+                "No schedule",
+                format!("there is no schedule {name} yet; create it with PUT"),
+            ),
+            other @ (ScheduleError::Backend { .. } | ScheduleError::MissingEnv(_)) => {
+                Problem::unavailable(other.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::webhooks::subscription::SubscriptionError> for Problem {
+    fn from(e: crate::webhooks::subscription::SubscriptionError) -> Self {
+        use crate::webhooks::subscription::{SubscriptionError, WebhookApiError};
+        match &e {
+            SubscriptionError::NoUrl | SubscriptionError::BadUrl(_) => {
+                Problem::new(422, "invalid-request", "Invalid request", e.to_string())
+            }
+            SubscriptionError::NotSubscribed(_) => Problem::not_found(e.to_string()),
+            SubscriptionError::Personio(
+                WebhookApiError::Refused { .. }
+                | WebhookApiError::NotFound(_)
+                | WebhookApiError::Unavailable(_),
+            ) => Problem::upstream(e.to_string()),
+            SubscriptionError::Personio(WebhookApiError::NotConnected(_)) => {
+                Problem::not_connected(e.to_string())
+            }
+            SubscriptionError::Tokens(_) | SubscriptionError::Store(_) => {
+                Problem::unavailable(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<crate::webhooks::receiver::ReceiveError> for Problem {
+    fn from(e: crate::webhooks::receiver::ReceiveError) -> Self {
+        use crate::webhooks::receiver::ReceiveError;
+        match &e {
+            // One fixed text: it must not say which check failed.
+            ReceiveError::Unauthorized => Problem::new(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                "the request is not authorized for this webhook",
+            ),
+            ReceiveError::TooLarge(_) => Problem::payload_too_large(e.to_string()),
+            ReceiveError::Malformed(_) => Problem::invalid_body(e.to_string()),
+            ReceiveError::OtherCompany(_) => Problem::new(
+                403,
+                "other-company",
+                "Event of another company",
+                e.to_string(),
+            ),
+            ReceiveError::Unavailable(_) => Problem::unavailable(e.to_string()),
+        }
+    }
+}
+
+/// A failure of a call to Personio or TimeTrack (`system`): refused credentials are the caller's to
+/// fix (422 `not-connected`), anything else is the other system's (502).
+pub fn upstream_problem(system: &str, caller_must_fix: bool, message: &str) -> Problem {
+    if caller_must_fix {
+        Problem::not_connected(format!("{system}: {message}"))
+    } else {
+        Problem::upstream(format!("{system}: {message}"))
     }
 }
 

@@ -6,33 +6,24 @@
 //! credentials loading, request validation, the HTTP API budget, mapping engine errors to problem
 //! answers — is the same for the three workflows and lives here once.
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
-use serde_json::{json, Value};
-use tracing::{error, info, warn, Instrument};
+use jiff::Timestamp;
+use tracing::{info, warn, Instrument};
 
 use super::context::ServiceContext;
-use super::invocation::InvocationError;
-use super::lambda_event::{http_response, HttpRequest, InvocationEvent, MAX_BODY_BYTES};
 use super::manual_sync::{ExplicitSelection, ManualSync};
-use super::problem::{self, FieldProblem, Problem};
+use super::problem::{FieldProblem, Problem};
 use super::setup::SetupError;
-use crate::audit::AuditRecord;
 use crate::connectors::personio::PersonioClient;
 use crate::connectors::timetrack::TimeTrackClient;
 use crate::domain::{Direction, IntegrationId, Trigger, Workflow};
 use crate::engine::{
-    ChangeHint, EngineError, RunGate, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner,
+    ChangeHint, RunGate, RunRequest, RunnerConfig, SidePort, SyncKind, SyncRunner,
 };
-use crate::runs::{RunRecord, RunStatus};
+use crate::runs::RunRecord;
 use crate::settings::IntegrationSettings;
-use crate::store::{StateStore, StoreError};
-
-/// How much of API Gateway's 30 s integration timeout a manual run may use before it answers 202 and
-/// carries on as a continuation.
-pub const HTTP_RUN_BUDGET: Duration = Duration::from_secs(25);
+use crate::store::StateStore;
 
 /// What a workflow's binding gets: the settings and the request, nothing to call.
 pub struct BindInput<'a> {
@@ -113,205 +104,15 @@ impl<B: WorkflowBinding> WorkflowService<B> {
         }
     }
 
-    /// Handles one Lambda invocation. `deadline` is the invocation's deadline (Lambda context).
-    ///
-    /// HTTP requests always get an API Gateway response (problems included). Scheduled runs and
-    /// continuations return the run record; a run that failed as a whole returns `Err`, so that the
-    /// invocation counts as an error and the function's error alarm fires.
-    pub async fn handle(
-        &self,
-        event: Value,
-        deadline: Option<Timestamp>,
-    ) -> Result<Value, InvocationError> {
-        let is_http = event.get("requestContext").is_some();
-        let event = match InvocationEvent::classify(event) {
-            Ok(e) => e,
-            // An API Gateway request that cannot be read (a base64 body that is not UTF-8, ...) is the
-            // caller's mistake: a 400 problem, not an invocation error API Gateway turns into a bare 500.
-            Err(e) if is_http => {
-                warn!(error = %e, "rejected HTTP request");
-                let p = Problem::bad_request(e.to_string());
-                return Ok(http_response(p.status, problem::CONTENT_TYPE, &json!(p)));
-            }
-            Err(e) => {
-                warn!(error = %e, error_type = "InvalidEvent", "rejected invocation event");
-                return Err(InvocationError::InvalidEvent(e.to_string()));
-            }
-        };
-        match event {
-            InvocationEvent::Http(request) => Ok(self.handle_http(request, deadline).await),
-            InvocationEvent::Scheduled { integration_id } => {
-                self.handle_background(RunOrder {
-                    integration_id,
-                    trigger: Trigger::Schedule,
-                    manual: None,
-                    continues_run_id: None,
-                    deadline,
-                })
-                .await
-            }
-            InvocationEvent::Continuation {
-                integration_id,
-                run_id,
-            } => {
-                self.handle_background(RunOrder {
-                    integration_id,
-                    trigger: Trigger::Continuation,
-                    manual: None,
-                    continues_run_id: Some(run_id),
-                    deadline,
-                })
-                .await
-            }
-        }
-    }
-
-    async fn handle_background(&self, order: RunOrder) -> Result<Value, InvocationError> {
-        let failure = match self.run(order).await {
-            Ok(run) if run.status == RunStatus::Failed => InvocationError::RunFailed(format!(
-                "run {} failed: {}",
-                run.run_id,
-                run.error.unwrap_or_default()
-            )),
-            Ok(run) => {
-                return serde_json::to_value(&run)
-                    .map_err(|e| InvocationError::Unavailable(e.to_string()))
-            }
-            Err(p) => InvocationError::from_problem(&p),
-        };
-        error!(error_type = failure.error_type(), error = %failure, "invocation failed");
-        Err(failure)
-    }
-
-    /// `POST /integrations/{integration_id}/sync/{workflow}` served by this workflow's function.
-    ///
-    /// A sync that ran (200, or 202 when it continues) leaves an audit record with the caller; refused
-    /// requests changed nothing and leave none.
-    pub async fn handle_http(&self, request: HttpRequest, deadline: Option<Timestamp>) -> Value {
-        let caller = request.caller.clone();
-        let body = request.body.clone();
-        match self.manual_sync(request, deadline).await {
-            Ok((status, answer, integration_id)) => {
-                let record = AuditRecord::manual_sync(
-                    integration_id,
-                    self.context.clock.now(),
-                    caller,
-                    self.binding.workflow(),
-                    answer.get("run_id").and_then(Value::as_str),
-                    body.as_deref(),
-                );
-                if let Err(e) = self.context.store.put_audit(&record).await {
-                    error!(caller = %record.caller, subject = ?record.subject, error = %e,
-                        "audit record of a manual sync not written; the sync ran");
-                }
-                http_response(status, "application/json", &answer)
-            }
-            Err(p) => http_response(p.status, problem::CONTENT_TYPE, &json!(p)),
-        }
-    }
-
-    async fn manual_sync(
-        &self,
-        request: HttpRequest,
-        deadline: Option<Timestamp>,
-    ) -> Result<(u16, Value, IntegrationId), Problem> {
-        if request.method != "POST" {
-            return Err(Problem::method_not_allowed(format!(
-                "{} is not allowed here; use POST",
-                request.method
-            )));
-        }
-        let workflow = self.binding.workflow();
-        if let Some(w) = request.path_parameters.get("workflow") {
-            if w != workflow.as_str() {
-                return Err(Problem::unknown_workflow(w));
-            }
-        }
-        let raw_id = request
-            .path_parameters
-            .get("integration_id")
-            .ok_or_else(|| Problem::bad_request("the path has no integration id"))?;
-        let integration_id =
-            IntegrationId::new(raw_id.clone()).map_err(|_| Problem::unknown_integration(raw_id))?;
-        if let Some(body) = &request.body {
-            if body.len() > MAX_BODY_BYTES {
-                return Err(Problem::payload_too_large(format!(
-                    "the body has {} bytes; at most {MAX_BODY_BYTES} are accepted",
-                    body.len()
-                )));
-            }
-            let has_content = !body.trim().is_empty();
-            let json = request
-                .header("content-type")
-                .map(|ct| {
-                    ct.trim()
-                        .to_ascii_lowercase()
-                        .starts_with("application/json")
-                })
-                .unwrap_or(false);
-            if has_content && !json {
-                return Err(Problem::unsupported_media_type(
-                    "send the body as application/json",
-                ));
-            }
-        }
-        // Settings are validated inside the run (a failed run record says what is wrong); reading the
-        // request only needs the day and the manual-window limit.
-        let settings = self.stored_settings(&integration_id).await?;
-        let now = self.context.clock.now();
-        let today = today_in(&settings, now)
-            .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date());
-        let manual = ManualSync::parse(
-            request.body.as_deref(),
-            today,
-            settings.windows.max_manual_days,
-        )?;
-        // The runner starts no write closer than `deadline_margin` to its deadline, so the deadline of an
-        // HTTP run is the budget plus that margin: writes start for HTTP_RUN_BUDGET, then it continues.
-        let now = self.context.clock.now();
-        let work = SignedDuration::try_from(HTTP_RUN_BUDGET + self.runner.deadline_margin)
-            .unwrap_or(SignedDuration::ZERO);
-        let budget = now.checked_add(work).unwrap_or(now);
-        let deadline = Some(match deadline {
-            Some(d) if d < budget => d,
-            _ => budget,
-        });
-        let run = self
-            .run(RunOrder {
-                integration_id: integration_id.clone(),
-                trigger: Trigger::Manual,
-                manual: Some(manual),
-                continues_run_id: None,
-                deadline,
-            })
-            .await?;
-        if run.status == RunStatus::Continued {
-            Ok((
-                202,
-                json!({
-                    "run_id": run.run_id,
-                    "status": "continued",
-                    "detail": "the run did not finish within the API budget and continues in the background",
-                    "href": format!("/integrations/{integration_id}/runs/{}", run.run_id),
-                }),
-                integration_id,
-            ))
-        } else {
-            Ok((
-                200,
-                serde_json::to_value(&run).map_err(|e| Problem::unavailable(e.to_string()))?,
-                integration_id,
-            ))
-        }
-    }
-
     /// The stored settings, unvalidated. No settings: the integration does not exist (no run record).
-    async fn stored_settings(&self, id: &IntegrationId) -> Result<IntegrationSettings, Problem> {
+    pub(crate) async fn stored_settings(
+        &self,
+        id: &IntegrationId,
+    ) -> Result<IntegrationSettings, Problem> {
         self.context
             .store
             .get_settings(id)
-            .await
-            .map_err(store_problem)?
+            .await?
             .ok_or_else(|| Problem::unknown_integration(id.as_str()))
     }
 
@@ -387,8 +188,7 @@ impl<B: WorkflowBinding> WorkflowService<B> {
         let started = match hints {
             Some(hints) => gate.start_hints(request, hints).await,
             None => gate.start(request).await,
-        }
-        .map_err(engine_problem)?;
+        }?;
         let span = tracing::info_span!(
             "run",
             run_id = %started.run_id(),
@@ -401,9 +201,7 @@ impl<B: WorkflowBinding> WorkflowService<B> {
                 Err(e) => {
                     let run_id = started.run_id().to_string();
                     warn!(error = %e, "run failed before syncing");
-                    gate.fail(started, e.to_string())
-                        .await
-                        .map_err(engine_problem)?;
+                    gate.fail(started, e.to_string()).await?;
                     return Err(e.problem(&run_id));
                 }
             };
@@ -417,7 +215,7 @@ impl<B: WorkflowBinding> WorkflowService<B> {
                 scheduler: self.context.scheduler.as_ref(),
                 config: self.runner,
             };
-            let run = runner.run_started(started).await.map_err(engine_problem)?;
+            let run = runner.run_started(started).await?;
             info!(status = ?run.status, "run finished");
             Ok(run)
         }
@@ -501,17 +299,4 @@ pub fn today_in(
         )
     })?;
     Ok(now.to_zoned(tz).date())
-}
-
-fn store_problem(e: StoreError) -> Problem {
-    Problem::unavailable(format!("the state store failed: {e}"))
-}
-
-fn engine_problem(e: EngineError) -> Problem {
-    match e {
-        EngineError::AlreadyRunning { .. } => Problem::already_running(e.to_string()),
-        EngineError::NotContinuable { .. } => Problem::bad_request(e.to_string()),
-        EngineError::Window(_) => Problem::invalid_settings(e.to_string(), Vec::new()),
-        EngineError::Store(inner) => store_problem(inner),
-    }
 }

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::{Lease, Mapping, PendingIntent, StateStore, StoreError, Watermark};
 use crate::audit::{AuditAction, AuditRecord, Caller, ChangeKind, FieldChange};
 use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Trigger, Workflow};
-use crate::runs::{RunRecord, RunStatus};
+use crate::runs::{ParkReason, RunPlan, RunRecord, RunStatus};
 use crate::settings::{AbsenceTypeMapping, IntegrationSettings};
 
 /// Runs every contract check against `store`.
@@ -268,7 +268,7 @@ pub fn sample_run(
         conflicts: Vec::new(),
         failures: Vec::new(),
         skipped: Vec::new(),
-        plan: None,
+        plan: RunPlan::None,
         continuation: None,
         continues_run_id: None,
         error: None,
@@ -341,7 +341,11 @@ async fn mapping_versions_are_conditional(store: &dyn StateStore) {
     v2.intent = None;
     v2.failures = 3;
     v2.last_error = Some("TimeTrack answered 422: end before start".to_string());
-    v2.parked = Some("too many failures".to_string());
+    // A typed reason: the store keeps its text and reads it back into the same variant.
+    v2.parked = Some(ParkReason::RepeatedFailures {
+        failures: 5,
+        last: "TimeTrack answered HTTP 500 (transient)".to_string(),
+    });
     store
         .put_mapping(&v2)
         .await
@@ -532,11 +536,7 @@ async fn runs_are_found_by_id_and_listed_newest_first(store: &dyn StateStore) {
     finished.status = RunStatus::Succeeded;
     finished.finished_at = Some(ts("2026-03-01T10:05:00Z"));
     finished.duration_ms = Some(300_000);
-    finished
-        .counts
-        .entry("timetrack".to_string())
-        .or_default()
-        .insert("create".to_string(), 3);
+    finished.counts.timetrack.create = 3;
     store.put_run(&finished).await.expect("replace run");
     assert_eq!(
         store.get_run(&id, "r-mid").await.expect("get"),

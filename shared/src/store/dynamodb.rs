@@ -44,7 +44,7 @@ use super::{
 };
 use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, Workflow};
-use crate::runs::RunRecord;
+use crate::runs::{ParkReason, RunRecord};
 use crate::settings::IntegrationSettings;
 
 type Item = HashMap<String, AttributeValue>;
@@ -553,7 +553,7 @@ fn mapping_item(m: &Mapping) -> Result<Item, StoreError> {
         ("fingerprint", m.fingerprint.clone()),
         ("anchor_date", m.anchor_date.map(|d| d.to_string())),
         ("last_error", m.last_error.clone()),
-        ("parked", m.parked.clone()),
+        ("parked", m.parked.as_ref().map(ToString::to_string)),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
@@ -594,7 +594,7 @@ fn mapping_from_item(item: &Item) -> Result<Mapping, StoreError> {
         intent: d.opt_json::<PendingIntent>("intent")?,
         failures: d.num("failures")?,
         last_error: d.opt_str("last_error")?,
-        parked: d.opt_str("parked")?,
+        parked: d.opt_str("parked")?.map(ParkReason::from),
         updated_at: d.parsed("updated_at")?,
         version: d.num("version")?,
     })

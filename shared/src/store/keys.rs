@@ -79,6 +79,7 @@ pub(crate) fn timestamp_from_ms(ms: i64) -> Timestamp {
 
 /// A lease with expiry `expires_at_ms` is still held at `now` (held through its expiry instant inclusive;
 /// the DynamoDB condition is `expires_at_ms < :now` for "expired").
+#[cfg(any(test, feature = "testkit"))]
 pub(crate) fn lease_is_live(expires_at_ms: i64, now: Timestamp) -> bool {
     expires_at_ms >= now.as_millisecond()
 }

@@ -13,13 +13,14 @@ use thiserror::Error;
 
 use crate::audit::{AuditPage, AuditRecord};
 use crate::domain::{DateWindow, EntityKind, IntegrationId, System, Workflow};
-use crate::runs::RunRecord;
+use crate::runs::{ParkReason, RunRecord};
 use crate::settings::IntegrationSettings;
 
-#[doc(hidden)]
+#[cfg(any(test, feature = "testkit"))]
 pub mod contract;
 pub mod dynamodb;
 mod keys;
+#[cfg(any(test, feature = "testkit"))]
 pub mod memory;
 
 pub use keys::new_run_id;
@@ -74,7 +75,7 @@ pub struct Mapping {
     pub failures: u32,
     pub last_error: Option<String>,
     /// Set when the record is parked (too many failures, or a write the other side refuses for good).
-    pub parked: Option<String>,
+    pub parked: Option<ParkReason>,
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version; incremented on every put.
     pub version: u64,

@@ -112,7 +112,7 @@ pub fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
 }
 
 #[async_trait]
-impl<B: WorkflowBinding + 'static> EventBatchRunner for WorkflowService<B> {
+impl<B: WorkflowBinding> EventBatchRunner for WorkflowService<B> {
     /// One targeted run (`run_hints`) for the events. Done only when it succeeded
     /// ([`crate::runs::RunRecord::needs_redelivery`], the engine's rule): a failed or continued run, one
     /// that completed with record failures (redelivery retries them until parking settles them) and an
@@ -271,10 +271,8 @@ mod tests {
             .replace("INTEGRATION_ID", "acme");
         let replay: serde_json::Value = serde_json::from_str(&replay).unwrap();
         assert!(matches!(
-            crate::service::lambda_event::WebhookInvocation::classify(&replay),
-            Some(Ok(
-                crate::service::lambda_event::WebhookInvocation::Replay { .. }
-            ))
+            crate::service::lambda_event::Invocation::classify(replay),
+            Ok(crate::service::lambda_event::Invocation::Replay { .. })
         ));
     }
 

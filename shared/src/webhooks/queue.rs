@@ -2,8 +2,7 @@
 //! per workflow (docs/adr/0024-webhook-queue.md). Message group = integration + workflow, deduplication id
 //! = the event id, so that a delivery Personio retries or duplicates within SQS's five-minute window is
 //! enqueued once, and one integration's events of one workflow are consumed in order.
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::error::DisplayErrorContext;
@@ -53,22 +52,6 @@ pub struct SqsEventQueue {
 impl SqsEventQueue {
     pub fn new(client: aws_sdk_sqs::Client, urls: BTreeMap<Workflow, String>) -> Self {
         Self { client, urls }
-    }
-
-    /// Queue URLs from `EMPLOYEES_QUEUE_URL`, `TIME_ENTRIES_QUEUE_URL`, `ABSENCES_QUEUE_URL` (unset ones
-    /// are left out: enqueueing to them is an error).
-    pub fn from_env(client: aws_sdk_sqs::Client) -> Self {
-        let urls = Workflow::ALL
-            .into_iter()
-            .filter_map(|w| {
-                std::env::var(queue_url_env(w))
-                    .ok()
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (w, v))
-            })
-            .collect();
-        Self::new(client, urls)
     }
 
     pub fn url(&self, workflow: Workflow) -> Option<&str> {
@@ -131,11 +114,13 @@ impl EventQueue for SqsEventQueue {
 }
 
 /// Events kept in memory per workflow, deduplicated by event id like a FIFO queue (unit tests).
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Default)]
 pub struct MemoryEventQueue {
-    queues: Mutex<HashMap<Workflow, Vec<QueuedEvent>>>,
+    queues: std::sync::Mutex<std::collections::HashMap<Workflow, Vec<QueuedEvent>>>,
 }
 
+#[cfg(any(test, feature = "testkit"))]
 impl MemoryEventQueue {
     pub fn messages(&self, workflow: Workflow) -> Vec<QueuedEvent> {
         self.queues
@@ -147,6 +132,7 @@ impl MemoryEventQueue {
     }
 }
 
+#[cfg(any(test, feature = "testkit"))]
 #[async_trait]
 impl EventQueue for MemoryEventQueue {
     async fn enqueue(&self, events: &[QueuedEvent]) -> Result<(), QueueError> {

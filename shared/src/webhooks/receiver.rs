@@ -17,7 +17,6 @@ use super::queue::EventQueue;
 use super::token::{TokenStore, WebhookTokens};
 use crate::domain::{IntegrationId, Workflow};
 use crate::engine::Clock;
-use crate::service::Problem;
 use crate::store::{StateStore, WebhookDelivery};
 
 /// Bodies larger than this are refused (413). Personio's envelopes are a few hundred bytes.
@@ -51,29 +50,6 @@ pub enum ReceiveError {
     /// A backend failed (token store, state store, queue): the event was not enqueued.
     #[error("the event could not be accepted now: {0}")]
     Unavailable(String),
-}
-
-impl ReceiveError {
-    pub fn problem(&self) -> Problem {
-        match self {
-            // One fixed text: it must not say which check failed.
-            Self::Unauthorized => Problem::new(
-                401,
-                "unauthorized",
-                "Unauthorized",
-                "the request is not authorized for this webhook",
-            ),
-            Self::TooLarge(_) => Problem::payload_too_large(self.to_string()),
-            Self::Malformed(_) => Problem::invalid_body(self.to_string()),
-            Self::OtherCompany(_) => Problem::new(
-                403,
-                "other-company",
-                "Event of another company",
-                self.to_string(),
-            ),
-            Self::Unavailable(_) => Problem::unavailable(self.to_string()),
-        }
-    }
 }
 
 /// The receiver's ports.
@@ -200,6 +176,7 @@ impl WebhookReceiver {
 mod tests {
     use super::*;
     use crate::engine::ManualClock;
+    use crate::service::Problem;
     use crate::store::memory::MemoryStore;
     use crate::webhooks::queue::MemoryEventQueue;
     use crate::webhooks::token::MemoryTokenStore;
@@ -300,8 +277,8 @@ mod tests {
             .await
             .unwrap_err();
         let answers: Vec<_> = [wrong, none, unknown, invalid]
-            .iter()
-            .map(|e| serde_json::to_string(&e.problem()).unwrap())
+            .into_iter()
+            .map(|e| serde_json::to_string(&Problem::from(e)).unwrap())
             .collect();
         assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
         assert!(answers[0].contains("401"));
@@ -330,7 +307,7 @@ mod tests {
             .receive("acme", Some(&r.token), &other)
             .await
             .unwrap_err();
-        assert_eq!(e.problem().status, 403);
+        assert_eq!(Problem::from(e).status, 403);
     }
 
     #[tokio::test]

@@ -165,11 +165,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Tokens in memory (unit tests).
+#[cfg(any(test, feature = "testkit"))]
 #[derive(Default)]
 pub struct MemoryTokenStore {
     tokens: Mutex<HashMap<String, WebhookTokens>>,
 }
 
+#[cfg(any(test, feature = "testkit"))]
 #[async_trait]
 impl TokenStore for MemoryTokenStore {
     async fn tokens(

@@ -343,9 +343,9 @@ impl Bench {
             for (action, n) in actions {
                 if !matches!(action.as_str(), "unchanged" | "skip") {
                     writes
-                        .entry(side.clone())
+                        .entry(side.to_string())
                         .or_insert_with(BTreeMap::new)
-                        .insert(action.clone(), *n);
+                        .insert(action.to_string(), n);
                 }
             }
         }
@@ -383,7 +383,7 @@ impl Bench {
 }
 
 /// The three runs of the module doc for a company of `people`.
-pub async fn measure(people: usize) -> anyhow::Result<Vec<RunResult>> {
+pub(crate) async fn measure(people: usize) -> anyhow::Result<Vec<RunResult>> {
     let seed = seed(people)?;
     let pconf = PersonioConfig::default();
     let tconf = TimeTrackConfig::default();

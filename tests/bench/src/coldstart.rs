@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use crate::timing::median;
 
 /// The function binaries measured.
-pub const FUNCTIONS: [&str; 4] = ["employees", "time-entries", "absences", "api"];
+pub(crate) const FUNCTIONS: [&str; 4] = ["employees", "time-entries", "absences", "api"];
 
 /// One function's figures.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct ColdStart {
+pub(crate) struct ColdStart {
     pub function: String,
     pub binary_bytes: u64,
     pub samples: usize,
@@ -31,7 +31,7 @@ pub struct ColdStart {
 }
 
 /// Where cargo put the release binaries (honours `CARGO_TARGET_DIR`).
-pub fn release_dir() -> PathBuf {
+pub(crate) fn release_dir() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_string());
     Path::new(&target).join("release")
 }
@@ -100,7 +100,7 @@ fn once(binary: &Path, name: &str) -> anyhow::Result<Option<Duration>> {
 }
 
 /// Measures every function binary found, `samples` times each.
-pub fn measure(samples: usize) -> anyhow::Result<Vec<ColdStart>> {
+pub(crate) fn measure(samples: usize) -> anyhow::Result<Vec<ColdStart>> {
     let dir = release_dir();
     let mut out = Vec::new();
     for name in FUNCTIONS {

@@ -51,7 +51,7 @@ pub(crate) const SCHEDULED_EVENT: &str =
 
 /// What to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct E2eConfig {
+pub(crate) struct E2eConfig {
     pub people: usize,
     /// Working days (Mon–Fri before today) with one attendance per person; at most 20 fit the window.
     pub days: usize,
@@ -60,7 +60,7 @@ pub struct E2eConfig {
 }
 
 impl E2eConfig {
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         if self.throttled {
             "default (10 req/s per client)"
         } else {
@@ -71,7 +71,7 @@ impl E2eConfig {
 
 /// One run as the benchmark saw it.
 #[derive(Debug, Clone)]
-pub struct RunMeasurement {
+pub(crate) struct RunMeasurement {
     pub wall: Duration,
     pub personio_requests: usize,
     pub timetrack_requests: usize,
@@ -84,7 +84,7 @@ pub struct RunMeasurement {
 }
 
 impl RunMeasurement {
-    pub fn describe_writes(&self) -> String {
+    pub(crate) fn describe_writes(&self) -> String {
         let parts: Vec<String> = self
             .writes
             .iter()
@@ -103,7 +103,7 @@ impl RunMeasurement {
     }
 }
 
-pub struct E2eResult {
+pub(crate) struct E2eResult {
     /// Attendances generated (= time entries to sync).
     pub entries: usize,
     pub first: RunMeasurement,
@@ -115,7 +115,7 @@ pub struct E2eResult {
 }
 
 /// The `days` weekdays before `today`, oldest first.
-pub fn working_days(today: Date, days: usize) -> Vec<Date> {
+pub(crate) fn working_days(today: Date, days: usize) -> Vec<Date> {
     let mut out = Vec::with_capacity(days);
     let mut day = today;
     while out.len() < days {
@@ -144,7 +144,7 @@ pub(crate) fn username(k: usize) -> String {
 }
 
 /// The generated company: persons in Personio, users in TimeTrack, attendances in TimeTrack only.
-pub fn company(people: usize, days: usize) -> anyhow::Result<Seed> {
+pub(crate) fn company(people: usize, days: usize) -> anyhow::Result<Seed> {
     let zone = TimeZone::get(ZONE)?;
     let created: Timestamp = "2024-01-02T08:00:00Z".parse()?;
     let mut seed = Seed::empty();
@@ -256,7 +256,7 @@ impl WorkflowBinding for WithClients {
 }
 
 /// Which state store the end-to-end runs use, for the report.
-pub fn store_label() -> &'static str {
+pub(crate) fn store_label() -> &'static str {
     if moto_endpoint().is_some() {
         "DynamoStore on moto_server (AWS_ENDPOINT_URL)"
     } else {
@@ -428,9 +428,9 @@ impl Harness {
                     "skip" => {}
                     _ => {
                         writes
-                            .entry(side.clone())
+                            .entry(side.to_string())
                             .or_insert_with(BTreeMap::new)
-                            .insert(action.clone(), *n);
+                            .insert(action.to_string(), n);
                     }
                 }
             }
@@ -449,7 +449,7 @@ impl Harness {
 }
 
 /// Generates the company, then runs the scheduled sync twice.
-pub async fn measure(config: E2eConfig) -> anyhow::Result<E2eResult> {
+pub(crate) async fn measure(config: E2eConfig) -> anyhow::Result<E2eResult> {
     let seed = company(config.people, config.days)?;
     let entries = seed.timetrack.attendances.len();
     let harness = harness(config, &seed).await?;

@@ -8,13 +8,13 @@ use shared::engine::fingerprint;
 use shared::engine::fingerprint::canonical_json;
 use shared::workflows::absences::canonical::{Absence, AbsenceStatus};
 use shared::workflows::employees::canonical::Employee;
-use shared::workflows::time_entries::entry::TimeEntry;
+use shared::workflows::time_entries::canonical::TimeEntry;
 
 use crate::timing::{median_of, Stopwatch};
 use crate::ALLOCATOR;
 
 /// One row of the fingerprint table.
-pub struct FingerprintResult {
+pub(crate) struct FingerprintResult {
     pub value: &'static str,
     /// Length of the canonical JSON that is hashed.
     pub canonical_bytes: usize,
@@ -24,7 +24,7 @@ pub struct FingerprintResult {
 }
 
 /// Realistic values: umlauts in names, a note on the entry, a multi-day absence.
-pub fn employee() -> Employee {
+pub(crate) fn employee() -> Employee {
     Employee {
         email: "hans-peter.brueckner@acme.example".to_string(),
         first_name: "Hans-Peter".to_string(),
@@ -33,7 +33,7 @@ pub fn employee() -> Employee {
     }
 }
 
-pub fn time_entry() -> anyhow::Result<TimeEntry> {
+pub(crate) fn time_entry() -> anyhow::Result<TimeEntry> {
     Ok(TimeEntry::new(
         "1010",
         "2026-11-04T07:30:00Z".parse()?,
@@ -43,7 +43,7 @@ pub fn time_entry() -> anyhow::Result<TimeEntry> {
     )?)
 }
 
-pub fn absence() -> anyhow::Result<Absence> {
+pub(crate) fn absence() -> anyhow::Result<Absence> {
     Ok(Absence::new(
         "1004",
         "2b8f7d0e-5a4c-4e1b-9c3d-7f6a5b4c3d2e",
@@ -90,7 +90,7 @@ fn measure_one<V: Serialize>(
 }
 
 /// Fingerprints each of the three canonical values `per_round` times per round, `rounds` rounds.
-pub fn measure(per_round: usize, rounds: usize) -> anyhow::Result<Vec<FingerprintResult>> {
+pub(crate) fn measure(per_round: usize, rounds: usize) -> anyhow::Result<Vec<FingerprintResult>> {
     Ok(vec![
         measure_one(
             "employees::canonical::Employee",
@@ -99,7 +99,7 @@ pub fn measure(per_round: usize, rounds: usize) -> anyhow::Result<Vec<Fingerprin
             rounds,
         )?,
         measure_one(
-            "time_entries::entry::TimeEntry",
+            "time_entries::canonical::TimeEntry",
             &time_entry()?,
             per_round,
             rounds,
@@ -137,7 +137,7 @@ mod tests {
             names,
             [
                 "employees::canonical::Employee",
-                "time_entries::entry::TimeEntry",
+                "time_entries::canonical::TimeEntry",
                 "absences::canonical::Absence"
             ]
         );

@@ -127,7 +127,7 @@ impl HeapProbe {
 
 /// Restarts the kernel's peak-RSS counter for this process. `false` when the kernel refused (old kernel,
 /// restricted /proc): `VmHWM` then keeps the peak of the whole process so far.
-pub fn reset_peak_rss() -> bool {
+pub(crate) fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
@@ -135,7 +135,7 @@ pub fn reset_peak_rss() -> bool {
 /// folds its per-thread RSS counters into `VmHWM` lazily, so right after growth `VmHWM` can lag behind
 /// the current `VmRSS` (seen on this machine: 6,772 vs 7,672 KiB). `None` where `/proc/self/status` is not
 /// available (not Linux).
-pub fn peak_rss_kib() -> Option<u64> {
+pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     peak_of_status(&status)
 }

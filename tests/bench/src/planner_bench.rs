@@ -19,7 +19,7 @@ use crate::ALLOCATOR;
 
 /// The situations a run meets, each over all `n` pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mix {
+pub(crate) enum Mix {
     /// Every pair mapped and unchanged: the steady state of most runs.
     InSync,
     /// 10 % changed in Personio, another 10 % changed in TimeTrack, the rest in sync.
@@ -31,14 +31,14 @@ pub enum Mix {
 }
 
 impl Mix {
-    pub const ALL: [Mix; 4] = [
+    pub(crate) const ALL: [Mix; 4] = [
         Mix::InSync,
         Mix::ChangedEachSide,
         Mix::NewEachSide,
         Mix::Deleted,
     ];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Mix::InSync => "all in sync",
             Mix::ChangedEachSide => "10% changed each side",
@@ -49,7 +49,7 @@ impl Mix {
 }
 
 /// One planner input.
-pub struct Scenario {
+pub(crate) struct Scenario {
     pub window: DateWindow,
     pub personio: SideState<FakeValue>,
     pub timetrack: SideState<FakeValue>,
@@ -98,7 +98,7 @@ fn mapping(i: usize, last: &FakeValue) -> Mapping {
 
 impl Scenario {
     /// The input of `mix` with `n` pairs; deterministic.
-    pub fn build(mix: Mix, n: usize) -> Scenario {
+    pub(crate) fn build(mix: Mix, n: usize) -> Scenario {
         let mut personio = SideState::default();
         let mut timetrack = SideState::default();
         let mut mappings = Vec::with_capacity(n);
@@ -154,7 +154,7 @@ impl Scenario {
         }
     }
 
-    pub fn plan(&self) -> Plan<FakeValue> {
+    pub(crate) fn plan(&self) -> Plan<FakeValue> {
         plan(
             &FakeKind {
                 master: System::TimeTrack,
@@ -170,7 +170,7 @@ impl Scenario {
 
 /// What a plan decided, by kind of action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PlanSummary {
+pub(crate) struct PlanSummary {
     pub in_sync: usize,
     pub creates: usize,
     pub updates: usize,
@@ -179,7 +179,7 @@ pub struct PlanSummary {
 }
 
 impl PlanSummary {
-    pub fn of(plan: &Plan<FakeValue>) -> Self {
+    pub(crate) fn of(plan: &Plan<FakeValue>) -> Self {
         let mut s = PlanSummary {
             in_sync: plan.in_sync,
             ..Self::default()
@@ -195,7 +195,7 @@ impl PlanSummary {
         s
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = vec![format!("{} in sync", self.in_sync)];
         for (n, what) in [
             (self.creates, "create"),
@@ -212,7 +212,7 @@ impl PlanSummary {
 }
 
 /// One row of the planner table.
-pub struct PlannerResult {
+pub(crate) struct PlannerResult {
     pub mix: Mix,
     pub pairs: usize,
     pub iterations: usize,
@@ -226,7 +226,7 @@ pub struct PlannerResult {
 }
 
 /// Plans `mix` with `n` pairs: once under the memory probes, then `iterations` times for the median.
-pub fn measure(mix: Mix, n: usize, iterations: usize) -> PlannerResult {
+pub(crate) fn measure(mix: Mix, n: usize, iterations: usize) -> PlannerResult {
     let scenario = Scenario::build(mix, n);
     reset_peak_rss();
     let probe = ALLOCATOR.start();

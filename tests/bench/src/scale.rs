@@ -61,7 +61,7 @@ use crate::timing::Stopwatch;
 use crate::ALLOCATOR;
 
 /// Working days of attendances per person (the 20 weekdays before the run, inside the 30-day window).
-pub const DAYS: usize = 20;
+pub(crate) const DAYS: usize = 20;
 /// Personio's attendance-period page size (its maximum).
 const PERSONIO_PAGE: usize = 100;
 /// TimeTrack's maximum page size.
@@ -74,7 +74,7 @@ const TIMETRACK_BURST: f64 = 10.0;
 /// Companies up to this size use `DynamoStore` on moto when `AWS_ENDPOINT_URL` is set
 /// (`BENCH_MOTO_MAX_PEOPLE`, default 100); larger ones `MemoryStore` — moto answers a few hundred
 /// writes a second, and a 5,000-person push writes 100,000 mappings.
-pub fn moto_max_people() -> usize {
+pub(crate) fn moto_max_people() -> usize {
     std::env::var("BENCH_MOTO_MAX_PEOPLE")
         .ok()
         .and_then(|v| v.trim().parse().ok())
@@ -82,7 +82,7 @@ pub fn moto_max_people() -> usize {
 }
 
 /// Which store a company of `people` uses, for the report.
-pub fn store_label(people: usize) -> &'static str {
+pub(crate) fn store_label(people: usize) -> &'static str {
     if people <= moto_max_people() && e2e::moto_endpoint().is_some() {
         "DynamoStore (moto)"
     } else {
@@ -90,19 +90,26 @@ pub fn store_label(people: usize) -> &'static str {
     }
 }
 
+/// Whether the paced mode also measures the write-heavy kinds (payroll push, first sync of different
+/// data): `BENCH_PACED_WRITES=1`. Off by default: at the real limits they take 5–7 min at 100 people
+/// and hours at 1,000.
+pub(crate) fn paced_writes() -> bool {
+    std::env::var("BENCH_PACED_WRITES").is_ok_and(|v| v.trim() == "1")
+}
+
 /// Per-request latency of the paced mode.
 const PACED_LATENCY: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Mode {
+pub(crate) enum Mode {
     Unpaced,
     Paced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub(crate) enum Kind {
     PayrollPush,
     FirstSyncAgreeing,
     SteadyState,
@@ -116,7 +123,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Kind::PayrollPush => "payroll push of a month",
             Kind::FirstSyncAgreeing => "first sync, agreeing",
@@ -133,7 +140,7 @@ impl Kind {
 
 /// The fewest requests that answer a run's question, by what they are for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Minimum {
+pub(crate) struct Minimum {
     pub personio_pages: u64,
     pub personio_token: u64,
     pub personio_writes: u64,
@@ -144,22 +151,22 @@ pub struct Minimum {
 }
 
 impl Minimum {
-    pub fn personio(&self) -> u64 {
+    pub(crate) fn personio(&self) -> u64 {
         self.personio_pages
             + self.personio_token
             + self.personio_writes
             + self.personio_confirmations
     }
-    pub fn timetrack(&self) -> u64 {
+    pub(crate) fn timetrack(&self) -> u64 {
         self.timetrack_pages + self.timetrack_writes + self.timetrack_confirmations
     }
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.personio() + self.timetrack()
     }
 
     /// Seconds the minimum takes at the advertised rates (burst first, then the replenish rate), the
     /// Personio phase and the TimeTrack phase one after the other. The token has its own bucket.
-    pub fn rate_limit_bound(&self) -> Duration {
+    pub(crate) fn rate_limit_bound(&self) -> Duration {
         let phase = |n: u64, rate: f64, burst: f64| ((n as f64 - burst).max(0.0)) / rate;
         let personio = phase(
             self.personio() - self.personio_token,
@@ -173,7 +180,7 @@ impl Minimum {
 
 /// One measured run.
 #[derive(Debug, Clone, Serialize)]
-pub struct RunResult {
+pub(crate) struct RunResult {
     pub people: usize,
     pub mode: Mode,
     pub kind: Kind,
@@ -216,7 +223,7 @@ pub(crate) fn cpu_time() -> Option<Duration> {
 }
 
 /// `METHOD /path` with every segment that holds a digit written `{id}`.
-pub fn endpoint(entry: &RequestLogEntry) -> String {
+pub(crate) fn endpoint(entry: &RequestLogEntry) -> String {
     let path: Vec<String> = entry
         .api_path
         .split('/')
@@ -246,12 +253,12 @@ pub(crate) fn tally(log: &[RequestLogEntry]) -> BTreeMap<String, u64> {
 }
 
 /// Pages a cursor-paged listing of `rows` needs (at least one).
-pub fn cursor_pages(rows: usize, page: usize) -> u64 {
+pub(crate) fn cursor_pages(rows: usize, page: usize) -> u64 {
     rows.div_ceil(page).max(1) as u64
 }
 
 /// Pages a listing that ends on a short page needs: a full last page must be followed by an empty one.
-pub fn short_page_pages(rows: usize, page: usize) -> u64 {
+pub(crate) fn short_page_pages(rows: usize, page: usize) -> u64 {
     (rows / page + 1) as u64
 }
 
@@ -483,9 +490,9 @@ impl Bench {
             for (action, n) in actions {
                 if !matches!(action.as_str(), "unchanged" | "skip") {
                     writes
-                        .entry(side.clone())
+                        .entry(side.to_string())
                         .or_insert_with(BTreeMap::new)
-                        .insert(action.clone(), *n);
+                        .insert(action.to_string(), n);
                 }
             }
         }
@@ -644,15 +651,16 @@ impl Service {
 }
 
 /// Runs the sequence of the module doc for a company of `people` in `mode`; in the paced mode the
-/// write-heavy kinds are left out (their bound is hours).
-pub async fn measure(people: usize, mode: Mode) -> anyhow::Result<Vec<RunResult>> {
+/// write-heavy kinds are left out (their bound is hours) unless [`paced_writes`].
+pub(crate) async fn measure(people: usize, mode: Mode) -> anyhow::Result<Vec<RunResult>> {
     let bench = Bench::start(people, mode).await?;
     let mut results = Vec::new();
-    let paced = mode == Mode::Paced;
+    // The write-heavy kinds are skipped when paced (Personio is filled without measuring instead).
+    let skip_writes = mode == Mode::Paced && !paced_writes();
 
     // 1. Payroll push.
     let push_store = bench.store(true).await?;
-    if !paced {
+    if !skip_writes {
         let c = bench.contents();
         let mut min = Bench::listing_minimum(&c);
         let missing = c.timetrack.difference(&c.personio).count() as u64;
@@ -706,7 +714,7 @@ pub async fn measure(people: usize, mode: Mode) -> anyhow::Result<Vec<RunResult>
     drop(store);
 
     // 6. First sync of different data: Personio keeps the even working days, TimeTrack the odd ones.
-    if !paced {
+    if !skip_writes {
         let c = bench.contents();
         let days: Vec<jiff::civil::Date> = e2e::working_days(e2e::TODAY, DAYS);
         let odd =

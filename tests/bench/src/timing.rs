@@ -4,13 +4,13 @@
 use std::time::{Duration, Instant};
 
 /// A started wall-clock measurement.
-pub struct Stopwatch(Instant);
+pub(crate) struct Stopwatch(Instant);
 
 impl Stopwatch {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self(Instant::now())
     }
-    pub fn elapsed(&self) -> Duration {
+    pub(crate) fn elapsed(&self) -> Duration {
         self.0.elapsed()
     }
 }
@@ -18,20 +18,20 @@ impl Stopwatch {
 /// CPU time this thread has run so far, from `/proc/thread-self/schedstat` (nanoseconds; Linux).
 /// On a machine shared with other builds the wall time of a single-threaded section grows with the
 /// load; its CPU time much less, so the planner's target ("< 0.5 s of CPU") is read from this.
-pub fn thread_cpu() -> Option<Duration> {
+pub(crate) fn thread_cpu() -> Option<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))
 }
 
 /// Runs `once` `iterations` times (at least once) and returns the median of the durations it reports.
-pub fn median_of(iterations: usize, mut once: impl FnMut() -> Duration) -> Duration {
+pub(crate) fn median_of(iterations: usize, mut once: impl FnMut() -> Duration) -> Duration {
     let mut samples: Vec<Duration> = (0..iterations.max(1)).map(|_| once()).collect();
     median(&mut samples)
 }
 
 /// The median of `samples` (the mean of the middle two for an even count); zero for none.
-pub fn median(samples: &mut [Duration]) -> Duration {
+pub(crate) fn median(samples: &mut [Duration]) -> Duration {
     samples.sort_unstable();
     match samples.len() {
         0 => Duration::ZERO,
@@ -41,7 +41,7 @@ pub fn median(samples: &mut [Duration]) -> Duration {
 }
 
 /// A duration for the tables: µs below a millisecond, ms below ten seconds, else seconds.
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let micros = d.as_secs_f64() * 1e6;
     if micros < 1_000.0 {
         format!("{micros:.1} µs")
@@ -53,7 +53,7 @@ pub fn human(d: Duration) -> String {
 }
 
 /// Bytes for the tables, in KiB/MiB.
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     if n < 1024 * 1024 {
         format!("{:.1} KiB", n as f64 / 1024.0)
     } else {

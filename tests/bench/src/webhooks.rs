@@ -36,6 +36,7 @@ use shared::service::lambda::handle_workflow_invocation;
 use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
 use shared::store::dynamodb::DynamoStore;
+use shared::store::memory::MemoryStore;
 use shared::store::{Mapping, StateStore};
 use shared::webhooks::{SecretsManagerTokenStore, SqsEventQueue};
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
@@ -53,7 +54,7 @@ const CHANGE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// One webhook-driven change.
 #[derive(Debug, Clone, Serialize)]
-pub struct Change {
+pub(crate) struct Change {
     /// Change in the simulator (just before the PATCH was sent) → the handler returned (TimeTrack written).
     pub latency_ms: f64,
     /// Change → the message was received from the queue.
@@ -64,7 +65,8 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct WebhooksResult {
+pub(crate) struct WebhooksResult {
+    pub store: StoreKind,
     pub people: usize,
     pub days: usize,
     pub personio_periods: usize,
@@ -179,16 +181,47 @@ async fn filled_periods(
     Ok(periods)
 }
 
-/// A fresh table on moto with the settings (bidirectional, master TimeTrack) and the employee mappings.
+/// Where the bench keeps the product's state. moto answers every DynamoDB query by walking the whole
+/// table (measured 2026-12-07 with a separate script: 5.3–8.6 s for a one-day query among 6,000
+/// mappings), so on moto most of a targeted run's time is moto's. The in-memory store answers from
+/// process memory (microseconds, even where it walks all mappings of a kind), so its figure is the
+/// product's own share: the receiver, the queue, the Personio and TimeTrack requests and the engine.
+/// Neither is DynamoDB's latency. `BENCH_WEBHOOK_STORE=memory|dynamodb` (default dynamodb).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StoreKind {
+    DynamoDb,
+    Memory,
+}
+
+impl StoreKind {
+    fn from_env() -> anyhow::Result<Self> {
+        match std::env::var("BENCH_WEBHOOK_STORE").as_deref() {
+            Err(_) | Ok("") | Ok("dynamodb") => Ok(Self::DynamoDb),
+            Ok("memory") => Ok(Self::Memory),
+            Ok(other) => {
+                anyhow::bail!("BENCH_WEBHOOK_STORE must be memory or dynamodb, not {other:?}")
+            }
+        }
+    }
+}
+
+/// A fresh table on moto (or an in-memory store) with the settings (bidirectional, master TimeTrack) and the employee mappings.
 async fn store(
+    kind: StoreKind,
     people: usize,
     id: &IntegrationId,
     now: Timestamp,
-) -> anyhow::Result<Arc<DynamoStore>> {
-    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_aws_config().await);
-    let table = format!("bench-webhooks-{}", Timestamp::now().as_nanosecond());
-    DynamoStore::create_table(&client, &table).await?;
-    let store = Arc::new(DynamoStore::new(client, table));
+) -> anyhow::Result<Arc<dyn StateStore>> {
+    let store: Arc<dyn StateStore> = match kind {
+        StoreKind::DynamoDb => {
+            let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_aws_config().await);
+            let table = format!("bench-webhooks-{}", Timestamp::now().as_nanosecond());
+            DynamoStore::create_table(&client, &table).await?;
+            Arc::new(DynamoStore::new(client, table))
+        }
+        StoreKind::Memory => Arc::new(MemoryStore::default()),
+    };
     let mut settings = IntegrationSettings::example();
     settings.time_zone = e2e::ZONE.to_string();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
@@ -260,7 +293,12 @@ fn sqs_record(m: &aws_sdk_sqs::types::Message) -> Value {
 }
 
 /// Runs the whole measurement for `people` (days of attendances: `days`) and `changes` changes.
-pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Result<WebhooksResult> {
+pub(crate) async fn measure(
+    kind: StoreKind,
+    people: usize,
+    days: usize,
+    changes: usize,
+) -> anyhow::Result<WebhooksResult> {
     if e2e::moto_endpoint().is_none() {
         anyhow::bail!(
             "the webhooks part needs moto (AWS_ENDPOINT_URL); run it through scripts/bench.sh"
@@ -269,7 +307,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
     let id = IntegrationId::new("bench")?;
     let now: Timestamp = e2e::NOW.parse()?;
     let seed = e2e::company(people, days)?;
-    let store = store(people, &id, now).await?;
+    let store = store(kind, people, &id, now).await?;
     let periods = filled_periods(&seed, store.clone(), &id, now).await?;
     // Back to bidirectional with a fresh mapping state for the entries: the first window run maps them.
     let mut settings = store
@@ -451,7 +489,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
             anyhow::bail!("no run record of the change of {period_id}");
         }
         let timetrack_writes = run
-            .and_then(|r| r.counts.get("timetrack").cloned())
+            .map(|r| r.counts.timetrack)
             .map(|c| {
                 c.iter()
                     .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))
@@ -476,6 +514,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
         *per_change.entry(c.personio_requests).or_insert(0) += 1;
     }
     Ok(WebhooksResult {
+        store: kind,
         people,
         days,
         personio_periods,
@@ -494,7 +533,7 @@ pub async fn measure(people: usize, days: usize, changes: usize) -> anyhow::Resu
 /// The `webhooks` part: measures, prints the table and writes `bench/webhooks-<people>.json`. Sizes from
 /// `BENCH_WEBHOOK_PEOPLE` (300), `BENCH_WEBHOOK_DAYS` (20 working days) and `BENCH_WEBHOOK_CHANGES`
 /// (100); `--quick`: 20 people, 5 days, 10 changes, no JSON.
-pub fn run(quick: bool) -> anyhow::Result<()> {
+pub(crate) fn run(quick: bool) -> anyhow::Result<()> {
     let (people, days, changes) = if quick {
         (20, 5, 10)
     } else {
@@ -508,9 +547,10 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let r = runtime.block_on(measure(people, days, changes))?;
+    let kind = StoreKind::from_env()?;
+    let r = runtime.block_on(measure(kind, people, days, changes))?;
     println!("## Webhooks: a change in Personio carried to TimeTrack (issue 14)\n");
-    println!("{people} people × {days} working days ({} Personio periods); both simulators paced (20 ms per request, Personio's rate limits on), client defaults; receiver, SQS FIFO on moto, consumer = the time-entries handler; changes one after the other.\n", r.personio_periods);
+    println!("{people} people × {days} working days ({} Personio periods); both simulators paced (20 ms per request, Personio's rate limits on), client defaults; receiver, SQS FIFO on moto, consumer = the time-entries handler; state store: {:?}; changes one after the other.\n", r.personio_periods, r.store);
     println!("| what | Personio requests | TimeTrack requests | time |");
     println!("|---|---:|---:|---:|");
     println!(
@@ -553,7 +593,10 @@ pub fn run(quick: bool) -> anyhow::Result<()> {
             "note": "measured on a 2-core machine shared with other builds",
             "result": r,
         });
-        let path = format!("{dir}/webhooks-{people}.json");
+        let path = match r.store {
+            StoreKind::DynamoDb => format!("{dir}/webhooks-{people}.json"),
+            StoreKind::Memory => format!("{dir}/webhooks-{people}-memory-store.json"),
+        };
         std::fs::write(&path, serde_json::to_string_pretty(&document)? + "\n")?;
         eprintln!("bench: written {path}");
     }

@@ -6,7 +6,7 @@ use shared::domain::IntegrationId;
 
 /// Everything `demo setup` and `demo report` need to know about the local deployment.
 #[derive(Debug, Clone)]
-pub struct DemoConfig {
+pub(crate) struct DemoConfig {
     pub integration_id: IntegrationId,
     pub table_name: String,
     pub secret_prefix: String,
@@ -21,7 +21,7 @@ pub struct DemoConfig {
 impl DemoConfig {
     /// Reads `DEMO_INTEGRATION_ID` (default `demo`), `TABLE_NAME`, `SECRET_PREFIX`, `SCHEDULE_GROUP`,
     /// `SIM_PERSONIO_URL` and `SIM_TIMETRACK_URL`.
-    pub fn from_env() -> Result<Self> {
+    pub(crate) fn from_env() -> Result<Self> {
         let integration = optional("DEMO_INTEGRATION_ID").unwrap_or_else(|| "demo".to_string());
         Ok(Self {
             integration_id: IntegrationId::new(integration)

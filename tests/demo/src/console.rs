@@ -6,10 +6,10 @@ use anyhow::{Context, Result};
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, ExplicitAuthFlowsType};
 
 /// The demo's HR admin.
-pub const ADMIN_USER: &str = "hr.admin";
-pub const ADMIN_TEMPORARY_PASSWORD: &str = "Demo-Start-2026!";
+pub(crate) const ADMIN_USER: &str = "hr.admin";
+pub(crate) const ADMIN_TEMPORARY_PASSWORD: &str = "Demo-Start-2026!";
 
-pub async fn run(env_file: &str) -> Result<()> {
+pub(crate) async fn run(env_file: &str) -> Result<()> {
     let aws = shared::aws::load_aws_config().await;
     let cognito = aws_sdk_cognitoidentityprovider::Client::new(&aws);
     let pool_id = cognito

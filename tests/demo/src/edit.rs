@@ -14,7 +14,7 @@ use crate::config::DemoConfig;
 use crate::setup::simulator_credentials;
 use crate::sim_state::Snapshot;
 
-pub async fn run(config: &DemoConfig) -> Result<()> {
+pub(crate) async fn run(config: &DemoConfig) -> Result<()> {
     let snapshot = Snapshot::fetch(&config.personio_sim_url, &config.timetrack_sim_url).await?;
     let factory = ClientFactory {
         personio_base_url: config.personio_sim_url.clone(),

@@ -13,7 +13,7 @@ use crate::sim_state::{diff, CollectionChange, Snapshot};
 /// How many examples of each kind of entry are shown (the counts are always complete).
 const EXAMPLES: usize = 3;
 
-pub async fn run(config: &DemoConfig, before: Option<Snapshot>) -> Result<String> {
+pub(crate) async fn run(config: &DemoConfig, before: Option<Snapshot>) -> Result<String> {
     let aws = shared::aws::load_aws_config().await;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&aws),
@@ -82,7 +82,7 @@ fn status_name(status: RunStatus) -> &'static str {
 }
 
 /// One run as a short block of text.
-pub fn render_run(number: usize, run: &RunRecord) -> String {
+pub(crate) fn render_run(number: usize, run: &RunRecord) -> String {
     let mut out = String::new();
     let trigger = serde_json::to_value(run.trigger)
         .ok()
@@ -157,7 +157,7 @@ pub fn render_run(number: usize, run: &RunRecord) -> String {
     out
 }
 
-pub fn render_change(change: &CollectionChange) -> String {
+pub(crate) fn render_change(change: &CollectionChange) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

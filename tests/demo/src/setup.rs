@@ -51,7 +51,7 @@ const PERSONAL_NUMBER_ATTRIBUTE: &str = "personal_number";
 /// The TimeTrack-only user the demo exports to Personio.
 const EXPORT_USERNAME: &str = "uwe.kuehn";
 
-pub async fn run(config: &DemoConfig, targets: SchedulerTargets) -> Result<()> {
+pub(crate) async fn run(config: &DemoConfig, targets: SchedulerTargets) -> Result<()> {
     let aws = shared::aws::load_aws_config().await;
 
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
@@ -124,7 +124,7 @@ const WEBHOOK_VISIBILITY_SECS: u32 = 960;
 /// The three webhook queues (SQS FIFO, each with its dead-letter queue) as the template creates them;
 /// writes `EMPLOYEES_QUEUE_URL=...` etc. to `env_file` for the functions and the api. Idempotent
 /// (CreateQueue with the same attributes answers the existing queue).
-pub async fn webhook_queues(config: &DemoConfig, env_file: &std::path::Path) -> Result<()> {
+pub(crate) async fn webhook_queues(config: &DemoConfig, env_file: &std::path::Path) -> Result<()> {
     use aws_sdk_sqs::types::QueueAttributeName;
     let aws = shared::aws::load_aws_config().await;
     let sqs = aws_sdk_sqs::Client::new(&aws);
@@ -177,7 +177,7 @@ pub async fn webhook_queues(config: &DemoConfig, env_file: &std::path::Path) -> 
     std::fs::write(env_file, env).with_context(|| format!("writing {}", env_file.display()))
 }
 
-pub fn simulator_credentials() -> Credentials {
+pub(crate) fn simulator_credentials() -> Credentials {
     Credentials {
         personio_client_id: SIM_PERSONIO_CLIENT_ID.to_string(),
         personio_client_secret: SecretString::from(SIM_PERSONIO_CLIENT_SECRET),
@@ -206,7 +206,7 @@ async fn create_schedule_group(client: &aws_sdk_scheduler::Client, name: &str) -
 /// Realistic settings for the seed company: Europe/Berlin, all active employees imported, the
 /// TimeTrack-only user exported, time entries both ways with TimeTrack as master, absence types mapped
 /// by name (ids are looked up in the simulators, never assumed).
-pub fn demo_settings(snapshot: &Snapshot) -> Result<IntegrationSettings> {
+pub(crate) fn demo_settings(snapshot: &Snapshot) -> Result<IntegrationSettings> {
     let mut settings = IntegrationSettings::example();
     settings.time_zone = "Europe/Berlin".to_string();
     settings.time_entries.master = System::TimeTrack;

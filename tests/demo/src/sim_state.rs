@@ -9,11 +9,11 @@ use serde_json::Value;
 
 /// Both simulators' records, in the seed format (`{"personio": {...}, "timetrack": {...}}`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot(pub Value);
+pub(crate) struct Snapshot(pub Value);
 
 impl Snapshot {
     /// Reads `GET <root>/_sim/state` of both simulators.
-    pub async fn fetch(personio_root: &str, timetrack_root: &str) -> Result<Self> {
+    pub(crate) async fn fetch(personio_root: &str, timetrack_root: &str) -> Result<Self> {
         let http = reqwest::Client::new();
         let mut merged = serde_json::Map::new();
         for (root, side) in [(personio_root, "personio"), (timetrack_root, "timetrack")] {
@@ -64,7 +64,7 @@ impl Snapshot {
 }
 
 /// The collections the demo reports on: (side, collection, heading).
-pub const COLLECTIONS: [(&str, &str, &str); 6] = [
+pub(crate) const COLLECTIONS: [(&str, &str, &str); 6] = [
     ("personio", "persons", "Personio persons"),
     ("timetrack", "users", "TimeTrack users"),
     (
@@ -79,7 +79,7 @@ pub const COLLECTIONS: [(&str, &str, &str); 6] = [
 
 /// What happened to one collection between two snapshots; entries are human-readable labels.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CollectionChange {
+pub(crate) struct CollectionChange {
     pub heading: &'static str,
     pub total_after: usize,
     pub created: Vec<String>,
@@ -89,7 +89,7 @@ pub struct CollectionChange {
 
 /// Compares two snapshots collection by collection (records matched by id; a TimeTrack soft delete counts
 /// as a delete).
-pub fn diff(before: &Snapshot, after: &Snapshot) -> Vec<CollectionChange> {
+pub(crate) fn diff(before: &Snapshot, after: &Snapshot) -> Vec<CollectionChange> {
     let names_before = before.person_names();
     let mut names = after.person_names();
     for (id, name) in names_before {

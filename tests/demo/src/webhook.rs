@@ -82,7 +82,7 @@ async fn get_json(http: &reqwest::Client, url: &str) -> Result<Value> {
 }
 
 /// `PUT /integrations/{id}/webhooks` on the product's API: it registers the receiver URL with Personio.
-pub async fn register(config: &DemoConfig, api_url: &str) -> Result<()> {
+pub(crate) async fn register(config: &DemoConfig, api_url: &str) -> Result<()> {
     let http = reqwest::Client::new();
     let control = get_json(&http, &format!("{}/_sim/webhooks", config.personio_sim_url)).await?;
     let company = control
@@ -127,7 +127,7 @@ pub async fn register(config: &DemoConfig, api_url: &str) -> Result<()> {
 
 /// Changes the end of the most recent pending work period before today in Personio, through the
 /// product's Personio client (as an HR person would in Personio's UI).
-pub async fn edit(config: &DemoConfig, dir: &Path) -> Result<()> {
+pub(crate) async fn edit(config: &DemoConfig, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let before = Snapshot::fetch(&config.personio_sim_url, &config.timetrack_sim_url).await?;
     std::fs::write(dir.join("before.json"), serde_json::to_string(&before.0)?)?;
@@ -220,7 +220,7 @@ pub async fn edit(config: &DemoConfig, dir: &Path) -> Result<()> {
 
 /// Waits for Personio's delivery to the receiver and for the message on the time-entries queue, then
 /// writes the batch as Lambda's event source mapping would hand it to the function (`SqsEvent`).
-pub async fn wait(config: &DemoConfig, dir: &Path) -> Result<()> {
+pub(crate) async fn wait(config: &DemoConfig, dir: &Path) -> Result<()> {
     let mut state = load(dir)?;
     let http = reqwest::Client::new();
     let start = Instant::now();
@@ -341,7 +341,7 @@ async fn personio_requests(http: &reqwest::Client, config: &DemoConfig) -> Resul
 
 /// Deletes the messages the function did not report as failed (what the event source mapping does),
 /// then prints the webhook's story for an HR reader.
-pub async fn report(config: &DemoConfig, dir: &Path, answer_file: &Path) -> Result<()> {
+pub(crate) async fn report(config: &DemoConfig, dir: &Path, answer_file: &Path) -> Result<()> {
     let state = load(dir)?;
     let answer: Value = serde_json::from_str(
         &std::fs::read_to_string(answer_file)

@@ -10,10 +10,13 @@
 //! handler to the simulators and a moto-backed store, and of pushing the recorded Lambda events
 //! (`tests/fixtures/events`) through it; that wiring lives here once, so the tests hold only what is
 //! particular to each workflow.
+pub mod binary_edge;
 pub mod convergence;
+pub mod event_source_mapping;
 pub mod intercepting_store;
 pub mod lambda_process;
 pub mod scenarios;
+pub mod warm_function;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,7 +30,7 @@ use serde_json::Value;
 use shared::credentials::{Credentials, StaticCredentials};
 use shared::domain::{EntityKind, IntegrationId};
 use shared::engine::{Clock, ManualClock, RecordingScheduler};
-use shared::runs::RunRecord;
+use shared::runs::{Counted, RunCounts, RunRecord};
 use shared::service::context::ClientFactory;
 use shared::service::{ServiceContext, WorkflowBinding, WorkflowService};
 use shared::settings::IntegrationSettings;
@@ -346,16 +349,27 @@ pub fn counts(entries: &[(&str, &str, u64)]) -> Counts {
     c
 }
 
-/// The counts of writes (everything but `unchanged` and `skip`), sides without any left out.
-pub fn writes(c: &Counts) -> Counts {
+/// Every count of a run record, keyed by the wire names (sides with nothing counted left out).
+pub fn count_map(c: &RunCounts) -> Counts {
+    c.iter()
+        .map(|(side, actions)| {
+            let actions = actions.iter().map(|(a, n)| (a.to_string(), n)).collect();
+            (side.to_string(), actions)
+        })
+        .collect()
+}
+
+/// The counts of writes (everything but `unchanged` and `skip`), sides without any left out, as a
+/// map keyed by the wire names (so that tests compare them with [`counts`]).
+pub fn writes(c: &RunCounts) -> Counts {
     c.iter()
         .map(|(side, actions)| {
             (
-                side.clone(),
+                side.to_string(),
                 actions
                     .iter()
-                    .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))
-                    .map(|(a, n)| (a.clone(), *n))
+                    .filter(|(a, _)| !matches!(a, Counted::Unchanged | Counted::Skip))
+                    .map(|(a, n)| (a.to_string(), n))
                     .collect::<BTreeMap<_, _>>(),
             )
         })

@@ -78,6 +78,42 @@ fn berlin_today(now: Timestamp) -> Date {
         .date()
 }
 
+/// Waits, when needed, until a stretch of `needed` from now stays inside one Berlin day.
+///
+/// Why: the scenarios' windows end on the Berlin "today" of the run's clock, and the seed fills every
+/// day up to it. A crash test's run after the kill stands a lease TTL after the real clock (the killed
+/// binary took its lease on the real clock, which a test cannot move). Started shortly before
+/// midnight, that run's window is a day later than the reference's: the reference's first day falls
+/// out of it, and the records of that day are missing for a reason that has nothing to do with the
+/// crash (seen in CI at 22:45 UTC). Returns the instant the sweep may start at.
+pub async fn clear_of_berlin_midnight(needed: Duration) -> Timestamp {
+    let needed = jiff::SignedDuration::try_from(needed).expect("needed");
+    if let Some(wait) = wait_for_one_berlin_day(Timestamp::now(), needed) {
+        eprintln!(
+            "waiting {wait:#} for Berlin midnight to pass: the sweep needs {needed:#} inside one day"
+        );
+        tokio::time::sleep(Duration::try_from(wait).unwrap_or_default()).await;
+    }
+    Timestamp::now()
+}
+
+/// How long to wait from `now` (none, or until 5 s past the next Berlin midnight) for `needed` to
+/// fit inside one Berlin day.
+fn wait_for_one_berlin_day(
+    now: Timestamp,
+    needed: jiff::SignedDuration,
+) -> Option<jiff::SignedDuration> {
+    let zone = jiff::tz::TimeZone::get("Europe/Berlin").expect("zone");
+    let next_midnight = berlin_today(now)
+        .tomorrow()
+        .expect("tomorrow")
+        .to_zoned(zone)
+        .expect("midnight")
+        .timestamp();
+    (now + needed >= next_midnight)
+        .then(|| next_midnight.duration_since(now) + jiff::SignedDuration::from_secs(5))
+}
+
 fn settings(scenario: Scenario, personio: &PersonioSim) -> IntegrationSettings {
     let mut s = IntegrationSettings::example();
     s.sync.concurrency = 1;
@@ -359,4 +395,29 @@ pub async fn assert_converges(
     );
     assert_eq!(mappings.linked, reference.mappings.linked, "{what}: links");
     (extra.len(), missing.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_that_would_cross_berlin_midnight_waits_until_it_has_passed() {
+        let needed = jiff::SignedDuration::from_mins(21);
+        // 22:30 UTC in winter is 23:30 in Berlin: 30 minutes left, enough.
+        let early: Timestamp = "2026-12-07T22:30:00Z".parse().expect("ts");
+        assert_eq!(wait_for_one_berlin_day(early, needed), None);
+        // 22:45 UTC: 15 minutes left; wait until 23:00:05 UTC.
+        let late: Timestamp = "2026-12-07T22:45:00Z".parse().expect("ts");
+        assert_eq!(
+            wait_for_one_berlin_day(late, needed),
+            Some(jiff::SignedDuration::from_secs(15 * 60 + 5))
+        );
+        // Summer time: midnight in Berlin is 22:00 UTC.
+        let summer: Timestamp = "2026-07-01T21:50:00Z".parse().expect("ts");
+        assert_eq!(
+            wait_for_one_berlin_day(summer, needed),
+            Some(jiff::SignedDuration::from_secs(10 * 60 + 5))
+        );
+    }
 }

@@ -13,6 +13,7 @@ use jiff::civil::{date, Date};
 use jiff::Timestamp;
 use serde_json::json;
 use shared::domain::{EntityKind, IntegrationId};
+use shared::runs::ParkReason;
 use shared::scheduling::{EventBridgeScheduler, SchedulerTargets};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::{Mapping, StateStore};
@@ -35,7 +36,7 @@ fn mapping(
         intent: None,
         failures: if parked.is_some() { 5 } else { 1 },
         last_error: Some("Personio answered HTTP 422".into()),
-        parked: parked.map(str::to_string),
+        parked: parked.map(ParkReason::from),
         updated_at: Timestamp::from_second(1_700_000_000).expect("valid timestamp"),
         version: 1,
     }

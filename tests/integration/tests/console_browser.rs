@@ -273,7 +273,11 @@ async fn console_viewer_reads_but_is_refused_changes_with_a_403_page_in_the_brow
     assert!(b.body().await.contains("Nothing was changed."));
     b.review("01-refused").await;
     assert_eq!(
-        s.mapping(&parked.mapping_id).await.parked.as_deref(),
+        s.mapping(&parked.mapping_id)
+            .await
+            .parked
+            .map(|p| p.to_string())
+            .as_deref(),
         Some("5 consecutive failures")
     );
 
@@ -369,7 +373,11 @@ async fn console_session_without_or_with_a_bad_or_expired_token_or_csrf_is_refus
     b.click("#parked button").await;
     assert_eq!(b.h1().await, "Form refused");
     assert_eq!(
-        s.mapping(&parked.mapping_id).await.parked.as_deref(),
+        s.mapping(&parked.mapping_id)
+            .await
+            .parked
+            .map(|p| p.to_string())
+            .as_deref(),
         Some("5 consecutive failures")
     );
     // A wrong token is refused the same way.
@@ -385,7 +393,11 @@ async fn console_session_without_or_with_a_bad_or_expired_token_or_csrf_is_refus
     assert_eq!(b.h1().await, "Form refused");
     b.review("03-csrf-refused").await;
     assert_eq!(
-        s.mapping(&parked.mapping_id).await.parked.as_deref(),
+        s.mapping(&parked.mapping_id)
+            .await
+            .parked
+            .map(|p| p.to_string())
+            .as_deref(),
         Some("5 consecutive failures")
     );
 }

@@ -30,7 +30,8 @@ use integration_tests::lambda_process::{
     function_binary, wait_until, FakeRuntime, FunctionEnv, FunctionProcess,
 };
 use integration_tests::scenarios::{
-    assert_converges, reference, Reference, Scenario, Setup, CLIENT_TIMEOUT,
+    assert_converges, clear_of_berlin_midnight, reference, Reference, Scenario, Setup,
+    CLIENT_TIMEOUT,
 };
 use integration_tests::{secretsmanager_client, unique};
 use jiff::{SignedDuration, Timestamp};
@@ -205,7 +206,18 @@ async fn sweep(scenario: Scenario, exhaustive: bool, crash: bool, lost: bool) {
     if crash {
         function_binary(scenario.binary());
     }
-    let now = Timestamp::now();
+    // Every run of the sweep, and the run a lease TTL after each kill, must see the same Berlin day.
+    let duration = if exhaustive {
+        Duration::from_secs(60 * 60)
+    } else {
+        Duration::from_secs(5 * 60)
+    };
+    let after_the_last_run = if crash {
+        LEASE_TTL + Duration::from_secs(2 * 60)
+    } else {
+        Duration::from_secs(2 * 60)
+    };
+    let now = clear_of_berlin_midnight(duration + after_the_last_run).await;
     let reference = reference(scenario, now).await;
     let n = reference.writes.len();
     let points: Vec<usize> = if exhaustive {

@@ -3,8 +3,12 @@
 //! wrong (TimeTrack, then Personio) — with every product log line captured (JSON, `debug` level, as with
 //! `LogLevel=debug`), every HTTP answer, every invocation error, every run record and every DynamoDB item
 //! of the table. None of it may contain a secret value: the Personio client secret, the Personio access
-//! tokens the simulator issued, the TimeTrack API key and secret — in plain, JSON-escaped, URL-encoded and
-//! base64 form. The secrets contain `/ + & = % " space`, so that the four forms differ.
+//! tokens the simulator issued, the TimeTrack API key and secret, the passwords the employees sync
+//! generated for the TimeTrack users it created, and the per-integration webhook tokens (a subscription
+//! is registered, its token rotated, and Personio's deliveries carrying the token in `Authorization` are
+//! received, queued on SQS (moto) and run) — in plain, JSON-escaped, URL-encoded and base64 form. The
+//! configured secrets contain `/ + & = % " space`, so that the four forms differ. The queue messages and
+//! the receiver's answers are searched too.
 mod api_support;
 
 use std::io::Write;
@@ -12,19 +16,24 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api_support::{send, Answer};
+use aws_sdk_sqs::types::QueueAttributeName;
 use base64::Engine as _;
 use integration_tests::{fixture_event, fresh_table, secretsmanager_client, sim_clients, unique};
 use jiff::civil::date;
 use serde_json::{json, Value};
 use shared::credentials::SecretsManagerCredentials;
-use shared::domain::IntegrationId;
+use shared::domain::{IntegrationId, Workflow};
 use shared::engine::{ManualClock, RecordingScheduler};
+use shared::service::lambda::handle_workflow_invocation;
 use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode};
 use shared::store::StateStore;
+use shared::webhooks::{SecretsManagerTokenStore, SqsEventQueue};
 use shared::workflows::absences::binding::AbsencesBinding;
 use shared::workflows::employees::binding::EmployeesBinding;
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
+use simulators::personio::model::AttendanceType;
+use simulators::personio::AttemptOutcome;
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -158,9 +167,47 @@ async fn no_secret_in_any_log_answer_error_run_record_or_item_of_full_and_failin
         )),
         clients: sim_clients(&personio, &timetrack, Duration::from_secs(10)),
     };
+    // The webhook edge: FIFO queues on moto, tokens in Secrets Manager, the router on 127.0.0.1 (the
+    // simulator delivers there) and in-process for the API calls.
+    let sqs = aws_sdk_sqs::Client::new(&integration_tests::aws().await);
+    let mut queue_urls = std::collections::BTreeMap::new();
+    for workflow in Workflow::ALL {
+        let created = sqs
+            .create_queue()
+            .queue_name(format!(
+                "{}.fifo",
+                unique(&format!("sec-{}", workflow.as_str()))
+            ))
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .expect("create queue");
+        queue_urls.insert(workflow, created.queue_url().expect("url").to_string());
+    }
+    let sqs_queue = SqsEventQueue::new(sqs.clone(), queue_urls.clone());
+    let tokens = Arc::new(SecretsManagerTokenStore::new(
+        secretsmanager_client().await,
+        unique("sec-wh"),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
     let router = api::router(
-        api::ApiState::new(&context, Arc::new(NoSchedules)).with_standard_workflows(&context),
+        api::ApiState::new(&context, Arc::new(NoSchedules))
+            .with_standard_workflows(&context)
+            .with_webhooks(
+                tokens.clone(),
+                Arc::new(sqs_queue.clone()),
+                Some(base_url.clone()),
+            ),
     );
+    let server = {
+        let app = router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        })
+    };
     let id = IntegrationId::new(unique("acme")).expect("id");
     let mut answers: Vec<Answer> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
@@ -257,7 +304,163 @@ async fn no_secret_in_any_log_answer_error_run_record_or_item_of_full_and_failin
             }
         }
     }
+    // Webhooks: register (a token is generated), rotate it, let Personio deliver changes with it, and
+    // run what was queued. Deliveries with a wrong token and with a right token but a bad body too.
+    let subscribe = |rotate: bool| {
+        call(
+            "PUT",
+            format!("/integrations/{id}/webhooks"),
+            Some(json!({"company_id": personio.company_id(), "rotate_token": rotate})),
+        )
+    };
+    let mut webhook_tokens: Vec<String> = Vec::new();
+    for rotate in [false, true] {
+        let answer = subscribe(rotate).await;
+        assert!(
+            answer.status.is_success(),
+            "webhook subscription: {} {}",
+            answer.status,
+            answer.text
+        );
+        answers.push(answer);
+        webhook_tokens.extend(
+            personio
+                .webhooks()
+                .webhooks()
+                .into_iter()
+                .filter_map(|w| w.token),
+        );
+    }
+    webhook_tokens.sort();
+    webhook_tokens.dedup();
+    assert!(
+        webhook_tokens.len() >= 2,
+        "a token and its rotation: {}",
+        webhook_tokens.len()
+    );
+    let day = date(2026, 3, 13);
+    personio.state().add_attendance(
+        "1005",
+        AttendanceType::Work,
+        day.at(7, 0, 0, 0),
+        Some(day.at(11, 0, 0, 0)),
+    );
+    personio
+        .state()
+        .set_person_name("1002", "Jürgen", "Müller-Lang");
+    let emitted = personio.webhooks().events().len();
+    assert!(emitted >= 2, "the simulator emitted the changes: {emitted}");
+    personio
+        .webhooks()
+        .wait_until(Duration::from_secs(30), |attempts| {
+            attempts
+                .iter()
+                .filter(|a| a.outcome == AttemptOutcome::Success)
+                .count()
+                >= emitted
+        })
+        .await
+        .expect("Personio delivered every event with the token");
+    let receiver = format!("{base_url}/integrations/{id}/webhooks/personio");
+    let http = reqwest::Client::new();
+    let current = webhook_tokens.last().cloned().unwrap_or_default();
+    for (authorization, body) in [
+        ("wrong-token/+=".to_string(), "{}".to_string()),
+        (current.clone(), "{not json".to_string()),
+        (format!("Bearer {current}"), "{}".to_string()),
+    ] {
+        let response = http
+            .post(&receiver)
+            .header("authorization", authorization)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("the receiver answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        assert!(status < 500, "answered without a 5xx: {status} {text}");
+        answers.push(Answer {
+            status: axum::http::StatusCode::from_u16(status).expect("status"),
+            content_type: None,
+            json: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        });
+    }
+    let mut queue_messages: Vec<String> = Vec::new();
+    let mut webhook_runs = 0;
+    for (workflow, url) in &queue_urls {
+        loop {
+            let received = sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("ReceiveMessage");
+            if received.messages().is_empty() {
+                break;
+            }
+            let records: Vec<Value> = received
+                .messages()
+                .iter()
+                .map(|m| {
+                    queue_messages.push(m.body().unwrap_or_default().to_string());
+                    json!({
+                        "messageId": m.message_id(),
+                        "receiptHandle": m.receipt_handle(),
+                        "body": m.body(),
+                        "attributes": {},
+                        "messageAttributes": {},
+                        "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:q.fifo",
+                        "awsRegion": "eu-central-1"
+                    })
+                })
+                .collect();
+            let event = json!({"Records": records});
+            let answer = match workflow {
+                Workflow::Employees => {
+                    handle_workflow_invocation(&employees, &sqs_queue, event, None).await
+                }
+                Workflow::TimeEntries => {
+                    handle_workflow_invocation(&time_entries, &sqs_queue, event, None).await
+                }
+                Workflow::Absences => {
+                    handle_workflow_invocation(&absences, &sqs_queue, event, None).await
+                }
+            };
+            match answer {
+                Ok(answer) => {
+                    webhook_runs += 1;
+                    answers.push(Answer {
+                        status: axum::http::StatusCode::OK,
+                        content_type: None,
+                        text: answer.to_string(),
+                        json: answer,
+                    });
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
+            for m in received.messages() {
+                sqs.delete_message()
+                    .queue_url(url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("DeleteMessage");
+            }
+        }
+    }
+    assert!(
+        webhook_runs >= 2 && queue_messages.len() >= emitted,
+        "the queued events ran: {webhook_runs} batches, {} messages",
+        queue_messages.len()
+    );
+    server.abort();
+
     answers.push(call("GET", format!("/integrations/{id}/runs?limit=100"), None).await);
+    answers.push(call("GET", format!("/integrations/{id}/webhooks"), None).await);
     answers.push(call("GET", format!("/integrations/{id}/audit?limit=100"), None).await);
     answers.push(call("GET", format!("/integrations/{id}/parked"), None).await);
 
@@ -290,6 +493,23 @@ async fn no_secret_in_any_log_answer_error_run_record_or_item_of_full_and_failin
         tokens
             .into_iter()
             .map(|t| ("Personio access token".to_string(), t)),
+    );
+    let passwords: Vec<String> = timetrack.state().passwords.values().cloned().collect();
+    assert!(
+        !passwords.is_empty(),
+        "the employees sync created TimeTrack users with generated passwords"
+    );
+    let password_count = passwords.len();
+    secrets.extend(
+        passwords
+            .into_iter()
+            .map(|p| ("generated TimeTrack password".to_string(), p)),
+    );
+    let token_count = webhook_tokens.len();
+    secrets.extend(
+        webhook_tokens
+            .into_iter()
+            .map(|t| ("webhook token".to_string(), t)),
     );
 
     // The detector finds every form (the check can fail).
@@ -327,22 +547,25 @@ async fn no_secret_in_any_log_answer_error_run_record_or_item_of_full_and_failin
             serde_json::to_string(&runs.runs).expect("json"),
         ),
         ("table items", format!("{:?}", items.items())),
+        ("queue messages", queue_messages.join("\n")),
     ];
     assert!(
         corpora[0].1.lines().count() > 50,
         "the product logged: {}",
         corpora[0].1.len()
     );
-    eprintln!(
-        "secrets check: {} secret values x {} forms; {} log lines, {} answers, {} invocation errors, \
-         {} run records, {} table items",
+    println!(
+        "FIGURES reliability_secrets values={} forms={} generated_passwords={password_count} \
+         webhook_tokens={token_count} log_lines={} answers={} invocation_errors={} run_records={} \
+         table_items={} queue_messages={} leaks=0 (checked below)",
         secrets.len(),
         forms("x").len(),
         corpora[0].1.lines().count(),
         answers.len(),
         errors.len(),
         runs.runs.len(),
-        items.count()
+        items.count(),
+        queue_messages.len()
     );
     for (what, text) in &corpora {
         let found = leaks(text, &secrets);

@@ -252,7 +252,7 @@ async fn targeted_webhook_absence_created_updated_deleted_reach_timetrack_and_no
     // Only a window run (the drift check) carries Zoë's unhinted delete.
     let window_run = h.scheduled().await;
     assert!(
-        window_run.counts["timetrack"]["delete"] >= 1,
+        window_run.counts.timetrack.delete >= 1,
         "{:?}",
         window_run.counts
     );

@@ -327,7 +327,7 @@ async fn targeted_webhook_attendance_created_updated_deleted_reach_timetrack_and
     // Lena's deleted entry is still in TimeTrack: only the drift check (a window run) carries it.
     assert_eq!(h.tt_except(JUERGEN, day), untouched);
     let window_run = h.scheduled().await;
-    assert_eq!(window_run.counts["timetrack"]["delete"], 1);
+    assert_eq!(window_run.counts.timetrack.delete, 1);
 }
 
 #[tokio::test]

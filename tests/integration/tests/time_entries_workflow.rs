@@ -241,7 +241,7 @@ async fn first_two_way_sync_of_a_month_converges_and_a_rerun_writes_nothing() {
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.window.from, date(2026, 10, 11));
     assert_eq!(run.window.to, date(2026, 11, 10));
-    let adopted = run.counts["mappings"]["adopt"];
+    let adopted = run.counts.mappings.adopt;
     assert_eq!(
         writes(&run.counts),
         counts(&[
@@ -254,8 +254,8 @@ async fn first_two_way_sync_of_a_month_converges_and_a_rerun_writes_nothing() {
     assert!(run.conflicts.is_empty(), "{:?}", run.conflicts);
     // Entries of unlinked employees are reported, never synced: Elif (1025) and Thomas (1027) in
     // Personio, Elif's user `esahin` in TimeTrack.
-    assert_eq!(run.counts["personio"]["skip"], 41);
-    assert_eq!(run.counts["timetrack"]["skip"], 20);
+    assert_eq!(run.counts.personio.skip, 41);
+    assert_eq!(run.counts.timetrack.skip, 20);
     assert_eq!(run.skipped.len(), 61);
     for s in &run.skipped {
         assert!(
@@ -366,7 +366,7 @@ async fn a_conflicting_edit_resolves_to_the_master() {
         conflict.timetrack_id.as_deref(),
         Some(tt_id.to_string().as_str())
     );
-    assert_eq!(conflict.resolution, "update");
+    assert_eq!(conflict.resolution, shared::runs::Resolution::Update);
     assert_eq!(writes(&run.counts), counts(&[("personio", "update", 1)]));
 
     // Personio now holds TimeTrack's version: earlier start, no comment.
@@ -435,7 +435,7 @@ async fn a_push_for_a_payroll_period_writes_only_to_personio() {
     assert_eq!(run.status, RunStatus::Succeeded);
     assert_eq!(run.window.from, date(2026, 10, 1));
     assert_eq!(run.window.to, date(2026, 10, 31));
-    let adopted = run.counts["mappings"]["adopt"];
+    let adopted = run.counts.mappings.adopt;
     assert_eq!(
         writes(&run.counts),
         counts(&[
@@ -602,7 +602,7 @@ async fn a_period_approved_in_personio_then_edited_in_timetrack_is_parked_as_a_c
     assert_eq!(h.personio.state().attendance_periods, personio_before);
     assert_eq!(run.conflicts.len(), 1, "{:?}", run.conflicts);
     let conflict = &run.conflicts[0];
-    assert_eq!(conflict.resolution, "parked");
+    assert_eq!(conflict.resolution, shared::runs::Resolution::Parked);
     assert_eq!(conflict.personio_id.as_deref(), Some(work_id.as_str()));
     assert_eq!(
         conflict.timetrack_id.as_deref(),
@@ -615,7 +615,11 @@ async fn a_period_approved_in_personio_then_edited_in_timetrack_is_parked_as_a_c
         .find(|m| m.personio_id.as_deref() == Some(work_id.as_str()))
         .expect("mapping");
     let parked = mapping.parked.expect("parked");
-    assert!(parked.contains("approved (CONFIRMED)"), "{parked}");
+    assert!(
+        matches!(&parked, shared::runs::ParkReason::Refused { system: System::Personio, message, .. }
+            if message.contains("approved (CONFIRMED)")),
+        "{parked}"
+    );
 
     // Parked: the next run neither retries nor overwrites anything.
     let again = h.scheduled().await;
@@ -635,8 +639,12 @@ async fn a_dry_run_writes_nothing_and_returns_the_plan() {
     assert_eq!(status, 200, "{body}");
     let run: RunRecord = serde_json::from_value(body).expect("run record");
     assert!(run.dry_run);
-    assert!(run.plan.is_some());
-    let adopted = run.counts["mappings"]["adopt"];
+    assert!(
+        matches!(run.plan, shared::runs::RunPlan::Planned { .. }),
+        "{:?}",
+        run.plan
+    );
+    let adopted = run.counts.mappings.adopt;
     assert_eq!(
         writes(&run.counts),
         counts(&[

@@ -15,9 +15,7 @@ use serde_json::{json, Value};
 use shared::domain::{System, Workflow};
 use shared::runs::RunStatus;
 use shared::service::lambda::handle_workflow_invocation;
-use shared::settings::{
-    AbsenceTypeMapping, IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting,
-};
+use shared::settings::{AbsenceTypeMapping, IntegrationSettings};
 use shared::store::StateStore;
 use shared::webhooks::{TokenStore, WebhookTokens};
 use shared::workflows::absences::binding::AbsencesBinding;
@@ -37,28 +35,9 @@ fn saturday() -> Date {
     date(2026, 11, 7)
 }
 
-fn te_settings() -> IntegrationSettings {
-    let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
-    settings.timetrack_timestamp_mode = TimestampMode::Utc;
-    settings.time_entries.mode = TimeEntryMode::Bidirectional;
-    settings.time_entries.master = System::Personio;
-    settings.personio.attendance_skip_approval = false;
-    settings.windows.time_entries = WindowSetting {
-        lookback_days: 30,
-        lookahead_days: 0,
-    };
-    settings
-}
-
 /// The time-entries edge, synced by a scheduled run and subscribed with the simulator's company.
 async fn time_entries_edge() -> (Edge, shared::service::WorkflowService<TimeEntriesBinding>) {
-    let edge = Edge::start(date(2026, 11, 10), &te_settings(), TE_NOW.parse().unwrap()).await;
-    let service = edge.service(TimeEntriesBinding);
-    let run = edge.scheduled(&service).await;
-    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
-    edge.subscribe_company().await;
-    (edge, service)
+    webhooks_support::synced_time_entries_edge(TE_NOW.parse().unwrap()).await
 }
 
 impl Edge {
@@ -314,7 +293,12 @@ async fn webhook_with_a_bad_token_is_refused_and_not_retried() {
 
 #[tokio::test]
 async fn webhook_event_of_another_company_is_refused() {
-    let edge = Edge::start(date(2026, 11, 10), &te_settings(), TE_NOW.parse().unwrap()).await;
+    let edge = Edge::start(
+        date(2026, 11, 10),
+        &webhooks_support::time_entries_settings(),
+        TE_NOW.parse().unwrap(),
+    )
+    .await;
     let service = edge.service(TimeEntriesBinding);
     edge.scheduled(&service).await;
     let (status, view) = edge
@@ -428,7 +412,12 @@ async fn webhook_absence_created_reaches_timetrack() {
 
 #[tokio::test]
 async fn webhook_subscription_put_get_delete_against_the_simulator() {
-    let edge = Edge::start(date(2026, 11, 10), &te_settings(), TE_NOW.parse().unwrap()).await;
+    let edge = Edge::start(
+        date(2026, 11, 10),
+        &webhooks_support::time_entries_settings(),
+        TE_NOW.parse().unwrap(),
+    )
+    .await;
     let (status, view) = edge.subscribe(json!({})).await;
     assert_eq!(status, 201, "{view}");
     let hooks = edge.personio.webhooks().webhooks();

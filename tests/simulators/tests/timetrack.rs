@@ -134,6 +134,52 @@ async fn lists_page_by_page_number_and_limit() {
     assert_eq!(none, json!([]));
 }
 
+/// Pages are served from a pinned listing (issue 16), but a walk over changing data still shifts by
+/// offset as a fresh listing does: after a delete through the API, or a change through the state
+/// handle, page 1 is the page 1 of the records as they are now.
+#[tokio::test]
+async fn a_page_walk_sees_changes_made_between_its_pages() {
+    let sim = company_sim().await;
+    let api = Api::new(sim.base_url());
+    let ids = |rows: &Value| -> Vec<i64> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect()
+    };
+    let page = |n: usize| format!("/attendances?page_number={n}&limit=10");
+    let all = |sim: &TimeTrackSim| -> Vec<i64> {
+        let state = sim.state();
+        let mut live: Vec<_> = state.live_attendances().map(|a| (a.from, a.id)).collect();
+        live.sort();
+        live.into_iter().map(|(_, id)| id).collect()
+    };
+    let first = ids(&api.get(&page(0)).await.1);
+    assert_eq!(first, all(&sim)[..10]);
+    // Unchanged: the same page again, and the next one, as a fresh listing gives them.
+    assert_eq!(ids(&api.get(&page(0)).await.1), first);
+    assert_eq!(ids(&api.get(&page(1)).await.1), all(&sim)[10..20]);
+
+    let (status, _) = api.delete(&format!("/attendances/{}", first[0])).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let shifted = ids(&api.get(&page(1)).await.1);
+    assert_eq!(shifted, all(&sim)[10..20]);
+    assert_eq!(shifted[0], all(&sim)[10]);
+    assert!(!shifted.contains(&first[0]));
+
+    // Through the state handle: the earliest entry moves to the end of the listing.
+    let earliest = all(&sim)[0];
+    {
+        let mut state = sim.state();
+        let entry = state.attendances.get_mut(&earliest).unwrap();
+        entry.from += jiff::SignedDuration::from_hours(24 * 365);
+        entry.to += jiff::SignedDuration::from_hours(24 * 365);
+    }
+    assert_eq!(ids(&api.get(&page(0)).await.1), all(&sim)[..10]);
+    assert!(!ids(&api.get(&page(0)).await.1).contains(&earliest));
+}
+
 #[tokio::test]
 async fn users_create_update_and_disable() {
     let sim = company_sim().await;

@@ -11,14 +11,15 @@ use axum::Json;
 use jiff::ToSpan;
 use serde::Serialize;
 use shared::connectors::timetrack::AbsenceQuery;
+use shared::connectors::ErrorClass;
 use shared::domain::System;
 use shared::service::workflow::today_in;
 use shared::service::Problem;
 
-use super::candidates::{clients, upstream_problem};
+use super::candidates::clients;
 use crate::extract::Ids;
-use crate::problem::ApiProblem;
 use crate::ApiState;
+use shared::service::problem::upstream_problem;
 
 pub const LOOKBACK_DAYS: i32 = 90;
 pub const LOOKAHEAD_DAYS: i32 = 180;
@@ -77,13 +78,13 @@ pub struct AbsenceTypes {
 pub async fn list_absence_types(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Json<AbsenceTypes>, ApiProblem> {
+) -> Result<Json<AbsenceTypes>, Problem> {
     let (settings, personio, timetrack) = clients(&state, &ids).await?;
     let today = today_in(&settings, state.clock.now())?;
     let window = |days: i32| {
         today
             .checked_add(days.days())
-            .map_err(|e| ApiProblem(Problem::bad_request(format!("date out of range: {e}"))))
+            .map_err(|e| Problem::bad_request(format!("date out of range: {e}")))
     };
     let from = window(-LOOKBACK_DAYS)?;
     let to = window(LOOKAHEAD_DAYS)?;
@@ -96,8 +97,11 @@ pub async fn list_absence_types(
         personio.list_absence_types(),
         timetrack.list_absences(&query)
     );
-    let types = types.map_err(|e| upstream_problem("Personio", e.class(), e.to_string()))?;
-    let absences = absences.map_err(|e| upstream_problem("TimeTrack", e.class(), e.to_string()))?;
+    let types = types
+        .map_err(|e| upstream_problem("Personio", e.class() == ErrorClass::Auth, &e.to_string()))?;
+    let absences = absences.map_err(|e| {
+        upstream_problem("TimeTrack", e.class() == ErrorClass::Auth, &e.to_string())
+    })?;
 
     let mut seen: BTreeMap<i64, (Option<String>, u32)> = BTreeMap::new();
     for a in &absences.items {

@@ -10,16 +10,16 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::Json;
-use lambda_http::request::RequestContext;
 use serde::{Deserialize, Serialize};
 use shared::audit::{AuditAction, AuditRecord, Caller, FieldChange};
 use shared::domain::IntegrationId;
+use shared::service::http::caller_of;
 use shared::service::problem::FieldProblem;
 use shared::service::Problem;
 use shared::store::StoreError;
 
 use crate::extract::{shorten, Ids, QueryParams};
-use crate::problem::{store_problem, ApiProblem};
+
 use crate::ApiState;
 
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -41,10 +41,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuditContext {
         let template = route_template(method, parts.uri.path())
             .map_or_else(|| parts.uri.path().to_string(), str::to_string);
         Ok(Self {
-            caller: parts
-                .extensions
-                .get::<RequestContext>()
-                .map_or(Caller::Unauthenticated, caller_of),
+            caller: caller_of(&parts.extensions),
             route: format!("{method} {template}"),
         })
     }
@@ -65,19 +62,6 @@ pub fn route_template(method: &str, path: &str) -> Option<&'static str> {
                     (t.starts_with('{') && t.ends_with('}') && !s.is_empty()) || t == s
                 })
         })
-}
-
-/// The principal API Gateway authenticated: a Cognito user (JWT authorizer) or an IAM principal (SigV4),
-/// read by the same rule as the workflow functions' ([`Caller::from_authorizer`]).
-pub fn caller_of(context: &RequestContext) -> Caller {
-    #[allow(unreachable_patterns)]
-    let authorizer = match context {
-        RequestContext::ApiGatewayV2(c) => c.authorizer.as_ref(),
-        _ => None,
-    };
-    authorizer
-        .and_then(|a| serde_json::to_value(a).ok())
-        .map_or(Caller::Unauthenticated, |a| Caller::from_authorizer(&a))
 }
 
 impl AuditContext {
@@ -135,7 +119,7 @@ pub async fn list_audit(
     State(state): State<ApiState>,
     ids: Ids,
     QueryParams(query): QueryParams<AuditQuery>,
-) -> Result<Json<AuditList>, ApiProblem> {
+) -> Result<Json<AuditList>, Problem> {
     let mut problems = Vec::new();
     let limit = match query.limit.as_deref() {
         None => DEFAULT_LIMIT,
@@ -165,19 +149,17 @@ pub async fn list_audit(
             .map(|p| format!("{}: {}", p.field, p.message))
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(ApiProblem(
-            Problem::bad_request(detail).with_errors(problems),
-        ));
+        return Err(Problem::bad_request(detail).with_errors(problems));
     }
     let page = state
         .store
         .list_audit(&ids.integration_id, limit, cursor.as_deref())
         .await
         .map_err(|e| match &e {
-            StoreError::Corrupt { key, .. } if key == "cursor" => ApiProblem(Problem::bad_request(
-                "cursor: not a cursor returned by this API",
-            )),
-            _ => store_problem(&e),
+            StoreError::Corrupt { key, .. } if key == "cursor" => {
+                Problem::bad_request("cursor: not a cursor returned by this API")
+            }
+            _ => Problem::from(e),
         })?;
     Ok(Json(AuditList {
         records: page.records,
@@ -189,14 +171,19 @@ pub async fn list_audit(
 mod tests {
     use super::*;
 
-    fn context(authorizer: serde_json::Value) -> RequestContext {
+    fn context(authorizer: serde_json::Value) -> axum::http::Extensions {
+        use lambda_http::request::RequestContext;
         let value = serde_json::json!({
             "accountId": "123456789012", "apiId": "api", "domainName": "d", "domainPrefix": "p",
             "http": {"method": "PUT", "path": "/x", "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4", "userAgent": "t"},
             "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "t", "timeEpoch": 0,
             "authorizer": authorizer,
         });
-        RequestContext::ApiGatewayV2(serde_json::from_value(value).expect("a v2 request context"))
+        let mut extensions = axum::http::Extensions::new();
+        extensions.insert(RequestContext::ApiGatewayV2(
+            serde_json::from_value(value).expect("a v2 request context"),
+        ));
+        extensions
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
-use shared::connectors::ErrorClass;
 use shared::engine::{PortError, PortErrorClass};
+use shared::service::problem::upstream_problem;
 use shared::service::Problem;
 use shared::workflows::employees::canonical::is_active;
 use shared::workflows::employees::linking::{link, Candidate};
@@ -18,18 +18,8 @@ use shared::workflows::employees::view::{PersonioPersonView, TimeTrackUserView};
 
 use super::require_settings;
 use crate::extract::Ids;
-use crate::problem::{credentials_problem, store_problem, ApiProblem};
-use crate::ApiState;
 
-/// A failure of a call to Personio or TimeTrack: refused credentials are the caller's to fix (422),
-/// anything else is the other system's (502).
-pub(crate) fn upstream_problem(system: &str, class: ErrorClass, message: String) -> ApiProblem {
-    ApiProblem(if class == ErrorClass::Auth {
-        Problem::not_connected(format!("{system}: {message}"))
-    } else {
-        Problem::upstream(format!("{system}: {message}"))
-    })
-}
+use crate::ApiState;
 
 /// The clients of an integration that exists and has credentials.
 pub(crate) async fn clients(
@@ -41,22 +31,18 @@ pub(crate) async fn clients(
         shared::connectors::personio::PersonioClient,
         shared::connectors::timetrack::TimeTrackClient,
     ),
-    ApiProblem,
+    Problem,
 > {
     let settings = require_settings(state, &ids.integration_id).await?;
-    let credentials = state
-        .credentials
-        .credentials(&ids.integration_id)
-        .await
-        .map_err(|e| credentials_problem(&e))?;
+    let credentials = state.credentials.credentials(&ids.integration_id).await?;
     let personio = state
         .clients
         .personio(&credentials)
-        .map_err(|e| ApiProblem(Problem::not_connected(format!("Personio client: {e}"))))?;
+        .map_err(|e| Problem::not_connected(format!("Personio client: {e}")))?;
     let timetrack = state
         .clients
         .timetrack(&credentials)
-        .map_err(|e| ApiProblem(Problem::not_connected(format!("TimeTrack client: {e}"))))?;
+        .map_err(|e| Problem::not_connected(format!("TimeTrack client: {e}")))?;
     Ok((settings, personio, timetrack))
 }
 
@@ -107,7 +93,7 @@ pub struct Candidates {
 pub async fn list_candidates(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Json<Candidates>, ApiProblem> {
+) -> Result<Json<Candidates>, Problem> {
     let (settings, personio, timetrack) = clients(&state, &ids).await?;
     let employees = &settings.employees;
     // Employments are read where Personio leaves the status open, so that leavers show as such.
@@ -122,9 +108,9 @@ pub async fn list_candidates(
     })
     .await
     .map_err(|e| match e {
-        SweepError::Personio(e) => port_problem("Personio", e),
-        SweepError::TimeTrack(e) => port_problem("TimeTrack", e),
-        SweepError::Store(e) => store_problem(&e),
+        SweepError::Personio(e) => port_problem("Personio", &e),
+        SweepError::TimeTrack(e) => port_problem("TimeTrack", &e),
+        SweepError::Store(e) => Problem::from(e),
     })?;
     let report = link(
         &swept.persons,
@@ -172,10 +158,6 @@ pub async fn list_candidates(
 
 /// A sweep's failure to read one side: refused credentials are the caller's to fix (422), anything else
 /// is the other system's (502).
-fn port_problem(system: &str, e: PortError) -> ApiProblem {
-    ApiProblem(if e.class == PortErrorClass::Fatal {
-        Problem::not_connected(format!("{system}: {}", e.message))
-    } else {
-        Problem::upstream(format!("{system}: {}", e.message))
-    })
+fn port_problem(system: &str, e: &PortError) -> Problem {
+    upstream_problem(system, e.class == PortErrorClass::Fatal, &e.message)
 }

@@ -23,7 +23,7 @@ use shared::service::{context::ClientFactory, Problem};
 
 use super::audit::AuditContext;
 use crate::extract::{Ids, JsonBody};
-use crate::problem::{credentials_problem, ApiProblem};
+
 use crate::ApiState;
 
 /// The outcome of checking one side.
@@ -81,17 +81,17 @@ pub async fn put_credentials(
     ids: Ids,
     audit: AuditContext,
     JsonBody(body): JsonBody,
-) -> Result<Json<ConnectReport>, ApiProblem> {
+) -> Result<Json<ConnectReport>, Problem> {
     let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiProblem(Problem::invalid_body("the body is not UTF-8 text")))?;
+        .map_err(|_| Problem::invalid_body("the body is not UTF-8 text"))?;
     let credentials = Credentials::from_secret_json(text).map_err(|e| match e {
-        CredentialsError::Invalid { reason } => ApiProblem(Problem::new(
+        CredentialsError::Invalid { reason } => Problem::new(
             422,
             "invalid-credentials",
             "Invalid credentials document",
             reason,
-        )),
-        other => credentials_problem(&other),
+        ),
+        other => Problem::from(other),
     })?;
     let unusable = unusable_fields(text, &credentials);
     if !unusable.is_empty() {
@@ -100,15 +100,13 @@ pub async fn put_credentials(
             .map(|p| format!("{}: {}", p.field, p.message))
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(ApiProblem(
-            Problem::new(
-                422,
-                "invalid-credentials",
-                "Invalid credentials document",
-                format!("nothing was stored: {detail}"),
-            )
-            .with_errors(unusable),
-        ));
+        return Err(Problem::new(
+            422,
+            "invalid-credentials",
+            "Invalid credentials document",
+            format!("nothing was stored: {detail}"),
+        )
+        .with_errors(unusable));
     }
     // What was stored before, only to tell which fields changed (unreadable: reported as added).
     let before = state
@@ -119,8 +117,7 @@ pub async fn put_credentials(
     state
         .credentials
         .store(&ids.integration_id, &credentials)
-        .await
-        .map_err(|e| credentials_problem(&e))?;
+        .await?;
     audit
         .record(
             &state,
@@ -211,11 +208,7 @@ fn unusable_fields(text: &str, c: &Credentials) -> Vec<FieldProblem> {
 pub async fn connect(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Json<ConnectReport>, ApiProblem> {
-    let credentials = state
-        .credentials
-        .credentials(&ids.integration_id)
-        .await
-        .map_err(|e| credentials_problem(&e))?;
+) -> Result<Json<ConnectReport>, Problem> {
+    let credentials = state.credentials.credentials(&ids.integration_id).await?;
     Ok(Json(check_connection(&state.clients, &credentials).await))
 }

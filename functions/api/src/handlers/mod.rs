@@ -1,5 +1,6 @@
 //! One module per group of routes. Handlers translate between HTTP and the shared crate's ports; the
-//! decisions (validation, linking, syncing) live in `shared`.
+//! decisions (validation, linking, syncing) live in `shared`. The manual-sync route's handler is
+//! `shared::service::http::manual_sync`, the one the workflow functions serve as well.
 pub mod absence_types;
 pub mod audit;
 pub mod candidates;
@@ -9,25 +10,22 @@ pub mod parked;
 pub mod runs;
 pub mod schedules;
 pub mod settings;
-pub mod sync;
 pub mod webhooks;
 
 use shared::domain::IntegrationId;
 use shared::service::Problem;
 use shared::settings::IntegrationSettings;
 
-use crate::problem::{store_problem, ApiProblem};
 use crate::ApiState;
 
 /// The integration's stored settings; an integration without settings does not exist (404).
 pub(crate) async fn require_settings(
     state: &ApiState,
     id: &IntegrationId,
-) -> Result<IntegrationSettings, ApiProblem> {
+) -> Result<IntegrationSettings, Problem> {
     state
         .store
         .get_settings(id)
-        .await
-        .map_err(|e| store_problem(&e))?
-        .ok_or_else(|| ApiProblem(Problem::unknown_integration(id.as_str())))
+        .await?
+        .ok_or_else(|| Problem::unknown_integration(id.as_str()))
 }

@@ -14,13 +14,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 use shared::audit::{AuditAction, ChangeKind, FieldChange};
 use shared::domain::EntityKind;
+use shared::runs::ParkReason;
 use shared::service::Problem;
 use shared::store::{Mapping, StoreError};
 
 use super::audit::AuditContext;
 use super::require_settings;
 use crate::extract::{Ids, MappingRef};
-use crate::problem::{store_problem, ApiProblem};
+
 use crate::ApiState;
 
 /// The kinds whose mappings can be parked, in the order the list shows them.
@@ -39,8 +40,8 @@ pub struct MappingSummary {
     pub personio_id: Option<String>,
     pub timetrack_id: Option<String>,
     pub anchor_date: Option<Date>,
-    /// Why the mapping is parked; `null` once released.
-    pub parked: Option<String>,
+    /// Why the mapping is parked (its text); `null` once released.
+    pub parked: Option<ParkReason>,
     pub failures: u32,
     pub last_error: Option<String>,
     pub updated_at: Timestamp,
@@ -87,15 +88,14 @@ pub fn released(mapping: &Mapping, now: Timestamp) -> Mapping {
 pub async fn list_parked(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Json<ParkedList>, ApiProblem> {
+) -> Result<Json<ParkedList>, Problem> {
     require_settings(&state, &ids.integration_id).await?;
     let mut mappings = Vec::new();
     for kind in KINDS {
         let mut parked: Vec<MappingSummary> = state
             .store
             .list_mappings(&ids.integration_id, kind, None)
-            .await
-            .map_err(|e| store_problem(&e))?
+            .await?
             .iter()
             .filter(|m| m.parked.is_some())
             .map(MappingSummary::from)
@@ -111,18 +111,17 @@ pub async fn release_parked(
     ids: Ids,
     audit: AuditContext,
     target: MappingRef,
-) -> Result<Json<MappingSummary>, ApiProblem> {
+) -> Result<Json<MappingSummary>, Problem> {
     require_settings(&state, &ids.integration_id).await?;
     // The store reads mappings per kind only; an operator call is rare enough for that to be fine.
     let mapping = state
         .store
         .list_mappings(&ids.integration_id, target.kind, None)
-        .await
-        .map_err(|e| store_problem(&e))?
+        .await?
         .into_iter()
         .find(|m| m.mapping_id == target.mapping_id)
         .ok_or_else(|| {
-            ApiProblem(Problem::new(
+            Problem::new(
                 404,
                 "unknown-mapping",
                 "Unknown mapping",
@@ -130,12 +129,12 @@ pub async fn release_parked(
                     "integration {} has no {} mapping {:?}",
                     ids.integration_id, target.kind, target.mapping_id
                 ),
-            ))
+            )
         })?;
     if mapping.parked.is_none() {
         // The mapping exists but is not in the state the operation needs: a conflict, not a 404, so
         // that a repeated release (or one racing the next successful run) is told what happened.
-        return Err(ApiProblem(Problem::new(
+        return Err(Problem::new(
             409,
             "not-parked",
             "Not parked",
@@ -144,7 +143,7 @@ pub async fn release_parked(
                  successful write)",
                 target.kind, target.mapping_id, ids.integration_id
             ),
-        )));
+        ));
     }
     let released = released(&mapping, state.clock.now());
     state
@@ -152,7 +151,7 @@ pub async fn release_parked(
         .put_mapping(&released)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { .. } => ApiProblem(Problem::new(
+            StoreError::Conflict { .. } => Problem::new(
                 409,
                 "concurrent-modification",
                 "Changed concurrently",
@@ -161,8 +160,8 @@ pub async fn release_parked(
                      list the parked mappings again and retry",
                     target.kind, target.mapping_id
                 ),
-            )),
-            other => store_problem(&other),
+            ),
+            other => Problem::from(other),
         })?;
     let cleared = |field: &str, before: serde_json::Value| FieldChange {
         field: field.to_string(),
@@ -178,7 +177,10 @@ pub async fn release_parked(
             AuditAction::ParkedReleased,
             Some(format!("{}/{}", target.kind, target.mapping_id)),
             vec![
-                cleared("parked", mapping.parked.clone().into()),
+                cleared(
+                    "parked",
+                    mapping.parked.as_ref().map(ToString::to_string).into(),
+                ),
                 cleared("failures", mapping.failures.into()),
             ],
         )

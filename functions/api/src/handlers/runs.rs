@@ -10,7 +10,7 @@ use shared::store::StoreError;
 
 use super::require_settings;
 use crate::extract::{shorten, Ids, QueryParams};
-use crate::problem::{store_problem, ApiProblem};
+
 use crate::ApiState;
 
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -42,7 +42,7 @@ pub async fn list_runs(
     State(state): State<ApiState>,
     ids: Ids,
     QueryParams(query): QueryParams<RunsQuery>,
-) -> Result<Json<RunsPage>, ApiProblem> {
+) -> Result<Json<RunsPage>, Problem> {
     let mut problems = Vec::new();
     let limit = match query.limit.as_deref() {
         None => DEFAULT_LIMIT,
@@ -88,9 +88,7 @@ pub async fn list_runs(
             .map(|p| format!("{}: {}", p.field, p.message))
             .collect::<Vec<_>>()
             .join("; ");
-        return Err(ApiProblem(
-            Problem::bad_request(detail).with_errors(problems),
-        ));
+        return Err(Problem::bad_request(detail).with_errors(problems));
     }
     require_settings(&state, &ids.integration_id).await?;
     let page = state
@@ -98,10 +96,10 @@ pub async fn list_runs(
         .list_runs(&ids.integration_id, workflow, limit, cursor.as_deref())
         .await
         .map_err(|e| match &e {
-            StoreError::Corrupt { key, .. } if key == "cursor" => ApiProblem(Problem::bad_request(
-                "cursor: not a cursor returned by this API",
-            )),
-            _ => store_problem(&e),
+            StoreError::Corrupt { key, .. } if key == "cursor" => {
+                Problem::bad_request("cursor: not a cursor returned by this API")
+            }
+            _ => Problem::from(e),
         })?;
     Ok(Json(RunsPage {
         runs: page.runs,
@@ -109,22 +107,19 @@ pub async fn list_runs(
     }))
 }
 
-pub async fn get_run(
-    State(state): State<ApiState>,
-    ids: Ids,
-) -> Result<Json<RunRecord>, ApiProblem> {
+pub async fn get_run(State(state): State<ApiState>, ids: Ids) -> Result<Json<RunRecord>, Problem> {
     let run_id = ids
         .run_id
         .clone()
-        .ok_or_else(|| ApiProblem(Problem::bad_request("the path names no run")))?;
+        .ok_or_else(|| Problem::bad_request("the path names no run"))?;
     require_settings(&state, &ids.integration_id).await?;
     let run = state
         .store
         .get_run(&ids.integration_id, &run_id)
         .await
-        .map_err(|e| store_problem(&e))?
+        ?
         .ok_or_else(|| {
-            ApiProblem(Problem::new(
+            Problem::new(
                 404,
                 "unknown-run",
                 "Unknown run",
@@ -132,7 +127,7 @@ pub async fn get_run(
                     "integration {} has no run {run_id:?} (run records expire after their retention)",
                     ids.integration_id
                 ),
-            ))
+            )
         })?;
     Ok(Json(run))
 }

@@ -10,37 +10,15 @@ use shared::service::Problem;
 use super::audit::AuditContext;
 use super::require_settings;
 use crate::extract::{parse_json, Ids, JsonBody};
-use crate::problem::ApiProblem;
 use crate::ApiState;
-
-fn schedule_problem(e: ScheduleError) -> ApiProblem {
-    ApiProblem(match e {
-        ScheduleError::Invalid(msg) => {
-            Problem::new(422, "invalid-schedule", "Invalid schedule", msg)
-        }
-        ScheduleError::NotFound(name) => Problem::new(
-            404,
-            "unknown-schedule",
-            "No schedule",
-            format!("there is no schedule {name} yet; create it with PUT"),
-        ),
-        other @ (ScheduleError::Backend { .. } | ScheduleError::MissingEnv(_)) => {
-            Problem::unavailable(other.to_string())
-        }
-    })
-}
 
 pub async fn get_schedule(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Json<WorkflowSchedule>, ApiProblem> {
+) -> Result<Json<WorkflowSchedule>, Problem> {
     let workflow = ids.workflow()?;
     require_settings(&state, &ids.integration_id).await?;
-    let schedule = state
-        .schedules
-        .get(&ids.integration_id, workflow)
-        .await
-        .map_err(schedule_problem)?;
+    let schedule = state.schedules.get(&ids.integration_id, workflow).await?;
     Ok(Json(schedule))
 }
 
@@ -49,22 +27,21 @@ pub async fn put_schedule(
     ids: Ids,
     audit: AuditContext,
     JsonBody(body): JsonBody,
-) -> Result<Json<WorkflowSchedule>, ApiProblem> {
+) -> Result<Json<WorkflowSchedule>, Problem> {
     let workflow = ids.workflow()?;
     let schedule: WorkflowSchedule = parse_json(&body)?;
-    schedule.validate().map_err(schedule_problem)?;
+    schedule.validate()?;
     require_settings(&state, &ids.integration_id).await?;
     // The schedule before the change, for the audit trail: none yet is a first PUT.
     let before = match state.schedules.get(&ids.integration_id, workflow).await {
         Ok(s) => serde_json::to_value(s).ok(),
         Err(ScheduleError::NotFound(_)) => None,
-        Err(e) => return Err(schedule_problem(e)),
+        Err(e) => return Err(Problem::from(e)),
     };
     state
         .schedules
         .put(&ids.integration_id, workflow, &schedule)
-        .await
-        .map_err(schedule_problem)?;
+        .await?;
     let after = serde_json::to_value(&schedule).unwrap_or_default();
     audit
         .record(

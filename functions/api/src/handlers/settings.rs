@@ -16,13 +16,13 @@ use shared::settings::{IntegrationSettings, SettingsError};
 use super::audit::AuditContext;
 use super::require_settings;
 use crate::extract::{Ids, JsonBody};
-use crate::problem::{store_problem, ApiProblem};
+
 use crate::ApiState;
 
 pub async fn get_settings(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Json<IntegrationSettings>, ApiProblem> {
+) -> Result<Json<IntegrationSettings>, Problem> {
     Ok(Json(require_settings(&state, &ids.integration_id).await?))
 }
 
@@ -31,41 +31,34 @@ pub async fn put_settings(
     ids: Ids,
     audit: AuditContext,
     JsonBody(body): JsonBody,
-) -> Result<Json<IntegrationSettings>, ApiProblem> {
+) -> Result<Json<IntegrationSettings>, Problem> {
     let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiProblem(Problem::invalid_body("the body is not UTF-8 text")))?;
+        .map_err(|_| Problem::invalid_body("the body is not UTF-8 text"))?;
     let settings = IntegrationSettings::from_json(text).map_err(|e| {
         let SettingsError::Parse { path, message } = e;
-        ApiProblem(
-            Problem::invalid_body(format!(
-                "the settings do not match the model at {path}: {message}; nothing was stored"
-            ))
-            .with_errors(vec![FieldProblem {
-                field: path,
-                message,
-            }]),
-        )
+        Problem::invalid_body(format!(
+            "the settings do not match the model at {path}: {message}; nothing was stored"
+        ))
+        .with_errors(vec![FieldProblem {
+            field: path,
+            message,
+        }])
     })?;
     if let Err(problems) = settings.validate() {
         let errors: Vec<FieldProblem> = problems.into_iter().map(FieldProblem::from).collect();
-        return Err(ApiProblem(Problem::invalid_settings(
+        return Err(Problem::invalid_settings(
             format!(
                 "the settings have {} problem(s); nothing was stored",
                 errors.len()
             ),
             errors,
-        )));
+        ));
     }
-    let before = state
-        .store
-        .get_settings(&ids.integration_id)
-        .await
-        .map_err(|e| store_problem(&e))?;
+    let before = state.store.get_settings(&ids.integration_id).await?;
     state
         .store
         .put_settings(&ids.integration_id, &settings)
-        .await
-        .map_err(|e| store_problem(&e))?;
+        .await?;
     let before = before.and_then(|b| serde_json::to_value(b).ok());
     let after = serde_json::to_value(&settings).unwrap_or_default();
     let changes = json_changes(before.as_ref(), &after);

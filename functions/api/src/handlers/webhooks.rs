@@ -13,13 +13,12 @@ use axum::Json;
 use serde_json::json;
 use shared::audit::{AuditAction, ChangeKind, FieldChange};
 use shared::service::Problem;
-use shared::webhooks::subscription::{PutSubscription, SubscriptionError, WebhookApiError};
+use shared::webhooks::subscription::PutSubscription;
 use shared::webhooks::{personio_api, Receipt, Subscriptions, WebhookReceiver};
 
 use super::audit::AuditContext;
 use super::require_settings;
 use crate::extract::{is_json, parse_json, Ids};
-use crate::problem::ApiProblem;
 use crate::ApiState;
 
 /// The webhook edge of the API: the receiver and the subscription operations.
@@ -29,13 +28,11 @@ pub struct ApiWebhooks {
     pub subscriptions: Subscriptions,
 }
 
-fn not_configured() -> ApiProblem {
-    ApiProblem(Problem::unavailable(
-        "webhooks are not configured on this server (no queue or token store)",
-    ))
+fn not_configured() -> Problem {
+    Problem::unavailable("webhooks are not configured on this server (no queue or token store)")
 }
 
-fn webhooks(state: &ApiState) -> Result<Arc<ApiWebhooks>, ApiProblem> {
+fn webhooks(state: &ApiState) -> Result<Arc<ApiWebhooks>, Problem> {
     state.webhooks.clone().ok_or_else(not_configured)
 }
 
@@ -68,30 +65,8 @@ pub async fn receive(
             Json(json!({"status": "acknowledged", "event_name": event_name})),
         )
             .into_response(),
-        Err(e) => ApiProblem(e.problem()).into_response(),
+        Err(e) => Problem::from(e).into_response(),
     }
-}
-
-fn subscription_problem(e: SubscriptionError) -> ApiProblem {
-    ApiProblem(match &e {
-        SubscriptionError::NoUrl | SubscriptionError::BadUrl(_) => {
-            Problem::new(422, "invalid-request", "Invalid request", e.to_string())
-        }
-        SubscriptionError::NotSubscribed(_) => Problem::not_found(e.to_string()),
-        SubscriptionError::Personio(WebhookApiError::Refused { .. })
-        | SubscriptionError::Personio(WebhookApiError::NotFound(_)) => {
-            Problem::upstream(e.to_string())
-        }
-        SubscriptionError::Personio(WebhookApiError::Unavailable(_)) => {
-            Problem::upstream(e.to_string())
-        }
-        SubscriptionError::Personio(WebhookApiError::NotConnected(_)) => {
-            Problem::not_connected(e.to_string())
-        }
-        SubscriptionError::Tokens(_) | SubscriptionError::Store(_) => {
-            Problem::unavailable(e.to_string())
-        }
-    })
 }
 
 /// `PUT /integrations/{id}/webhooks`: registers (201) or updates (200) the subscription; an empty body
@@ -102,35 +77,26 @@ pub async fn put_subscription(
     audit: AuditContext,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiProblem> {
+) -> Result<Response, Problem> {
     let edge = webhooks(&state)?;
     let request: PutSubscription = if body.iter().all(u8::is_ascii_whitespace) {
         PutSubscription::default()
     } else if !is_json(headers.get(axum::http::header::CONTENT_TYPE)) {
-        return Err(ApiProblem(Problem::unsupported_media_type(
+        return Err(Problem::unsupported_media_type(
             "send the body as application/json",
-        )));
+        ));
     } else {
         parse_json(&body)?
     };
     let id = &ids.integration_id;
     let settings = require_settings(&state, id).await?;
-    let api = personio_api::for_integration(state.credentials.as_ref(), &state.clients, id)
-        .await
-        .map_err(ApiProblem)?;
+    let api = personio_api::for_integration(state.credentials.as_ref(), &state.clients, id).await?;
     let mut subscriptions = edge.subscriptions.clone();
     if subscriptions.receiver_base_url.is_none() {
         subscriptions.receiver_base_url = base_url_of(&headers);
     }
-    let outcome = subscriptions
-        .put(id, &settings, &api, &request)
-        .await
-        .map_err(subscription_problem)?;
-    let view = edge
-        .subscriptions
-        .view(id, Some(&api))
-        .await
-        .map_err(subscription_problem)?;
+    let outcome = subscriptions.put(id, &settings, &api, &request).await?;
+    let view = edge.subscriptions.view(id, Some(&api)).await?;
     let sub = view.subscription.as_ref();
     let mut changes = vec![FieldChange {
         field: "url".into(),
@@ -206,7 +172,7 @@ fn base_url_of(headers: &HeaderMap) -> Option<String> {
 pub async fn get_subscription(
     State(state): State<ApiState>,
     ids: Ids,
-) -> Result<Response, ApiProblem> {
+) -> Result<Response, Problem> {
     let edge = webhooks(&state)?;
     let id = &ids.integration_id;
     require_settings(&state, id).await?;
@@ -219,8 +185,7 @@ pub async fn get_subscription(
             id,
             api.as_ref().map(|a| a as &dyn shared::webhooks::WebhookApi),
         )
-        .await
-        .map_err(subscription_problem)?;
+        .await?;
     Ok(Json(view).into_response())
 }
 
@@ -230,18 +195,12 @@ pub async fn delete_subscription(
     State(state): State<ApiState>,
     ids: Ids,
     audit: AuditContext,
-) -> Result<Response, ApiProblem> {
+) -> Result<Response, Problem> {
     let edge = webhooks(&state)?;
     let id = &ids.integration_id;
     require_settings(&state, id).await?;
-    let api = personio_api::for_integration(state.credentials.as_ref(), &state.clients, id)
-        .await
-        .map_err(ApiProblem)?;
-    let removed = edge
-        .subscriptions
-        .delete(id, &api)
-        .await
-        .map_err(subscription_problem)?;
+    let api = personio_api::for_integration(state.credentials.as_ref(), &state.clients, id).await?;
+    let removed = edge.subscriptions.delete(id, &api).await?;
     audit
         .record(
             &state,

@@ -25,6 +25,57 @@ pub struct Problem {
     pub status: Option<u16>,
 }
 
+/// The refusals of a write the sync treats differently from any other client error.
+///
+/// Personio gives these no error code (`type` is `null` or a generic URI) and the reference does not
+/// document them (docs/personio-api-v2.md, attendance periods): the approved-period status code is
+/// unknown and the overlap rule is third-party knowledge. So they are told apart by the text of the
+/// problems, in [`ApiErrorKind::classify`] only, case-insensitively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiErrorKind {
+    /// 422: the attendance period is approved (CONFIRMED) and can no longer be changed.
+    ApprovedPeriod,
+    /// 422: the period overlaps another period of the same person.
+    Overlap,
+    /// Anything else: the status decides.
+    #[default]
+    Other,
+}
+
+impl ApiErrorKind {
+    /// Classifies an answer by its status and problems' titles and details. Only 422 answers are
+    /// classified (absences answer an overlap with 409 "Absence period conflict", which the status
+    /// already says); "approved" wins over "overlap" when a problem names both, since an approved
+    /// period cannot be written whatever else is wrong.
+    pub fn classify(status: u16, problems: &[Problem]) -> Self {
+        if status != 422 {
+            return ApiErrorKind::Other;
+        }
+        let mentions = |word: &str| {
+            problems
+                .iter()
+                .flat_map(|p| [p.title.as_deref(), p.detail.as_deref()])
+                .flatten()
+                .any(|text| contains_ignoring_case(text, word))
+        };
+        if mentions("approved") {
+            ApiErrorKind::ApprovedPeriod
+        } else if mentions("overlap") {
+            ApiErrorKind::Overlap
+        } else {
+            ApiErrorKind::Other
+        }
+    }
+}
+
+/// `needle` (ASCII, lower case) occurs in `haystack`, ignoring ASCII case.
+fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
 #[derive(Debug, Error)]
 pub enum PersonioError {
     /// The token endpoint refused the credentials: `error` is the OAuth code (`invalid_client`,
@@ -46,6 +97,8 @@ pub enum PersonioError {
         status: u16,
         problems: Vec<Problem>,
         trace_id: Option<String>,
+        /// What the answer means beyond its status, read once from the problems.
+        kind: ApiErrorKind,
     },
     /// No HTTP answer at all (timeout, connection refused or dropped), after the retries allowed.
     #[error("Personio unreachable: {0}")]
@@ -83,6 +136,14 @@ impl PersonioError {
             PersonioError::Decode { .. }
             | PersonioError::PagingLoop { .. }
             | PersonioError::TooManyPages { .. } => ErrorClass::Decode,
+        }
+    }
+
+    /// What a resource call's refusal means ([`ApiErrorKind::Other`] for every other error).
+    pub fn kind(&self) -> ApiErrorKind {
+        match self {
+            PersonioError::Api { kind, .. } => *kind,
+            _ => ApiErrorKind::Other,
         }
     }
 
@@ -150,6 +211,7 @@ pub(crate) fn api_error(method: &str, path: &str, status: u16, body: &[u8]) -> P
         method: method.to_string(),
         path: path.to_string(),
         status,
+        kind: ApiErrorKind::classify(status, &problems),
         problems,
         trace_id,
     }
@@ -276,5 +338,57 @@ mod tests {
         let err = api_error("GET", "/v2/persons", 502, b"<html>Bad Gateway</html>");
         assert!(err.to_string().contains("Bad Gateway"));
         assert_eq!(err.class(), ErrorClass::Transient);
+    }
+
+    #[test]
+    fn approved_and_overlap_refusals_are_told_apart_once() {
+        let answer = |status: u16, title: &str, detail: &str| {
+            let body = serde_json::json!({"errors": [{"title": title, "detail": detail}]});
+            api_error(
+                "PATCH",
+                "/v2/attendance-periods/1",
+                status,
+                body.to_string().as_bytes(),
+            )
+        };
+        let approved = answer(
+            422,
+            "Period is approved",
+            "The attendance period is approved and can no longer be changed.",
+        );
+        assert_eq!(approved.kind(), ApiErrorKind::ApprovedPeriod);
+        let overlap = answer(
+            422,
+            "Overlapping attendance periods",
+            "The period overlaps the existing attendance period 9 of this person.",
+        );
+        assert_eq!(overlap.kind(), ApiErrorKind::Overlap);
+        assert_eq!(
+            answer(422, "PERIOD IS APPROVED", "").kind(),
+            ApiErrorKind::ApprovedPeriod,
+            "case does not matter"
+        );
+        assert_eq!(
+            answer(422, "Start date greater than end date", "").kind(),
+            ApiErrorKind::Other
+        );
+        assert_eq!(
+            answer(
+                409,
+                "Absence period conflict",
+                "overlaps an approved absence"
+            )
+            .kind(),
+            ApiErrorKind::Other,
+            "only 422 answers are classified"
+        );
+        assert_eq!(
+            answer(422, "Approved", "and overlapping").kind(),
+            ApiErrorKind::ApprovedPeriod
+        );
+        assert_eq!(
+            PersonioError::Config("x".into()).kind(),
+            ApiErrorKind::Other
+        );
     }
 }

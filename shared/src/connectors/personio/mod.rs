@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::connectors::http::{retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy};
 use crate::connectors::rest::{self, decode, decode_value, encode};
-use crate::connectors::Listing;
+use crate::connectors::WireListing;
 
 mod envelope;
 mod error;
@@ -28,7 +28,7 @@ mod token;
 mod types;
 mod webhooks;
 
-pub use error::{PersonioError, Problem};
+pub use error::{ApiErrorKind, PersonioError, Problem};
 pub use filters::{
     AbsenceFilter, AttendanceFilter, PersonFilter, MAX_PERIODS_LIMIT, MAX_PERSONS_LIMIT,
 };
@@ -40,9 +40,6 @@ pub use webhooks::{
 
 use envelope::{created_id, resolve_next, unwrap_single, Page, SeenPages};
 use token::{TokenAnswer, TokenCache};
-
-/// Environment variable overriding the base URL (a proxy, or the local simulator).
-pub const BASE_URL_ENV: &str = "PERSONIO_BASE_URL";
 
 /// Everything a [`PersonioClient`] needs. `Debug` prints `[REDACTED]` for the secret.
 #[derive(Debug, Clone)]
@@ -86,15 +83,6 @@ impl PersonioClientConfig {
             partner_id: None,
             max_pages: 10_000,
         }
-    }
-
-    /// Like [`Self::new`], with the base URL taken from `PERSONIO_BASE_URL` when it is set and not empty.
-    pub fn from_env(client_id: impl Into<String>, client_secret: SecretString) -> Self {
-        let mut config = Self::new(client_id, client_secret);
-        if let Some(url) = rest::env_override(BASE_URL_ENV) {
-            config.base_url = url;
-        }
-        config
     }
 }
 
@@ -152,7 +140,7 @@ impl PersonioClient {
     pub async fn list_persons(
         &self,
         filter: &PersonFilter,
-    ) -> Result<Listing<Person>, PersonioError> {
+    ) -> Result<WireListing<Person>, PersonioError> {
         let mut url = self.url(&["v2", "persons"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -183,7 +171,7 @@ impl PersonioClient {
     pub async fn list_employments(
         &self,
         person_id: &str,
-    ) -> Result<Listing<Employment>, PersonioError> {
+    ) -> Result<WireListing<Employment>, PersonioError> {
         let mut url = self.url(&["v2", "persons", person_id, "employments"]);
         url.query_pairs_mut()
             .append_pair("limit", &MAX_PERSONS_LIMIT.to_string());
@@ -214,7 +202,7 @@ impl PersonioClient {
     pub async fn list_attendance_periods(
         &self,
         filter: &AttendanceFilter,
-    ) -> Result<Listing<AttendancePeriod>, PersonioError> {
+    ) -> Result<WireListing<AttendancePeriod>, PersonioError> {
         let mut url = self.url(&["v2", "attendance-periods"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -255,7 +243,7 @@ impl PersonioClient {
 
     // ----- absence types -------------------------------------------------------------------------
 
-    pub async fn list_absence_types(&self) -> Result<Listing<AbsenceType>, PersonioError> {
+    pub async fn list_absence_types(&self) -> Result<WireListing<AbsenceType>, PersonioError> {
         let mut url = self.url(&["v2", "absence-types"]);
         url.query_pairs_mut()
             .append_pair("limit", &MAX_PERIODS_LIMIT.to_string());
@@ -271,7 +259,7 @@ impl PersonioClient {
     pub async fn list_absence_periods(
         &self,
         filter: &AbsenceFilter,
-    ) -> Result<Listing<AbsencePeriod>, PersonioError> {
+    ) -> Result<WireListing<AbsencePeriod>, PersonioError> {
         let mut url = self.url(&["v2", "absence-periods"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -441,9 +429,9 @@ impl PersonioClient {
     }
 
     /// Follows the cursor chain from `first`, parsing each record on its own.
-    async fn list<T: DeserializeOwned>(&self, first: Url) -> Result<Listing<T>, PersonioError> {
+    async fn list<T: DeserializeOwned>(&self, first: Url) -> Result<WireListing<T>, PersonioError> {
         let what = format!("GET {}", first.path());
-        let mut listing = Listing::default();
+        let mut listing = WireListing::default();
         let mut seen = SeenPages::default();
         seen.first_visit(&first);
         let mut url = first;

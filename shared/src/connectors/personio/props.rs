@@ -45,7 +45,7 @@ fn absence_type() -> Value {
 /// Parses `[good, bad, good]` as one list: the two good records parse whatever `bad` is, and `bad`
 /// is either a record or one malformed entry — never more, never a panic.
 fn one_bad_record_fails_alone<T: serde::de::DeserializeOwned>(good: &Value, bad: Value) {
-    let mut listing = Listing::<T>::default();
+    let mut listing = WireListing::<T>::default();
     listing.push_raw(good.clone());
     listing.push_raw(bad);
     listing.push_raw(good.clone());

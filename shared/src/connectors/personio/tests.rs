@@ -88,7 +88,7 @@ fn reference_attendance_examples_parse() {
      "_meta":{"links":{"self":{"href":"https://api.personio.de/v2/attendance-periods?person.id=7788&limit=2"},
                        "next":{"href":"https://api.personio.de/v2/attendance-periods?cursor=cur_Q2hhcmxpZQ"}}}}"#;
     let page: Page = serde_json::from_str(body).unwrap();
-    let mut listing = Listing::<AttendancePeriod>::default();
+    let mut listing = WireListing::<AttendancePeriod>::default();
     for record in page.data {
         listing.push_raw(record);
     }
@@ -105,7 +105,7 @@ fn reference_attendance_examples_parse() {
 
 #[test]
 fn attendance_without_person_is_malformed_not_guessed() {
-    let mut listing = Listing::<AttendancePeriod>::default();
+    let mut listing = WireListing::<AttendancePeriod>::default();
     listing.push_raw(serde_json::json!({"id": "p1", "type": "WORK", "start": {"date_time": "2025-03-03T08:00:00"}}));
     listing.push_raw(
         serde_json::json!({"id": "p2", "type": "WORK", "person": {"id": "1"},

@@ -145,9 +145,10 @@ impl CustomAttribute {
 }
 
 /// `{"title": ...}`
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Position {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub title: Option<String>,
 }
 
@@ -290,6 +291,7 @@ impl AttendancePeriod {
 }
 
 /// One end of an absence period: a local date-time and, for day-based types, which half of that day.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AbsenceBoundary {
     #[serde(
@@ -298,7 +300,7 @@ pub struct AbsenceBoundary {
     )]
     pub date_time: DateTime,
     /// `FIRST_HALF`/`SECOND_HALF`, or `None` (`null`) for a full boundary day.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(default, rename = "type")]
     pub half_day: Option<HalfDay>,
 }
 
@@ -399,38 +401,29 @@ pub struct CustomAttributeValue {
 
 /// Employment fields to write: the body of PATCH /v2/persons/{id}/employments/{id}, and the initial
 /// employment in [`NewPerson::employments`].
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct EmploymentPatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<EmploymentStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub employment_start_date: Option<Date>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<Position>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub weekly_working_hours: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub full_time_weekly_working_hours: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub supervisor: Option<IdRef>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub office: Option<IdRef>,
 }
 
 /// Body of POST /v2/persons (creates the person and, optionally, its first employment).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewPerson {
     pub first_name: String,
     pub last_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language_code: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_attributes: Vec<CustomAttributeValue>,
@@ -439,75 +432,60 @@ pub struct NewPerson {
 }
 
 /// Body of PATCH /v2/persons/{id}. The person's status is not writable here (it follows the employment).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct PersonPatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<Vec<CustomAttributeValue>>,
 }
 
 /// Body of POST /v2/attendance-periods. `end: None` creates an open period.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewAttendancePeriod {
     pub person: IdRef,
     #[serde(rename = "type")]
     pub kind: AttendanceKind,
     pub start: LocalDateTime,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<LocalDateTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// BREAK periods cannot have a project (Personio answers 422).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<IdRef>,
 }
 
 /// Body of PATCH /v2/attendance-periods/{id}. The type cannot change.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct AttendancePatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<LocalDateTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<LocalDateTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     /// `Some(None)` sends `"project": null`, which removes the project.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<Option<IdRef>>,
 }
 
 /// Body of POST /v2/absence-periods. `ends_at: None` creates an ongoing absence.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewAbsencePeriod {
     pub person: IdRef,
     pub absence_type: IdRef,
     pub starts_from: AbsenceBoundary,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<AbsenceBoundary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub substitute: Option<IdRef>,
 }
 
 /// Body of PATCH /v2/absence-periods/{id}. Person and absence type are not patchable.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct AbsencePatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub starts_from: Option<AbsenceBoundary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ends_at: Option<AbsenceBoundary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }

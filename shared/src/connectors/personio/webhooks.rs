@@ -19,7 +19,7 @@ use super::envelope::{created_id, unwrap_single};
 use super::{PersonioClient, PersonioError};
 use crate::connectors::lenient::{self, open_enum};
 use crate::connectors::rest::{decode, decode_value, encode};
-use crate::connectors::Listing;
+use crate::connectors::WireListing;
 
 /// Page size asked for when listing webhooks and their events (the most the simulator allows; Personio
 /// documents no limit for these lists).
@@ -111,20 +111,16 @@ pub struct Webhook {
 }
 
 /// The body of `POST /v2/webhooks`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 pub struct NewWebhook {
     /// HTTPS URL Personio POSTs events to.
     pub url: String,
     pub description: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<WebhookStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<WebhookAuthType>,
     /// Sent verbatim as `Authorization` on every delivery (include any `Bearer ` prefix yourself).
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "expose_optional"
-    )]
+    #[serde(serialize_with = "expose_optional")]
     pub token: Option<SecretString>,
     /// Only with `auth_type` CUSTOM; at most 3.
     #[serde(
@@ -156,22 +152,15 @@ impl NewWebhook {
 }
 
 /// The body of `PATCH /v2/webhooks/{id}`: only the fields that are set are sent.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct WebhookPatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<WebhookStatus>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_type: Option<WebhookAuthType>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "expose_optional"
-    )]
+    #[serde(serialize_with = "expose_optional")]
     pub token: Option<SecretString>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_events: Option<Vec<WebhookEventName>>,
 }
 
@@ -304,7 +293,7 @@ impl PersonioClient {
     }
 
     /// Every registered webhook of the company (all pages).
-    pub async fn list_webhooks(&self) -> Result<Listing<Webhook>, PersonioError> {
+    pub async fn list_webhooks(&self) -> Result<WireListing<Webhook>, PersonioError> {
         let mut url = self.url(&["v2", "webhooks"]);
         url.query_pairs_mut()
             .append_pair("limit", &MAX_WEBHOOK_LIMIT.to_string());
@@ -339,7 +328,7 @@ impl PersonioClient {
         &self,
         webhook_id: &str,
         filter: &WebhookEventFilter,
-    ) -> Result<Listing<WebhookEvent>, PersonioError> {
+    ) -> Result<WireListing<WebhookEvent>, PersonioError> {
         let mut url = self.url(&["v2", "webhooks", webhook_id, "events"]);
         filter.apply(&mut url);
         self.list(url).await
@@ -351,7 +340,7 @@ impl PersonioClient {
         &self,
         webhook_id: &str,
         since: Timestamp,
-    ) -> Result<Listing<WebhookEvent>, PersonioError> {
+    ) -> Result<WireListing<WebhookEvent>, PersonioError> {
         let filter = WebhookEventFilter {
             occurred_from: Some(since),
             ..WebhookEventFilter::default()

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::connectors::http::{retries_failures, HttpCore, HttpResponse, RateLimit, RetryPolicy};
 use crate::connectors::rest::{self, decode, decode_value, encode};
-use crate::connectors::Listing;
+use crate::connectors::WireListing;
 
 mod error;
 mod types;
@@ -23,8 +23,6 @@ mod types;
 pub use error::{TimeTrackError, TimeTrackProblem, CODE_DELETED};
 pub use types::*;
 
-/// Environment variable overriding the base URL template.
-pub const BASE_URL_ENV: &str = "TIMETRACK_BASE_URL";
 /// TimeTrack's maximum page size.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
@@ -70,19 +68,6 @@ impl TimeTrackClientConfig {
             page_size: MAX_PAGE_SIZE,
             max_pages: 1000,
         }
-    }
-
-    /// Like [`Self::new`], with the template taken from `TIMETRACK_BASE_URL` when set and not empty.
-    pub fn from_env(
-        account: impl Into<String>,
-        api_key: SecretString,
-        api_secret: SecretString,
-    ) -> Self {
-        let mut config = Self::new(account, api_key, api_secret);
-        if let Some(template) = rest::env_override(BASE_URL_ENV) {
-            config.base_url_template = template;
-        }
-        config
     }
 
     /// The base URL for this account.
@@ -178,7 +163,7 @@ impl TimeTrackClient {
     pub async fn list_users(
         &self,
         username: Option<&str>,
-    ) -> Result<Listing<User>, TimeTrackError> {
+    ) -> Result<WireListing<User>, TimeTrackError> {
         let params: Vec<(&str, String)> = username
             .map(|u| vec![("username", u.to_string())])
             .unwrap_or_default();
@@ -211,7 +196,7 @@ impl TimeTrackClient {
     pub async fn list_attendances(
         &self,
         query: &AttendanceQuery,
-    ) -> Result<Listing<Attendance>, TimeTrackError> {
+    ) -> Result<WireListing<Attendance>, TimeTrackError> {
         let mut params = Vec::new();
         if let Some(u) = &query.username {
             params.push(("username", u.clone()));
@@ -255,7 +240,7 @@ impl TimeTrackClient {
     pub async fn list_absences(
         &self,
         query: &AbsenceQuery,
-    ) -> Result<Listing<Absence>, TimeTrackError> {
+    ) -> Result<WireListing<Absence>, TimeTrackError> {
         let mut params = Vec::new();
         if let Some(u) = &query.username {
             params.push(("username", u.clone()));
@@ -380,8 +365,8 @@ impl TimeTrackClient {
         &self,
         segments: &[&str],
         params: &[(&str, String)],
-    ) -> Result<Listing<T>, TimeTrackError> {
-        let mut listing = Listing::default();
+    ) -> Result<WireListing<T>, TimeTrackError> {
+        let mut listing = WireListing::default();
         let mut previous: Option<Vec<serde_json::Value>> = None;
         for page_number in 0..self.max_pages {
             let mut url = self.url(segments);

@@ -28,7 +28,7 @@ fn absence() -> Value {
 }
 
 fn one_bad_record_fails_alone<T: serde::de::DeserializeOwned>(good: &Value, bad: Value) {
-    let mut listing = Listing::<T>::default();
+    let mut listing = WireListing::<T>::default();
     listing.push_raw(good.clone());
     listing.push_raw(bad);
     listing.push_raw(good.clone());
@@ -38,11 +38,11 @@ fn one_bad_record_fails_alone<T: serde::de::DeserializeOwned>(good: &Value, bad:
 
 #[test]
 fn the_example_records_parse() {
-    let mut users = Listing::<User>::default();
+    let mut users = WireListing::<User>::default();
     users.push_raw(user());
-    let mut attendances = Listing::<Attendance>::default();
+    let mut attendances = WireListing::<Attendance>::default();
     attendances.push_raw(attendance());
-    let mut absences = Listing::<Absence>::default();
+    let mut absences = WireListing::<Absence>::default();
     absences.push_raw(absence());
     assert!(users.is_clean(), "{:?}", users.malformed);
     assert!(attendances.is_clean(), "{:?}", attendances.malformed);

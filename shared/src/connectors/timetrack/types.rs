@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::connectors::lenient;
 
 /// A TimeTrack timestamp as written on the wire (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`), kept as the wall-clock
-/// value plus whether it carried the `Z`.
+/// value (read with or without the `Z`).
 ///
 /// Whether TimeTrack's `Z` really means UTC or the account's local wall clock is not settled (see the
 /// reference); the workflows decide from the integration's `timetrack_timestamp_mode`, not this type.
@@ -20,24 +20,20 @@ use crate::connectors::lenient;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimeTrackTimestamp {
     pub wall: DateTime,
-    pub zulu: bool,
 }
 
 impl TimeTrackTimestamp {
     /// A timestamp to send; it is written with `Z`.
     pub fn new(wall: DateTime) -> Self {
-        Self { wall, zulu: true }
+        Self { wall }
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
         let trimmed = s.trim();
-        let (bare, zulu) = match trimmed
+        let bare = trimmed
             .strip_suffix('Z')
             .or_else(|| trimmed.strip_suffix('z'))
-        {
-            Some(bare) => (bare, true),
-            None => (trimmed, false),
-        };
+            .unwrap_or(trimmed);
         if bare.get(10..).is_some_and(|time| time.contains(['+', '-'])) {
             return Err(format!(
                 "invalid TimeTrack timestamp {s:?}: offsets other than Z are not expected"
@@ -46,7 +42,7 @@ impl TimeTrackTimestamp {
         let wall = bare
             .parse::<DateTime>()
             .map_err(|e| format!("invalid TimeTrack timestamp {s:?}: {e}"))?;
-        Ok(Self { wall, zulu })
+        Ok(Self { wall })
     }
 
     /// The wire form: seconds precision, always with `Z`.
@@ -247,6 +243,7 @@ fn ser_personal_number<S: Serializer>(value: &Option<String>, s: S) -> Result<S:
 }
 
 /// Body of POST /users. `Debug` prints the password as `[REDACTED]`.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewUser {
@@ -256,78 +253,57 @@ pub struct NewUser {
     pub email: String,
     #[serde(serialize_with = "ser_secret")]
     pub password: SecretString,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_lead: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_personal_number"
-    )]
+    #[serde(serialize_with = "ser_personal_number")]
     pub personal_number: Option<String>,
 }
 
 /// Body of PUT /users/{id}. TimeTrack does not allow changing `enabled` or `username` here, so this type
 /// has no such fields. `None` fields are left out.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserUpdate {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub team_lead: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_personal_number"
-    )]
+    #[serde(serialize_with = "ser_personal_number")]
     pub personal_number: Option<String>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_secret"
-    )]
+    #[serde(serialize_with = "ser_opt_secret")]
     pub password: Option<SecretString>,
 }
 
 /// Body of POST /attendances.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewAttendance {
     pub username: String,
     pub from: TimeTrackTimestamp,
     pub to: TimeTrackTimestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub break_minutes: Option<i64>,
 }
 
 /// Body of PUT /attendances/{id}. `None` fields are left out.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttendanceUpdate {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<TimeTrackTimestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<TimeTrackTimestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub break_minutes: Option<i64>,
 }
 
 /// Body of POST /absences.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewAbsence {
@@ -335,7 +311,6 @@ pub struct NewAbsence {
     pub from: Date,
     pub to: Date,
     pub absence_type: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<AbsenceStatus>,
 }
 

@@ -6,6 +6,7 @@
 use jiff::civil::Date;
 
 use super::canonical::Absence;
+use super::timetrack::{recorded_part, to_timetrack};
 use super::type_map::AbsenceTypeMap;
 use crate::domain::{DateWindow, EntityKind, ScopeEntry, System};
 use crate::engine::SyncKind;
@@ -47,6 +48,18 @@ impl SyncKind for AbsenceKind {
             .flatten()
             .find_map(|a| self.types.master(&a.personio_type_id))
             .unwrap_or(System::Personio)
+    }
+
+    /// An absence whose every TimeTrack part is one a pending create recorded before sending it: the
+    /// full-day part of a split absence whose half day was never written (the process died in
+    /// between), or a half day whose full part was rolled back. The planner completes it with the
+    /// intended value (ADR 0030). Only TimeTrack creates record parts; a Personio period never matches.
+    fn is_remnant(&self, found: &Absence, recorded: &[String]) -> bool {
+        to_timetrack(found, "", &self.types).is_ok_and(|parts| {
+            parts
+                .iter()
+                .all(|part| recorded.contains(&recorded_part(&found.employee, part)))
+        })
     }
 
     /// The absence's person over its days.
@@ -124,5 +137,54 @@ mod tests {
         assert_eq!(k.natural_key(&a), "7788|vac|2026-05-04|2026-05-08");
         assert_eq!(k.anchor_date(&a), Some(date(2026, 5, 4)));
         assert_eq!(k.kind(), EntityKind::Absence);
+    }
+
+    #[test]
+    fn a_group_made_only_of_recorded_parts_is_a_remnant() {
+        let k = kind();
+        let span = |from: i8, to: i8, starts: bool, ends: bool| {
+            Absence::new(
+                "7788",
+                "vac",
+                date(2026, 5, from),
+                date(2026, 5, to),
+                starts,
+                ends,
+                AbsenceStatus::Approved,
+            )
+            .unwrap()
+        };
+        // The create of Mon 4 – Fri 8 noon records its full-day part (type 1, 4–7), then the half
+        // day (type 2, 8): as the port writes them.
+        let intended = span(4, 8, false, true);
+        let recorded: Vec<String> = to_timetrack(&intended, "u", &k.types)
+            .unwrap()
+            .iter()
+            .map(|p| recorded_part(&intended.employee, p))
+            .collect();
+        assert_eq!(
+            recorded,
+            [
+                "7788|1|2026-05-04|2026-05-07",
+                "7788|2|2026-05-08|2026-05-08"
+            ]
+        );
+        // The lone full-day part left by a crash between the two writes, and the lone half day left
+        // when the full part was rolled back, are remnants; so is the complete group.
+        assert!(k.is_remnant(&span(4, 7, false, false), &recorded));
+        assert!(k.is_remnant(&span(8, 8, false, true), &recorded[1..]));
+        assert!(k.is_remnant(&intended, &recorded));
+        // Not made of recorded parts: other days, another type, another person, nothing recorded.
+        assert!(!k.is_remnant(&span(4, 6, false, false), &recorded));
+        assert!(!k.is_remnant(&span(4, 7, false, false), &recorded[1..]));
+        let mut other_person = span(4, 7, false, false);
+        other_person.employee = "9999".into();
+        assert!(!k.is_remnant(&other_person, &recorded));
+        assert!(!k.is_remnant(&span(4, 7, false, false), &[]));
+        let home = Absence {
+            personio_type_id: "home".into(),
+            ..span(4, 7, false, false)
+        };
+        assert!(!k.is_remnant(&home, &recorded));
     }
 }

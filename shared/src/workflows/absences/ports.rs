@@ -25,7 +25,8 @@ use super::overlap::{overlap_outcome, OverlapOutcome, Overlapping};
 use super::parts::{from_timetrack_group, group_parts, TimeTrackGroup};
 use super::personio::{from_personio, to_personio};
 use super::timetrack::{
-    timetrack_change, to_timetrack, TimeTrackAbsenceFields, TimeTrackAbsenceView, TimeTrackChange,
+    recorded_part, timetrack_change, to_timetrack, TimeTrackAbsenceFields, TimeTrackAbsenceView,
+    TimeTrackChange,
 };
 use super::type_map::AbsenceTypeMap;
 use super::wire::{
@@ -37,9 +38,10 @@ use crate::connectors::timetrack::{
     Absence as TtAbsence, AbsenceQuery, AbsenceStatus as TtStatus, TimeTrackClient,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, EntityKind, IntegrationId, ScopeEntry, System};
+use crate::domain::{DateWindow, EntityKind, IntegrationId, ScopeEntry};
 use crate::engine::{
     HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
+    Unrecorded, WriteJournal,
 };
 use crate::store::StateStore;
 use crate::workflows::directory::EmployeeDirectory;
@@ -382,10 +384,6 @@ impl PersonioAbsences {
 
 #[async_trait]
 impl SidePort<Absence> for PersonioAbsences {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<Absence>, PortError> {
         self.periods_in(None, window).await
     }
@@ -621,7 +619,17 @@ impl TimeTrackAbsences {
     /// Creates the parts of `value`, principal first (a create cut short leaves the part the mapping
     /// will name, not a lone half day). Returns the ids in creation order; on a failure the parts
     /// already created are deleted again.
-    async fn create_parts(&self, value: &Absence) -> Result<Vec<i64>, PortError> {
+    ///
+    /// With a `journal` (a create through the engine's pending intent), every part is recorded before
+    /// its `POST` (ADR 0030), so a process that dies between two parts leaves a part the next run
+    /// recognises as this create's remnant ([`super::kind::AbsenceKind`]'s `is_remnant`) instead of a
+    /// new TimeTrack absence. A retry adopts a part an earlier attempt recorded and that exists now
+    /// (same user, days and type, not yet taken) instead of writing it twice.
+    async fn create_parts(
+        &self,
+        value: &Absence,
+        journal: Option<&dyn WriteJournal>,
+    ) -> Result<Vec<i64>, PortError> {
         let username = self
             .context
             .directory
@@ -638,17 +646,38 @@ impl TimeTrackAbsences {
         if value.starts_midday && parts.len() > 1 {
             parts.swap(0, 1);
         }
+        let earlier = journal.and_then(|j| j.earlier()).unwrap_or_default();
         let mut created = Vec::with_capacity(parts.len());
         for fields in &parts {
-            let body = timetrack_new_absence(fields)
-                .map_err(|reason| PortError::new(PortErrorClass::Invalid, reason));
-            let result = match body {
-                Ok(body) => self
-                    .client
-                    .create_absence(&body)
-                    .await
-                    .map_err(|e| port_error::from_timetrack("create absence", &e)),
-                Err(e) => Err(e),
+            let note = recorded_part(&value.employee, fields);
+            if earlier.contains(&note) {
+                if let Some(id) = self.find_part(fields, &created).await {
+                    tracing::info!(
+                        absence = id,
+                        "adopted a part an earlier attempt of this create wrote"
+                    );
+                    created.push(id);
+                    continue;
+                }
+            }
+            let result = match timetrack_new_absence(fields) {
+                Err(reason) => Err(PortError::new(PortErrorClass::Invalid, reason)),
+                Ok(body) => {
+                    // Never send a part of a group that is not on record (recording twice is a
+                    // no-op). A one-part absence needs no record: its twin has its natural key.
+                    let on_record = match journal {
+                        Some(journal) if parts.len() > 1 => journal.record(&note).await,
+                        _ => Ok(()),
+                    };
+                    match on_record {
+                        Ok(()) => self
+                            .client
+                            .create_absence(&body)
+                            .await
+                            .map_err(|e| port_error::from_timetrack("create absence", &e)),
+                        Err(e) => Err(e),
+                    }
+                }
             };
             let result = match result {
                 // A later part whose answer was lost (5xx, timeout, dropped connection) may exist:
@@ -736,10 +765,6 @@ impl TimeTrackAbsences {
 
 #[async_trait]
 impl SidePort<Absence> for TimeTrackAbsences {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
     /// The absences whose first day lies in the window, each as the group of its parts. The request
     /// reaches two days before the window (a half first day, and a full part that may claim it as its
     /// half last day) and, when a listed part runs past the window, up to the day after its last day
@@ -771,7 +796,16 @@ impl SidePort<Absence> for TimeTrackAbsences {
         Ok(Some(Record::new(id, value)))
     }
     async fn create(&self, value: &Absence) -> Result<String, PortError> {
-        let created = self.create_parts(value).await?;
+        self.create_recorded(value, &Unrecorded).await
+    }
+
+    /// Each part is recorded in `journal` before it is sent (see [`TimeTrackAbsences::create_parts`]).
+    async fn create_recorded(
+        &self,
+        value: &Absence,
+        journal: &dyn WriteJournal,
+    ) -> Result<String, PortError> {
+        let created = self.create_parts(value, Some(journal)).await?;
         created
             .first()
             .map(i64::to_string)
@@ -817,7 +851,7 @@ impl SidePort<Absence> for TimeTrackAbsences {
                 Ok(id.to_string())
             }
             TimeTrackChange::Recreate => {
-                let created = self.create_parts(value).await?;
+                let created = self.create_parts(value, None).await?;
                 let new_id = created.first().copied().unwrap_or_default();
                 let old = group.ids_for_delete();
                 let (deleted, cause) = match self.delete_all(&old).await {

@@ -42,6 +42,16 @@ pub struct TimeTrackAbsenceFields {
     pub status: i64,
 }
 
+/// How a create's journal names one TimeTrack part before it is sent (`PendingIntent.parts`, ADR
+/// 0030): the Personio person, the TimeTrack type and the days. A user's own absence with exactly these
+/// fields is taken for the create's part; status is left out (a later status write may change it).
+pub fn recorded_part(employee: &str, fields: &TimeTrackAbsenceFields) -> String {
+    format!(
+        "{employee}|{}|{}|{}",
+        fields.absence_type_id, fields.from, fields.to
+    )
+}
+
 /// What bringing a TimeTrack absence from `old` to `new` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeTrackChange {

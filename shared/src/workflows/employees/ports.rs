@@ -31,7 +31,7 @@ use super::writes::{new_timetrack_user, personio_person, timetrack_change};
 use crate::connectors::personio::{self as pw, PersonioClient};
 use crate::connectors::timetrack::{self as tw, TimeTrackClient};
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, ScopeEntry, System};
+use crate::domain::{DateWindow, ScopeEntry};
 use crate::engine::{HintFamily, Listing, Located, PortError, PortErrorClass, Record, SidePort};
 use crate::settings::LeaverPolicy;
 use crate::workflows::port_error::{from_personio, from_timetrack};
@@ -192,10 +192,6 @@ fn only(listing: &Listing<Employee>, ids: impl Fn(&str) -> bool) -> Listing<Empl
 
 #[async_trait]
 impl SidePort<Employee> for PersonioEmployees {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
     async fn list(&self, _window: &DateWindow) -> Result<Listing<Employee>, PortError> {
         Ok(self.listing.clone())
     }
@@ -376,10 +372,6 @@ impl TimeTrackEmployees {
 
 #[async_trait]
 impl SidePort<Employee> for TimeTrackEmployees {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
     async fn list(&self, _window: &DateWindow) -> Result<Listing<Employee>, PortError> {
         Ok(self.listing.clone())
     }

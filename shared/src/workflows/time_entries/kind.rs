@@ -6,9 +6,9 @@
 //! (`settings.time_entries.master`): unlike absences there is no per-type choice.
 use jiff::civil::Date;
 
-use super::entry::TimeEntry;
-use super::personio_shape::personio_periods;
-use super::personio_writes::all_recorded;
+use super::canonical::TimeEntry;
+use super::personio::shape::personio_periods;
+use super::personio::writes::all_recorded;
 use crate::domain::{DateWindow, EntityKind, ScopeEntry, System};
 use crate::engine::SyncKind;
 use crate::timezone::ZoneConverter;

@@ -1,26 +1,22 @@
 //! The time-entries workflow, pure part: working time (attendances) in one canonical form, and the
 //! translation from and to each system's record view. Nothing here does I/O.
 //!
-//! - [`entry`]: the canonical [`entry::TimeEntry`] (what a mapping fingerprints), why a record can't be
-//!   synced ([`entry::NotSyncable`]) and the skip report ([`entry::SkippedRecord`]).
-//! - [`timetrack_shape`]: a TimeTrack attendance ⇄ a canonical entry, honouring the timestamp mode.
-//! - [`personio_shape`]: a canonical entry → the Personio WORK/BREAK periods that hold it (split at local
-//!   midnight; the break placement rule is documented there).
-//! - [`personio_grouping`]: Personio periods of a person → canonical entries, each with the ids of the
-//!   periods that make it (so the workflow can update or delete them all).
-//! - [`personio_writes`]: which Personio calls (delete, patch, create, in a safe order) turn an entry's
-//!   existing periods into the desired ones.
+//! The module names are the skeleton all three workflows share:
+//! - [`canonical`]: the canonical [`canonical::TimeEntry`] (what a mapping fingerprints), why a record
+//!   can't be synced ([`canonical::NotSyncable`]) and the skip report ([`canonical::SkippedRecord`]).
+//! - [`personio`]: Personio attendance periods ⇄ canonical entries ([`personio::shape`],
+//!   [`personio::grouping`], [`personio::writes`]).
+//! - [`timetrack`]: a TimeTrack attendance ⇄ a canonical entry, honouring the timestamp mode.
+//! - [`kind`]: the workflow as the engine sees it; [`ports`]: the two side ports (the only I/O);
+//!   [`binding`]: the workflow plugged into the service.
 //!
 //! Local wall-clock times are converted with [`crate::timezone::ZoneConverter`] only.
-pub mod entry;
-pub mod personio_grouping;
-pub mod personio_shape;
-pub mod personio_writes;
-pub mod timetrack_shape;
-
 pub mod binding;
+pub mod canonical;
 pub mod kind;
+pub mod personio;
 pub mod ports;
+pub mod timetrack;
 
 #[cfg(test)]
 mod round_trip_tests;

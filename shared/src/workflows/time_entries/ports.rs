@@ -30,23 +30,23 @@ use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::Timestamp;
 
-use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
-use super::personio_grouping::{group_periods, GroupedEntry};
-use super::personio_shape::{
+use super::canonical::{NotSyncable, SkippedRecord, TimeEntry};
+use super::personio::grouping::{group_periods, GroupedEntry};
+use super::personio::shape::{
     personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
 };
-use super::personio_writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
-use super::timetrack_shape::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
+use super::personio::writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
+use super::timetrack::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
 use crate::connectors::personio::{
-    AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod, AttendanceStatus, IdRef,
-    NewAttendancePeriod, PersonioClient, PersonioError,
+    ApiErrorKind, AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod,
+    AttendanceStatus, IdRef, NewAttendancePeriod, PersonioClient, PersonioError,
 };
 use crate::connectors::timetrack::{
     Attendance, AttendanceQuery, AttendanceUpdate, NewAttendance, TimeTrackClient,
     TimeTrackTimestamp,
 };
 use crate::connectors::ErrorClass;
-use crate::domain::{DateWindow, ScopeEntry, System};
+use crate::domain::{DateWindow, ScopeEntry};
 use crate::engine::{
     HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
     Unrecorded, WriteJournal,
@@ -383,31 +383,32 @@ impl PersonioTimeEntries {
     /// A client error of a write as a port error: an approved period is `Refused` (parked at once as a
     /// visible conflict), an overlap names the other entry's local times.
     async fn write_error(&self, what: &str, entry: &TimeEntry, e: &PersonioError) -> PortError {
-        let text = e.to_string();
-        let lower = text.to_lowercase();
-        if e.status() == Some(422) && lower.contains("approved") {
-            return refused(format!(
+        match e.kind() {
+            ApiErrorKind::ApprovedPeriod => refused(format!(
                 "Personio {what}: the period is approved (CONFIRMED) and can no longer be changed \
                  ({}); correct it in Personio or withdraw the approval",
                 self.describe_entry(entry)
-            ));
+            )),
+            ApiErrorKind::Overlap => self.overlap_error(what, entry, e).await,
+            ApiErrorKind::Other => from_personio(what, e),
         }
-        if e.status() == Some(422) && lower.contains("overlap") {
-            let others = self.overlapping(entry).await;
-            return PortError::new(
-                PortErrorClass::Conflict,
-                format!(
-                    "Personio {what}: {} overlaps {} — {text}",
-                    self.describe_entry(entry),
-                    if others.is_empty() {
-                        "an existing period of the person".to_string()
-                    } else {
-                        others.join(", ")
-                    }
-                ),
-            );
-        }
-        from_personio(what, e)
+    }
+
+    /// An overlap refusal, naming the person's other periods that overlap `entry`.
+    async fn overlap_error(&self, what: &str, entry: &TimeEntry, e: &PersonioError) -> PortError {
+        let others = self.overlapping(entry).await;
+        PortError::new(
+            PortErrorClass::Conflict,
+            format!(
+                "Personio {what}: {} overlaps {} — {e}",
+                self.describe_entry(entry),
+                if others.is_empty() {
+                    "an existing period of the person".to_string()
+                } else {
+                    others.join(", ")
+                }
+            ),
+        )
     }
 
     /// The person's existing WORK periods overlapping `entry` (local times), for an overlap message.
@@ -580,10 +581,6 @@ fn composite_id_after(
 
 #[async_trait]
 impl SidePort<TimeEntry> for PersonioTimeEntries {
-    fn system(&self) -> System {
-        System::Personio
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
         let (listing, listed) = self.entries_in(None, window).await?;
         *self.listed.lock().unwrap_or_else(|p| p.into_inner()) = listed;
@@ -878,10 +875,6 @@ impl TimeTrackTimeEntries {
 
 #[async_trait]
 impl SidePort<TimeEntry> for TimeTrackTimeEntries {
-    fn system(&self) -> System {
-        System::TimeTrack
-    }
-
     async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
         self.attendances_in(None, window).await
     }

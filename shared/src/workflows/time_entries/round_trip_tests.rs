@@ -8,13 +8,13 @@ use jiff::civil::{date, Date};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
-use super::entry::{NotSyncable, TimeEntry};
-use super::personio_grouping::group_periods;
-use super::personio_shape::{
+use super::canonical::{NotSyncable, TimeEntry};
+use super::personio::grouping::group_periods;
+use super::personio::shape::{
     personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
 };
-use super::personio_writes::{plan_period_writes, PeriodWrite};
-use super::timetrack_shape::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
+use super::personio::writes::{plan_period_writes, PeriodWrite};
+use super::timetrack::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
 use crate::settings::TimestampMode;
 use crate::timezone::{LocalTimeAdjustment, ZoneConverter};
 

@@ -22,9 +22,9 @@ use shared::workflows::employees::binding::EmployeesBinding;
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 use tower::ServiceExt;
 
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub router: Router,
     pub store: Arc<DynamoStore>,
     pub credentials: Arc<SecretsManagerCredentials>,
@@ -38,11 +38,11 @@ pub struct Harness {
 }
 
 /// The simulators' credentials (their defaults).
-pub fn good_credentials() -> Credentials {
+pub(crate) fn good_credentials() -> Credentials {
     sim_login(&PersonioConfig::default(), &TimeTrackConfig::default())
 }
 
-pub fn good_credentials_json() -> Value {
+pub(crate) fn good_credentials_json() -> Value {
     let p = PersonioConfig::default();
     let t = TimeTrackConfig::default();
     serde_json::json!({
@@ -54,7 +54,7 @@ pub fn good_credentials_json() -> Value {
     })
 }
 
-pub fn today() -> jiff::civil::Date {
+pub(crate) fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").expect("bundled tz"))
         .date()
@@ -62,17 +62,17 @@ pub fn today() -> jiff::civil::Date {
 
 impl Harness {
     /// Everything with default service settings.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(RunnerConfig::default(), Seed::company(today())).await
     }
 
     /// `runner` configures the employees workflow's service (the one served for manual sync).
-    pub async fn start_with(runner: RunnerConfig, seed: Seed) -> Self {
+    pub(crate) async fn start_with(runner: RunnerConfig, seed: Seed) -> Self {
         Self::start_limited(runner, seed, None).await
     }
 
     /// `sync_time_limit`: the deadline the API grants a dispatched manual sync (see `ApiState`).
-    pub async fn start_limited(
+    pub(crate) async fn start_limited(
         runner: RunnerConfig,
         seed: Seed,
         sync_time_limit: Option<Duration>,
@@ -158,20 +158,20 @@ impl Harness {
         }
     }
 
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
         let body = body.map(|b| ("application/json", b.to_string()));
         self.raw(method, path, body.as_ref().map(|(ct, b)| (*ct, b.as_str())))
             .await
     }
 
-    pub async fn raw(&self, method: &str, path: &str, body: Option<(&str, &str)>) -> Answer {
+    pub(crate) async fn raw(&self, method: &str, path: &str, body: Option<(&str, &str)>) -> Answer {
         send(&self.router, method, path, body).await
     }
 }
 
 /// A response, read whole.
 #[derive(Debug)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: StatusCode,
     pub content_type: Option<String>,
     pub text: String,
@@ -180,7 +180,7 @@ pub struct Answer {
 
 impl Answer {
     /// Asserts a problem answer with `status` and type `urn:...:problem:<slug>`.
-    pub fn assert_problem(&self, status: u16, slug: &str) {
+    pub(crate) fn assert_problem(&self, status: u16, slug: &str) {
         assert_eq!(self.status.as_u16(), status, "{self:?}");
         assert_eq!(self.content_type.as_deref(), Some(PROBLEM_JSON), "{self:?}");
         assert_eq!(
@@ -193,12 +193,17 @@ impl Answer {
         assert!(self.json["detail"].is_string(), "{self:?}");
     }
 
-    pub fn assert_ok(&self) {
+    pub(crate) fn assert_ok(&self) {
         assert_eq!(self.status, StatusCode::OK, "{self:?}");
     }
 }
 
-pub async fn send(router: &Router, method: &str, path: &str, body: Option<(&str, &str)>) -> Answer {
+pub(crate) async fn send(
+    router: &Router,
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> Answer {
     let mut request = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).expect("valid method"))
         .uri(path);
@@ -214,7 +219,7 @@ pub async fn send(router: &Router, method: &str, path: &str, body: Option<(&str,
     read(response).await
 }
 
-pub async fn read(response: axum::response::Response) -> Answer {
+pub(crate) async fn read(response: axum::response::Response) -> Answer {
     let status = response.status();
     let content_type = response
         .headers()

@@ -26,21 +26,21 @@ use shared::store::dynamodb::DynamoStore;
 use shared::store::{Mapping, StateStore};
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 
-pub const ADMIN: &str = "anna.admin";
-pub const ADMIN_TEMPORARY: &str = "Temporär-Passw0rt!";
-pub const ADMIN_PASSWORD: &str = "Neues-Passw0rt-2026!";
-pub const VIEWER: &str = "victor.viewer";
-pub const VIEWER_PASSWORD: &str = "Viewer-Passw0rt-2026!";
+pub(crate) const ADMIN: &str = "anna.admin";
+pub(crate) const ADMIN_TEMPORARY: &str = "Temporär-Passw0rt!";
+pub(crate) const ADMIN_PASSWORD: &str = "Neues-Passw0rt-2026!";
+pub(crate) const VIEWER: &str = "victor.viewer";
+pub(crate) const VIEWER_PASSWORD: &str = "Viewer-Passw0rt-2026!";
 
 /// A clock that can be moved forward: the console's token verifier reads it, so that a token can be
 /// made to expire without waiting an hour.
 #[derive(Default)]
-pub struct OffsetClock {
+pub(crate) struct OffsetClock {
     offset_seconds: AtomicI64,
 }
 
 impl OffsetClock {
-    pub fn advance(&self, seconds: i64) {
+    pub(crate) fn advance(&self, seconds: i64) {
         self.offset_seconds.store(seconds, Ordering::SeqCst);
     }
 }
@@ -53,7 +53,7 @@ impl Clock for OffsetClock {
 }
 
 /// The user pool on moto.
-pub struct Pool {
+pub(crate) struct Pool {
     pub pool_id: String,
     pub client_id: String,
     pub client: aws_sdk_cognitoidentityprovider::Client,
@@ -62,7 +62,7 @@ pub struct Pool {
 impl Pool {
     /// A pool with an app client (USER_PASSWORD_AUTH, refresh), the `admin` and `viewer` groups, the
     /// admin (temporary password) and the viewer (permanent password).
-    pub async fn create() -> Self {
+    pub(crate) async fn create() -> Self {
         let client = aws_sdk_cognitoidentityprovider::Client::new(&aws().await);
         let pool_id = client
             .create_user_pool()
@@ -145,7 +145,7 @@ impl Pool {
 }
 
 /// The api function's router with the console, served on 127.0.0.1.
-pub struct ConsoleServer {
+pub(crate) struct ConsoleServer {
     pub base: String,
     pub store: Arc<DynamoStore>,
     pub credentials: Arc<SecretsManagerCredentials>,
@@ -166,14 +166,14 @@ impl Drop for ConsoleServer {
     }
 }
 
-pub fn today() -> jiff::civil::Date {
+pub(crate) fn today() -> jiff::civil::Date {
     Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").expect("bundled tz"))
         .date()
 }
 
 impl ConsoleServer {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let config = aws().await;
         let pool = Pool::create().await;
         let (store, _table) = fresh_table().await;
@@ -259,12 +259,12 @@ impl ConsoleServer {
         }
     }
 
-    pub fn url(&self, page: &str) -> String {
+    pub(crate) fn url(&self, page: &str) -> String {
         format!("{}/console/{}{page}", self.base, self.id)
     }
 
     /// A parked time-entry mapping, as the engine leaves one after repeated failures.
-    pub async fn park(&self, mapping_id: &str) -> Mapping {
+    pub(crate) async fn park(&self, mapping_id: &str) -> Mapping {
         let m = Mapping {
             integration_id: self.id.clone(),
             kind: EntityKind::TimeEntry,
@@ -287,7 +287,7 @@ impl ConsoleServer {
         m
     }
 
-    pub async fn mapping(&self, mapping_id: &str) -> Mapping {
+    pub(crate) async fn mapping(&self, mapping_id: &str) -> Mapping {
         self.store
             .list_mappings(&self.id, EntityKind::TimeEntry, None)
             .await
@@ -297,13 +297,13 @@ impl ConsoleServer {
             .expect("mapping stored")
     }
 
-    pub async fn credentials_stored(&self) -> bool {
+    pub(crate) async fn credentials_stored(&self) -> bool {
         use shared::credentials::CredentialsSource;
         self.credentials.credentials(&self.id).await.is_ok()
     }
 
     /// The integration's run records, newest first.
-    pub async fn runs(&self) -> Vec<shared::runs::RunRecord> {
+    pub(crate) async fn runs(&self) -> Vec<shared::runs::RunRecord> {
         self.store
             .list_runs(&self.id, None, 100, None)
             .await
@@ -311,7 +311,7 @@ impl ConsoleServer {
             .runs
     }
 
-    pub async fn settings(&self) -> Value {
+    pub(crate) async fn settings(&self) -> Value {
         serde_json::to_value(
             self.store
                 .get_settings(&self.id)
@@ -325,7 +325,7 @@ impl ConsoleServer {
 
 /// The repository's root (screenshots go to `.run/console-screens/`, axe-core is read from
 /// `tests/console/node_modules/`).
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
@@ -340,7 +340,7 @@ fn free_port() -> u16 {
 }
 
 /// Headless Chromium under chromedriver; both processes end when this is dropped.
-pub struct Browser {
+pub(crate) struct Browser {
     pub client: Client,
     driver: Child,
     profile: PathBuf,
@@ -357,11 +357,11 @@ impl Drop for Browser {
     }
 }
 
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 impl Browser {
-    pub async fn start(prefix: &str) -> Self {
+    pub(crate) async fn start(prefix: &str) -> Self {
         for path in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 std::path::Path::new(path).exists(),
@@ -423,11 +423,11 @@ impl Browser {
         }
     }
 
-    pub async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.client.goto(url).await.expect("navigate");
     }
 
-    pub async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         let url = self.client.current_url().await.expect("current url");
         match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -435,11 +435,11 @@ impl Browser {
         }
     }
 
-    pub async fn h1(&self) -> String {
+    pub(crate) async fn h1(&self) -> String {
         self.text("h1").await
     }
 
-    pub async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))
             .await
@@ -449,11 +449,11 @@ impl Browser {
             .expect("text")
     }
 
-    pub async fn body(&self) -> String {
+    pub(crate) async fn body(&self) -> String {
         self.text("body").await
     }
 
-    pub async fn fill(&self, css: &str, value: &str) {
+    pub(crate) async fn fill(&self, css: &str, value: &str) {
         let field = self
             .client
             .find(Locator::Css(css))
@@ -463,7 +463,7 @@ impl Browser {
         field.send_keys(value).await.expect("type");
     }
 
-    pub async fn select(&self, css: &str, value: &str) {
+    pub(crate) async fn select(&self, css: &str, value: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -476,7 +476,7 @@ impl Browser {
     /// Clicks what leads to another page (a link, a submit button) and waits until that page is
     /// loaded: the old document is marked, and the wait ends when a document without the mark is
     /// complete.
-    pub async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.client
             .execute("window.__consoleTestOldPage = true; return true;", vec![])
             .await
@@ -508,7 +508,7 @@ impl Browser {
     /// Writes a screenshot `.run/console-screens/<prefix>-<name>.png`.
     /// The whole page, not only the window: the window is made as tall as the page (at most 4000
     /// pixels) for the screenshot.
-    pub async fn shot(&self, name: &str) {
+    pub(crate) async fn shot(&self, name: &str) {
         let height = self
             .client
             .execute("return document.documentElement.scrollHeight;", vec![])
@@ -534,7 +534,7 @@ impl Browser {
     }
 
     /// Screenshot, then the accessibility checks of the page ([`Browser::check_accessibility`]).
-    pub async fn review(&self, name: &str) {
+    pub(crate) async fn review(&self, name: &str) {
         self.shot(name).await;
         self.check_accessibility(name).await;
     }
@@ -543,7 +543,7 @@ impl Browser {
     /// colour contrast, landmarks, names of buttons and links, ...) must find nothing, and the
     /// keyboard must reach the page's controls in order (Tab from the top: the skip link first, then
     /// every control — none is left out of the tab order).
-    pub async fn check_accessibility(&self, page: &str) {
+    pub(crate) async fn check_accessibility(&self, page: &str) {
         let axe_path = repo_root().join("tests/console/node_modules/axe-core/axe.min.js");
         let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
             panic!(
@@ -623,13 +623,13 @@ impl Browser {
     }
 
     /// Signs in through the form (the browser is on the sign-in page).
-    pub async fn sign_in(&self, user: &str, password: &str) {
+    pub(crate) async fn sign_in(&self, user: &str, password: &str) {
         self.fill("#username", user).await;
         self.fill("#password", password).await;
         self.click("form button[type=submit]").await;
     }
 
-    pub async fn cookie(&self, name: &str) -> Option<String> {
+    pub(crate) async fn cookie(&self, name: &str) -> Option<String> {
         self.client
             .get_named_cookie(name)
             .await

@@ -8,13 +8,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// One canned answer.
-pub struct Canned {
+pub(crate) struct Canned {
     pub status: u16,
     pub body: String,
 }
 
 impl Canned {
-    pub fn json(status: u16, body: serde_json::Value) -> Canned {
+    pub(crate) fn json(status: u16, body: serde_json::Value) -> Canned {
         Canned {
             status,
             body: body.to_string(),
@@ -24,7 +24,7 @@ impl Canned {
 
 type Handler = dyn Fn(&str, &str) -> Canned + Send + Sync;
 
-pub struct StubServer {
+pub(crate) struct StubServer {
     pub base_url: String,
     hits: Arc<Mutex<Vec<String>>>,
     task: JoinHandle<()>,
@@ -38,7 +38,7 @@ impl Drop for StubServer {
 
 impl StubServer {
     /// Serves `handler(method, path_and_query)` on a free port of 127.0.0.1.
-    pub async fn start(
+    pub(crate) async fn start(
         handler: impl Fn(&str, &str) -> Canned + Send + Sync + 'static,
     ) -> StubServer {
         let listener = TcpListener::bind("127.0.0.1:0")
@@ -79,7 +79,7 @@ impl StubServer {
     }
 
     /// `"METHOD /path?query"` of every request served, oldest first.
-    pub fn hits(&self) -> Vec<String> {
+    pub(crate) fn hits(&self) -> Vec<String> {
         self.hits.lock().unwrap().clone()
     }
 }

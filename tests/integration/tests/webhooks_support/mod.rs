@@ -13,31 +13,35 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use integration_tests::event_source_mapping::{create_fifo_pair, QueuePair};
 use integration_tests::{
     aws, link_employees_by_email, run_scheduled, secretsmanager_client, service_context,
     sim_credentials, store_with_integration, unique,
 };
 use jiff::Timestamp;
 use serde_json::{json, Value};
+use shared::domain::System;
 use shared::domain::{IntegrationId, Workflow};
 use shared::engine::ManualClock;
 use shared::runs::RunRecord;
+use shared::runs::RunStatus;
 use shared::service::lambda::handle_workflow_invocation;
 use shared::service::{ServiceContext, WorkflowBinding, WorkflowService};
-use shared::settings::IntegrationSettings;
+use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
 use shared::store::dynamodb::DynamoStore;
 use shared::webhooks::queue::{EventQueue, QueueError};
 use shared::webhooks::{QueuedEvent, SecretsManagerTokenStore, SqsEventQueue};
+use shared::workflows::time_entries::binding::TimeEntriesBinding;
 use simulators::personio::WebhookConfig;
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 
 /// Receives before a message moves to its dead-letter queue (the template's default is 5).
-pub const MAX_RECEIVES: u32 = 3;
+pub(crate) const MAX_RECEIVES: u32 = 3;
 /// The queues' visibility timeout: a failed message comes back after it.
-pub const VISIBILITY_SECS: i32 = 1;
+pub(crate) const VISIBILITY_SECS: i32 = 1;
 
 /// Personio's delivery rule scaled down: 1 s timeout, retries after 20, 40, 80, 160, 320 ms.
-pub fn fast_personio() -> PersonioConfig {
+pub(crate) fn fast_personio() -> PersonioConfig {
     PersonioConfig {
         webhooks: WebhookConfig {
             delivery_timeout: Duration::from_secs(1),
@@ -50,7 +54,7 @@ pub fn fast_personio() -> PersonioConfig {
 
 /// The receiver's queue port over the real SQS queues, answering "unavailable" for the next
 /// `fail_next` sends — the receiver then answers 503, which Personio retries.
-pub struct FlakyQueue {
+pub(crate) struct FlakyQueue {
     pub inner: SqsEventQueue,
     pub fail_next: AtomicU32,
 }
@@ -88,16 +92,9 @@ impl api::WorkflowSchedules for NoSchedules {
     }
 }
 
-/// A workflow's queue and its dead-letter queue.
-#[derive(Clone, Debug)]
-pub struct QueuePair {
-    pub url: String,
-    pub dlq_url: String,
-}
-
 /// What one pump did.
 #[derive(Debug, Default, Clone)]
-pub struct PumpReport {
+pub(crate) struct PumpReport {
     pub batches: usize,
     pub messages: usize,
     pub failed: usize,
@@ -105,7 +102,7 @@ pub struct PumpReport {
     pub answers: Vec<Value>,
 }
 
-pub struct Edge {
+pub(crate) struct Edge {
     pub personio: PersonioSim,
     pub timetrack: TimeTrackSim,
     pub store: Arc<DynamoStore>,
@@ -131,52 +128,11 @@ impl Drop for Edge {
     }
 }
 
-async fn fifo_pair(sqs: &aws_sdk_sqs::Client, name: &str) -> QueuePair {
-    let dlq = sqs
-        .create_queue()
-        .queue_name(format!("{name}-dlq.fifo"))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .expect("create DLQ");
-    let dlq_url = dlq.queue_url().expect("DLQ url").to_string();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("DLQ attributes")
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("DLQ arn");
-    let queue = sqs
-        .create_queue()
-        .queue_name(format!("{name}.fifo"))
-        .attributes(QueueAttributeName::FifoQueue, "true")
-        .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
-        .attributes(
-            QueueAttributeName::VisibilityTimeout,
-            VISIBILITY_SECS.to_string(),
-        )
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVES}).to_string(),
-        )
-        .send()
-        .await
-        .expect("create queue");
-    QueuePair {
-        url: queue.queue_url().expect("queue url").to_string(),
-        dlq_url,
-    }
-}
-
 impl Edge {
     /// Both simulators seeded for `day` (Personio delivering fast), a new integration with `settings`
     /// on a fresh moto table, employees linked by e-mail, the three FIFO queues with their DLQs, the
     /// token store on moto's Secrets Manager, and the api router listening on 127.0.0.1.
-    pub async fn start(
+    pub(crate) async fn start(
         day: jiff::civil::Date,
         settings: &IntegrationSettings,
         now: Timestamp,
@@ -205,7 +161,13 @@ impl Edge {
         for w in Workflow::ALL {
             queues.insert(
                 w,
-                fifo_pair(&sqs, &unique(&format!("wh-{}", w.as_str()))).await,
+                create_fifo_pair(
+                    &sqs,
+                    &unique(&format!("wh-{}", w.as_str())),
+                    VISIBILITY_SECS,
+                    MAX_RECEIVES,
+                )
+                .await,
             );
         }
         let urls = queues.iter().map(|(w, q)| (*w, q.url.clone())).collect();
@@ -249,22 +211,25 @@ impl Edge {
         }
     }
 
-    pub fn service<B: WorkflowBinding>(&self, binding: B) -> WorkflowService<B> {
+    pub(crate) fn service<B: WorkflowBinding>(&self, binding: B) -> WorkflowService<B> {
         WorkflowService::new(self.context.clone(), binding)
     }
 
     /// The workflow's scheduled (full-window) run through its handler, so both sides start in sync.
-    pub async fn scheduled<B: WorkflowBinding>(&self, service: &WorkflowService<B>) -> RunRecord {
+    pub(crate) async fn scheduled<B: WorkflowBinding>(
+        &self,
+        service: &WorkflowService<B>,
+    ) -> RunRecord {
         let fixture = format!("scheduled-{}.json", service.binding.workflow().as_str());
         run_scheduled(service, &fixture, &self.id).await
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
     /// `method path` on the api router with an optional JSON body → (status, JSON body).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -284,7 +249,7 @@ impl Edge {
     }
 
     /// `PUT /integrations/{id}/webhooks` with `body`: registers with the simulator.
-    pub async fn subscribe(&self, body: Value) -> (u16, Value) {
+    pub(crate) async fn subscribe(&self, body: Value) -> (u16, Value) {
         self.call(
             reqwest::Method::PUT,
             &format!("/integrations/{}/webhooks", self.id),
@@ -294,7 +259,7 @@ impl Edge {
     }
 
     /// Registers with the simulator's company (the usual setup).
-    pub async fn subscribe_company(&self) -> Value {
+    pub(crate) async fn subscribe_company(&self) -> Value {
         let (status, view) = self
             .subscribe(json!({"company_id": self.personio.company_id()}))
             .await;
@@ -303,7 +268,7 @@ impl Edge {
     }
 
     /// A delivery straight to the receiver.
-    pub async fn deliver(&self, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+    pub(crate) async fn deliver(&self, token: Option<&str>, body: &[u8]) -> (u16, Value) {
         let mut request = self
             .http
             .post(self.url(&format!("/integrations/{}/webhooks/personio", self.id)))
@@ -324,7 +289,7 @@ impl Edge {
     /// What Lambda's event source mapping does, until `done()` holds with the queue drained, or
     /// `timeout`: receive up to 10 messages (FIFO: one group's batch at a time), invoke the workflow's
     /// handler with the `SqsEvent`, delete the messages not reported in `batchItemFailures`.
-    pub async fn pump<B: WorkflowBinding + 'static>(
+    pub(crate) async fn pump<B: WorkflowBinding + 'static>(
         &self,
         service: &WorkflowService<B>,
         timeout: Duration,
@@ -415,7 +380,7 @@ impl Edge {
     }
 
     /// Every message body waiting in `queue_url` (receives them, then makes them visible again).
-    pub async fn peek(&self, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    pub(crate) async fn peek(&self, queue_url: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let mut all = Vec::new();
         loop {
             let out = self
@@ -447,7 +412,7 @@ impl Edge {
     }
 
     /// The messages in `queue_url` now, without receiving them.
-    pub async fn depth(&self, queue_url: &str) -> u64 {
+    pub(crate) async fn depth(&self, queue_url: &str) -> u64 {
         let attrs = self
             .sqs
             .get_queue_attributes()
@@ -466,4 +431,38 @@ impl Edge {
         .filter_map(|k| a.get(k).and_then(|v| v.parse::<u64>().ok()))
         .sum()
     }
+}
+
+/// The settings of the time-entries webhook tests: bidirectional, Personio the master, a 30-day window,
+/// Berlin time, TimeTrack stamps in UTC.
+pub(crate) fn time_entries_settings() -> IntegrationSettings {
+    let mut settings = IntegrationSettings::example();
+    settings.time_zone = "Europe/Berlin".to_string();
+    settings.timetrack_timestamp_mode = TimestampMode::Utc;
+    settings.time_entries.mode = TimeEntryMode::Bidirectional;
+    settings.time_entries.master = System::Personio;
+    settings.personio.attendance_skip_approval = false;
+    settings.windows.time_entries = WindowSetting {
+        lookback_days: 30,
+        lookahead_days: 0,
+    };
+    settings
+}
+
+/// The time-entries edge on 2026-11-10 at `now`, synced by a scheduled run and subscribed with the
+/// simulator's company.
+pub(crate) async fn synced_time_entries_edge(
+    now: Timestamp,
+) -> (Edge, shared::service::WorkflowService<TimeEntriesBinding>) {
+    let edge = Edge::start(
+        jiff::civil::date(2026, 11, 10),
+        &time_entries_settings(),
+        now,
+    )
+    .await;
+    let service = edge.service(TimeEntriesBinding);
+    let run = edge.scheduled(&service).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    edge.subscribe_company().await;
+    (edge, service)
 }

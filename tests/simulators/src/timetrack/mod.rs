@@ -4,11 +4,12 @@
 //! answers 404 for any other account, like an unknown subdomain would).
 
 pub mod model;
+mod pinned;
 mod routes;
 pub mod state;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::Request;
@@ -21,6 +22,7 @@ use crate::faults::{lock, FaultRule};
 use crate::seed::{Seed, TimeTrackSeed};
 use crate::server::{self, Controls, RequestLogEntry, ServerHandle, SimulatedApi};
 
+pub use pinned::StateGuard;
 pub use state::TimeTrackState;
 
 /// The ext root below the host (and below `/<account>` in the templated form).
@@ -49,6 +51,8 @@ impl Default for TimeTrackConfig {
 pub(crate) struct TimeTrackShared {
     pub(crate) config: TimeTrackConfig,
     pub(crate) state: Mutex<TimeTrackState>,
+    /// The records' generation and the listings pinned for it (`pinned.rs`).
+    pub(crate) pins: pinned::Pins,
     seed: Mutex<TimeTrackSeed>,
     controls: Controls,
     /// The API secret after [`TimeTrackSim::regenerate_secret`]; `None` = the config's.
@@ -56,8 +60,9 @@ pub(crate) struct TimeTrackShared {
 }
 
 impl TimeTrackShared {
-    pub(crate) fn state(&self) -> MutexGuard<'_, TimeTrackState> {
-        lock(&self.state)
+    /// The records; a mutable access drops the pinned listings (see [`StateGuard`]).
+    pub(crate) fn state(&self) -> StateGuard<'_> {
+        self.pins.guard(&self.state)
     }
 }
 
@@ -81,6 +86,7 @@ impl TimeTrackSim {
         let shared = Arc::new(TimeTrackShared {
             config,
             state: Mutex::new(TimeTrackState::from_seed(&seed.timetrack)),
+            pins: pinned::Pins::default(),
             seed: Mutex::new(seed.timetrack.clone()),
             controls: Controls::default(),
             regenerated_secret: Mutex::new(None),
@@ -117,7 +123,8 @@ impl TimeTrackSim {
         self.shared.controls.clear_requests();
     }
 
-    pub fn state(&self) -> MutexGuard<'_, TimeTrackState> {
+    /// The records, for tests to read and change directly (a change is seen by the next request).
+    pub fn state(&self) -> StateGuard<'_> {
         self.shared.state()
     }
 
@@ -157,15 +164,15 @@ pub(crate) fn error(status: u16, code: u32, title: &str, detail: &str) -> Respon
 
 /// Error codes the simulator uses (only 15020 is documented; the others are the simulator's own).
 pub(crate) mod codes {
-    pub const UNAUTHORIZED: u32 = 10_001;
-    pub const VALIDATION: u32 = 10_002;
-    pub const NOT_FOUND: u32 = 10_004;
-    pub const DUPLICATE: u32 = 10_009;
-    pub const NOT_UPDATABLE: u32 = 10_010;
-    pub const SERVER: u32 = 10_500;
+    pub(crate) const UNAUTHORIZED: u32 = 10_001;
+    pub(crate) const VALIDATION: u32 = 10_002;
+    pub(crate) const NOT_FOUND: u32 = 10_004;
+    pub(crate) const DUPLICATE: u32 = 10_009;
+    pub(crate) const NOT_UPDATABLE: u32 = 10_010;
+    pub(crate) const SERVER: u32 = 10_500;
     /// Documented: "TimeEntry exist but it is deleted".
-    pub const TIME_ENTRY_DELETED: u32 = 15_020;
-    pub const ABSENCE_DELETED: u32 = 16_020;
+    pub(crate) const TIME_ENTRY_DELETED: u32 = 15_020;
+    pub(crate) const ABSENCE_DELETED: u32 = 16_020;
 }
 
 fn fault_error(status: u16) -> Response {

@@ -145,6 +145,30 @@ impl ListQuery {
         json(StatusCode::OK, &Value::Array(rows))
     }
 
+    /// One page of a listing's ids (pinned, see `pinned.rs`), each rendered from its record.
+    fn pinned_page_of(&self, ids: &[i64], render: impl FnMut(i64) -> Option<Value>) -> Response {
+        let rows: Vec<Value> = ids
+            .iter()
+            .copied()
+            .skip(self.page.saturating_mul(self.limit))
+            .take(self.limit)
+            .filter_map(render)
+            .collect();
+        json(StatusCode::OK, &Value::Array(rows))
+    }
+
+    /// What identifies the listing of `resource` this request pages through: its filters, without
+    /// the paging.
+    fn pin_key(&self, resource: &str) -> String {
+        let mut filters: Vec<(&String, &String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "page_number" | "limit"))
+            .collect();
+        filters.sort();
+        format!("{resource}?{filters:?}")
+    }
+
     /// The `user` filter, also spelled `username`.
     fn user(&self) -> Option<&String> {
         self.params
@@ -326,7 +350,7 @@ async fn create_user(State(sim): Sim, body: Bytes) -> Response {
             required_text(&body, "password")?,
         ))
     })();
-    let (username, first_name, last_name, email, _password) = match required {
+    let (username, first_name, last_name, email, password) = match required {
         Ok(r) => r,
         Err(e) => return e,
     };
@@ -363,6 +387,7 @@ async fn create_user(State(sim): Sim, body: Bytes) -> Response {
         return e;
     }
     let response = json(StatusCode::CREATED, &to_json(&user));
+    state.passwords.insert(user.id, password);
     state.users.insert(user.id, user);
     response
 }
@@ -394,6 +419,9 @@ async fn update_user(State(sim): Sim, Path(params): Params, body: Bytes) -> Resp
         return e;
     }
     let response = json(StatusCode::OK, &to_json(&user));
+    if let Some(Value::String(password)) = body.get("password") {
+        state.passwords.insert(id, password.clone());
+    }
     state.users.insert(id, user);
     response
 }
@@ -438,15 +466,20 @@ async fn list_attendances(State(sim): Sim, RawQuery(query): RawQuery) -> Respons
         (Err(e), _) | (_, Err(e)) => return e,
     };
     let state = sim.state();
-    let mut entries: Vec<&Attendance> = state
-        .live_attendances()
-        .filter(|a| list.user().is_none_or(|u| a.user.eq_ignore_ascii_case(u)))
-        // `from` inclusive, `to` exclusive, both on the entry's start.
-        .filter(|a| from.is_none_or(|f| a.from >= f))
-        .filter(|a| to.is_none_or(|t| a.from < t))
-        .collect();
-    entries.sort_by_key(|a| (a.from, a.id));
-    list.rendered_page_of(entries, to_json)
+    let ids = sim
+        .pins
+        .listing(&state, list.pin_key("attendances"), |state| {
+            let mut entries: Vec<&Attendance> = state
+                .live_attendances()
+                .filter(|a| list.user().is_none_or(|u| a.user.eq_ignore_ascii_case(u)))
+                // `from` inclusive, `to` exclusive, both on the entry's start.
+                .filter(|a| from.is_none_or(|f| a.from >= f))
+                .filter(|a| to.is_none_or(|t| a.from < t))
+                .collect();
+            entries.sort_by_key(|a| (a.from, a.id));
+            entries.into_iter().map(|a| a.id).collect()
+        });
+    list.pinned_page_of(&ids, |id| state.attendances.get(&id).map(to_json))
 }
 
 async fn get_attendance(State(sim): Sim, Path(params): Params) -> Response {
@@ -634,16 +667,19 @@ async fn list_absences(State(sim): Sim, RawQuery(query): RawQuery) -> Response {
         Some(Err(_)) => return bad_request("absenceType must be an integer."),
     };
     let state = sim.state();
-    let mut absences: Vec<&Absence> = state
-        .live_absences()
-        .filter(|a| list.user().is_none_or(|u| a.user.eq_ignore_ascii_case(u)))
-        // Absences overlapping the inclusive date range [from, to].
-        .filter(|a| from.is_none_or(|f| a.to >= f))
-        .filter(|a| to.is_none_or(|t| a.from <= t))
-        .filter(|a| kind.is_none_or(|k| a.absence_type == k))
-        .collect();
-    absences.sort_by_key(|a| (a.from, a.id));
-    list.page_of(absences.into_iter().map(to_json).collect())
+    let ids = sim.pins.listing(&state, list.pin_key("absences"), |state| {
+        let mut absences: Vec<&Absence> = state
+            .live_absences()
+            .filter(|a| list.user().is_none_or(|u| a.user.eq_ignore_ascii_case(u)))
+            // Absences overlapping the inclusive date range [from, to].
+            .filter(|a| from.is_none_or(|f| a.to >= f))
+            .filter(|a| to.is_none_or(|t| a.from <= t))
+            .filter(|a| kind.is_none_or(|k| a.absence_type == k))
+            .collect();
+        absences.sort_by_key(|a| (a.from, a.id));
+        absences.into_iter().map(|a| a.id).collect()
+    });
+    list.pinned_page_of(&ids, |id| state.absences.get(&id).map(to_json))
 }
 
 async fn get_absence(State(sim): Sim, Path(params): Params) -> Response {

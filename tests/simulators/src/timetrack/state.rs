@@ -17,6 +17,9 @@ pub struct TimeTrackState {
     pub attendances: BTreeMap<i64, Attendance>,
     pub absences: BTreeMap<i64, Absence>,
     pub absence_types: BTreeMap<i64, AbsenceType>,
+    /// The password each user was created (or last updated) with through the API, by user id: kept as
+    /// the real system keeps it, never answered. Tests read it to check that it leaks nowhere.
+    pub passwords: BTreeMap<i64, String>,
 }
 
 /// Worked minutes of an entry: its length minus the break, never negative.
@@ -42,6 +45,7 @@ impl TimeTrackState {
                 .iter()
                 .map(|t| (t.id, t.clone()))
                 .collect(),
+            passwords: BTreeMap::new(),
         }
     }
 

@@ -21,13 +21,13 @@
 //! No break (0 minutes) means no BREAK period. On a fall-back night some entries cannot be stored in
 //! Personio's local times at all — one whose local rendering ends before it starts (01:45 EDT – 01:15
 //! EST), or whose break is longer than its WORK part's local span — and are reported as
-//! [`NotSyncable::NotHoldableInLocalTime`] instead of being stored wrongly. Reading back ([`super::personio_grouping`]) sums the
+//! [`NotSyncable::NotHoldableInLocalTime`] instead of being stored wrongly. Reading back ([`super::grouping`]) sums the
 //! BREAK periods inside an entry's WORK parts, so any placement a person makes in Personio reads the same.
 use jiff::civil::DateTime;
 use jiff::{SignedDuration, Timestamp};
 
-use super::entry::{NotSyncable, TimeEntry};
 use crate::timezone::ZoneConverter;
+use crate::workflows::time_entries::canonical::{NotSyncable, TimeEntry};
 
 /// Personio's attendance period types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

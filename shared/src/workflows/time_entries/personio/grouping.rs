@@ -1,6 +1,6 @@
 //! Personio attendance periods → canonical time entries.
 //!
-//! The reverse of [`super::personio_shape`], and tolerant of what people enter by hand:
+//! The reverse of [`super::shape`], and tolerant of what people enter by hand:
 //! - WORK periods of a person that touch at the start of a local day (one ends at 00:00, the next starts
 //!   at that same 00:00) are **one entry**: that is how an overnight shift has to be stored.
 //! - Every BREAK period lying inside a WORK part (start and end within it, local time) belongs to that
@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 
 use jiff::SignedDuration;
 
-use super::entry::{NotSyncable, SkippedRecord, TimeEntry};
-use super::personio_shape::{ApprovalStatus, PeriodKind, PersonioPeriod};
-use crate::timezone::{LocalTimeAdjustment, ZoneConverter};
+use super::shape::{ApprovalStatus, PeriodKind, PersonioPeriod};
+use crate::timezone::ZoneConverter;
+use crate::workflows::time_entries::canonical::{NotSyncable, SkippedRecord, TimeEntry};
 
 /// One canonical entry read from Personio, with the periods it was made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +32,6 @@ pub struct GroupedEntry {
     /// The least-approved status among the periods: Rejected, then Pending, then an unknown value, then
     /// Confirmed; `None` when no period carried a status.
     pub approval: Option<ApprovalStatus>,
-    /// Local times that were in a DST gap or fold, and how they were read.
-    pub adjustments: Vec<LocalTimeAdjustment>,
 }
 
 /// The outcome of grouping: entries to sync and records skipped with a reason.
@@ -122,12 +120,11 @@ fn group_person(
             .map(|p| p.id.clone())
             .collect();
         match chain_to_entry(person, &chain, zone) {
-            Ok((entry, adjustments)) => out.entries.push(GroupedEntry {
+            Ok(entry) => out.entries.push(GroupedEntry {
                 id: chain.works[0].id.clone(),
                 period_ids,
                 entry,
                 approval: least_approved(chain.works.iter().chain(&chain.breaks).copied()),
-                adjustments,
             }),
             Err(reason) => out.skipped.push(SkippedRecord {
                 record_ids: period_ids,
@@ -142,12 +139,11 @@ fn chain_to_entry(
     person: &str,
     chain: &Chain,
     zone: &ZoneConverter,
-) -> Result<(TimeEntry, Vec<LocalTimeAdjustment>), NotSyncable> {
+) -> Result<TimeEntry, NotSyncable> {
     // A chain always holds at least one WORK period (it is created with one).
     let (Some(first), Some(last)) = (chain.works.first(), chain.works.last()) else {
         return Err(NotSyncable::OpenEntry);
     };
-    let mut adjustments = Vec::new();
     let mut work_end = None;
     for w in &chain.works {
         let end = w.end.ok_or(NotSyncable::OpenEntry)?;
@@ -164,8 +160,6 @@ fn chain_to_entry(
 
     let start = zone.resolve_start(first.start)?;
     let end = zone.resolve_end(start.instant, first.start, work_end)?;
-    adjustments.extend(start.adjustment);
-    adjustments.extend(end.adjustment);
 
     let mut break_total = SignedDuration::ZERO;
     let mut previous: Option<&PersonioPeriod> = None;
@@ -188,8 +182,6 @@ fn chain_to_entry(
         previous = Some(b);
         let bs = zone.resolve_start(b.start)?;
         let be = zone.resolve_end(bs.instant, b.start, b_end)?;
-        adjustments.extend(bs.adjustment);
-        adjustments.extend(be.adjustment);
         break_total += bs.instant.duration_until(be.instant);
     }
     // Round to the nearest whole minute (half a minute rounds up).
@@ -201,7 +193,7 @@ fn chain_to_entry(
         break_minutes,
         first.comment.as_deref(),
     )?;
-    Ok((entry, adjustments))
+    Ok(entry)
 }
 
 fn least_approved<'a>(periods: impl Iterator<Item = &'a PersonioPeriod>) -> Option<ApprovalStatus> {
@@ -404,7 +396,7 @@ mod tests {
     }
 
     #[test]
-    fn gap_times_are_read_forward_and_reported() {
+    fn gap_times_are_read_forward() {
         let z = berlin();
         let day = date(2026, 3, 29);
         let periods = vec![period(
@@ -416,9 +408,5 @@ mod tests {
         let g = group_periods(&periods, &z);
         let e = &g.entries[0];
         assert_eq!(e.entry.duration(), SignedDuration::from_mins(90));
-        assert!(matches!(
-            e.adjustments[..],
-            [LocalTimeAdjustment::Gap { .. }]
-        ));
     }
 }

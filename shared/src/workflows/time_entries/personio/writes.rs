@@ -18,7 +18,7 @@
 //!   keeps each remaining BREAK inside a WORK (`round_trip_tests` checks this after every call).
 use jiff::civil::DateTime;
 
-use super::personio_shape::{PeriodDraft, PeriodKind, PersonioPeriod};
+use super::shape::{PeriodDraft, PeriodKind, PersonioPeriod};
 
 /// One Personio attendance-period call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ fn overlaps(a: Span, b: Span) -> bool {
 }
 
 /// The calls that turn `existing` (the periods of one grouped entry; empty for a new entry) into
-/// `desired` (from [`super::personio_shape::personio_periods`]). Empty when nothing differs.
+/// `desired` (from [`super::shape::personio_periods`]). Empty when nothing differs.
 pub fn plan_period_writes(
     existing: &[PersonioPeriod],
     desired: &[PeriodDraft],
@@ -238,8 +238,8 @@ fn matches(p: &PersonioPeriod, d: &PeriodDraft) -> bool {
 mod tests {
     use super::*;
     use crate::timezone::ZoneConverter;
-    use crate::workflows::time_entries::entry::TimeEntry;
-    use crate::workflows::time_entries::personio_shape::personio_periods;
+    use crate::workflows::time_entries::canonical::TimeEntry;
+    use crate::workflows::time_entries::personio::shape::personio_periods;
 
     fn berlin() -> ZoneConverter {
         ZoneConverter::new("Europe/Berlin").unwrap()

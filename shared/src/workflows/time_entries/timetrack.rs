@@ -5,9 +5,9 @@
 //! mappings. What the `Z` digits *mean* is the integration's [`TimestampMode`], applied here.
 use jiff::civil::DateTime;
 
-use super::entry::{normalise_note, NotSyncable, SkippedRecord, TimeEntry};
+use super::canonical::{normalise_note, NotSyncable, SkippedRecord, TimeEntry};
 use crate::settings::TimestampMode;
-use crate::timezone::{LocalTimeAdjustment, ZoneConverter};
+use crate::timezone::ZoneConverter;
 
 /// A TimeTrack attendance as read, wire-independent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +34,11 @@ pub struct TimeTrackAttendanceFields {
     pub notes: String,
 }
 
-/// A canonical entry read from TimeTrack, with any local-time adjustment made while reading it (only in
-/// local wall-clock mode, on DST nights).
+/// A canonical entry read from TimeTrack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeTrackEntry {
     pub id: String,
     pub entry: TimeEntry,
-    pub adjustments: Vec<LocalTimeAdjustment>,
 }
 
 /// Reads a TimeTrack attendance as a canonical entry. Open attendances, spans that do not end after they
@@ -58,7 +56,7 @@ pub fn entry_from_timetrack(
     let to = attendance
         .to
         .ok_or_else(|| skipped(NotSyncable::OpenEntry))?;
-    let (start, end, adjustments) = zone
+    let (start, end, _) = zone
         .timetrack_period_to_instants(attendance.from, to, mode)
         .map_err(|e| skipped(e.into()))?;
     let entry = TimeEntry::new(
@@ -72,7 +70,6 @@ pub fn entry_from_timetrack(
     Ok(TimeTrackEntry {
         id: attendance.id.clone(),
         entry,
-        adjustments,
     })
 }
 
@@ -188,6 +185,5 @@ mod tests {
         );
         let e = entry_from_timetrack(&a, &berlin(), TimestampMode::LocalWallClock).unwrap();
         assert_eq!(e.entry.duration(), jiff::SignedDuration::from_hours(2));
-        assert!(e.adjustments.is_empty());
     }
 }
