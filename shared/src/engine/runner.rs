@@ -580,10 +580,18 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
     }
 
     /// A window run, slice after slice (ADR 0029): each slice is listed, confirmed, planned and applied,
-    /// and its mappings written, before the next is listed, so the run holds one slice at a time. The
-    /// first slice is one day; each next one is sized so that the most records per day seen so far fill
-    /// at most [`RunnerConfig::slice_records`] (growing at most fourfold while no day had records). A
-    /// kind without dates, a dry run (its answer is one plan) and `slice_records = 0` run the window
+    /// and its mappings written, before the next is listed, so the run holds one slice at a time.
+    ///
+    /// The slices are planned from the mappings the store holds per anchor day (what the last runs
+    /// saw, counted without loading them, see [`plan_slices`]): a window that fits
+    /// [`RunnerConfig::slice_records`] is one slice and costs what an unsliced run costs; a larger
+    /// one is cut where the days on both sides of the cut are lightest, because each cut makes both
+    /// listings read the neighbouring day again (the ports read a day of margin on each side). A
+    /// window without mappings (a first sync) is probed instead: the first slice is one day, each next
+    /// one sized so that the most records per day seen so far fill at most `slice_records` (growing
+    /// fourfold while no day had records).
+    ///
+    /// A kind without dates, a dry run (its answer is one plan) and `slice_records = 0` run the window
     /// as one slice. Returns the merged report, the dry run's plan, and — when the deadline or an
     /// abort stopped a slice — the first day of that slice, where a continuation resumes.
     async fn sync_window(
@@ -597,26 +605,38 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             && !scope.dry_run
             && self.kind.kind() == EntityKind::TimeEntry;
         if !sliced {
-            let (report, plan_json, _) = self.sync(request, scope, run_id, &scope.window).await?;
-            return Ok((report, plan_json, None));
+            let (report, plan, _) = self.sync(request, scope, run_id, &scope.window).await?;
+            return Ok((report, plan, None));
         }
         let window = scope.window;
+        let per_day = self
+            .store
+            .count_mappings_by_day(&request.integration_id, self.kind.kind(), &window)
+            .await
+            .map_err(|e| RunFailure(format!("planning the time slices: {e}")))?;
+        let mut planned = plan_slices(&window, &per_day, self.config.slice_records).into_iter();
         let mut total = ApplyReport::default();
         let mut from = window.from;
-        let mut days: i64 = 1;
-        let mut per_day: f64 = 0.0;
+        let mut probe_days: i64 = 1;
+        let mut seen_per_day: f64 = 0.0;
         loop {
-            let to = from
-                .checked_add(jiff::Span::new().days(days - 1))
-                .map_or(window.to, |d| d.min(window.to));
-            let slice = DateWindow { from, to };
+            let slice = match planned.next() {
+                Some(slice) => slice,
+                None if !per_day.is_empty() => break,
+                None => DateWindow {
+                    from,
+                    to: from
+                        .checked_add(jiff::Span::new().days(probe_days - 1))
+                        .map_or(window.to, |d| d.min(window.to)),
+                },
+            };
             let (report, _, listed) = self.sync(request, scope, run_id, &slice).await?;
             let stopped = report.stopped_at_deadline || report.aborted.is_some();
             merge_report(&mut total, report);
             if stopped {
-                return Ok((total, RunPlan::None, Some(from)));
+                return Ok((total, RunPlan::None, Some(slice.from)));
             }
-            let Ok(next) = to.tomorrow() else { break };
+            let Ok(next) = slice.to.tomorrow() else { break };
             if next > window.to {
                 break;
             }
@@ -627,13 +647,13 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                 .await
                 .map_err(|e| RunFailure(format!("between slices: {e}")))?;
             let slice_days = (slice.from.until(slice.to).map_or(0, |s| s.get_days()) + 1) as f64;
-            per_day = per_day.max(listed as f64 / slice_days);
-            days = if per_day > 0.0 {
-                ((self.config.slice_records as f64 / per_day).floor() as i64).max(1)
+            seen_per_day = seen_per_day.max(listed as f64 / slice_days);
+            probe_days = if seen_per_day > 0.0 {
+                ((self.config.slice_records as f64 / seen_per_day).floor() as i64).max(1)
             } else {
-                days.saturating_mul(4)
+                probe_days.saturating_mul(4)
             };
-            tracing::info!(slice = %slice, records = listed, next_days = days, "slice done");
+            tracing::info!(slice = %slice, records = listed, "slice done");
             from = next;
         }
         Ok((total, RunPlan::None, None))
@@ -870,6 +890,80 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         }
         Ok(())
     }
+}
+
+/// The time slices of `window` from the mappings per anchor day (`per_day`; no mappings: none, the
+/// run probes). Greedy from the window's start: a slice takes days while their mappings fit
+/// `capacity`; when the next day would not fit, the cut is placed, among the days that leave the
+/// slice at least half as full, before the day where the two days around the cut hold the fewest
+/// mappings (each cut re-reads those two days: the ports list a day of margin on each side), the
+/// latest of equals. A single day over `capacity` is a slice of its own.
+pub(super) fn plan_slices(
+    window: &DateWindow,
+    per_day: &std::collections::BTreeMap<Date, u64>,
+    capacity: usize,
+) -> Vec<DateWindow> {
+    if per_day.is_empty() {
+        return Vec::new();
+    }
+    let capacity = capacity as u64;
+    let mut days = Vec::new();
+    let mut day = window.from;
+    while day <= window.to {
+        days.push(day);
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    let weight = |i: usize| per_day.get(&days[i]).copied().unwrap_or(0);
+    let n = days.len();
+    let mut slices = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let mut fill = 0;
+        let mut end = start;
+        while end < n && fill + weight(end) <= capacity {
+            fill += weight(end);
+            end += 1;
+        }
+        if end == n {
+            slices.push(DateWindow {
+                from: days[start],
+                to: days[n - 1],
+            });
+            break;
+        }
+        if end == start {
+            slices.push(DateWindow {
+                from: days[start],
+                to: days[start],
+            });
+            start += 1;
+            continue;
+        }
+        // Cut before `c` (start < c <= end < n): the slice is start..c, the next starts at c.
+        let mut best = end;
+        let mut best_cost = u64::MAX;
+        let mut held = 0;
+        for c in start + 1..=end {
+            held += weight(c - 1);
+            if held * 2 < fill {
+                continue;
+            }
+            let cost = weight(c - 1) + weight(c);
+            if cost <= best_cost {
+                best = c;
+                best_cost = cost;
+            }
+        }
+        slices.push(DateWindow {
+            from: days[start],
+            to: days[best - 1],
+        });
+        start = best;
+    }
+    slices
 }
 
 /// Adds a slice's report to the run's.

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 use super::clock::ManualClock;
 use super::port::PortErrorClass;
-use super::runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
+use super::runner::{plan_slices, EngineError, RunRequest, RunnerConfig, SyncRunner};
 use super::scheduler::RecordingScheduler;
 use super::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue, FakeWrite};
 use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
@@ -1059,4 +1059,72 @@ fn engine_sliced_run_stopped_by_the_deadline_resumes_at_its_slice() {
         assert_eq!(by_key(&h.p), by_key(&reference.p));
         assert_eq!(by_key(&h.t), by_key(&reference.t));
     });
+}
+
+/// The days of October 2026 with the given mapping counts.
+fn october(counts: &[(i8, u64)]) -> (DateWindow, BTreeMap<Date, u64>) {
+    let window = DateWindow {
+        from: date(2026, 10, 1),
+        to: date(2026, 10, 31),
+    };
+    (
+        window,
+        counts
+            .iter()
+            .map(|(d, n)| (date(2026, 10, *d), *n))
+            .collect(),
+    )
+}
+
+fn spans(slices: &[DateWindow]) -> Vec<(i8, i8)> {
+    slices.iter().map(|s| (s.from.day(), s.to.day())).collect()
+}
+
+/// A window whose mappings fit one slice is one slice (it costs what an unsliced run costs); none
+/// at all (a first sync) plans nothing, the run probes.
+#[test]
+fn plan_slices_keeps_a_window_that_fits_whole() {
+    let (window, per_day) = october(&[(5, 100), (6, 100), (30, 100)]);
+    assert_eq!(spans(&plan_slices(&window, &per_day, 300)), [(1, 31)]);
+    assert!(plan_slices(&window, &BTreeMap::new(), 300).is_empty());
+}
+
+/// Weekdays of 100 mappings, empty weekends (2026-10-03/04 is the first): the cuts fall between
+/// Saturday and Sunday, where the days re-read around a cut are empty, as long as that leaves each
+/// slice at least half full; every day is in exactly one slice.
+#[test]
+fn plan_slices_cuts_where_the_days_around_the_cut_are_lightest() {
+    let weekdays: Vec<(i8, u64)> = (1..=31)
+        .filter(|d| {
+            !matches!(
+                date(2026, 10, *d).weekday(),
+                jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+            )
+        })
+        .map(|d| (d, 100))
+        .collect();
+    let (window, per_day) = october(&weekdays);
+    let slices = plan_slices(&window, &per_day, 1_000);
+    assert_eq!(spans(&slices), [(1, 10), (11, 24), (25, 31)]);
+    for s in &slices {
+        let held: u64 = per_day.range(s.from..=s.to).map(|(_, n)| n).sum();
+        assert!(held <= 1_000, "{s:?} holds {held}");
+    }
+    // Too small for a week: the cuts fall where they must, each slice at most full.
+    let slices = plan_slices(&window, &per_day, 250);
+    assert!(slices
+        .windows(2)
+        .all(|w| w[0].to.tomorrow().unwrap() == w[1].from));
+    assert_eq!(slices.first().unwrap().from, window.from);
+    assert_eq!(slices.last().unwrap().to, window.to);
+    for s in &slices {
+        let held: u64 = per_day.range(s.from..=s.to).map(|(_, n)| n).sum();
+        assert!((100..=250).contains(&held), "{s:?} holds {held}");
+    }
+    // One day over the capacity is a slice of its own.
+    let (window, per_day) = october(&[(2, 10), (3, 500), (4, 10)]);
+    assert_eq!(
+        spans(&plan_slices(&window, &per_day, 100)),
+        [(1, 2), (3, 3), (4, 31)]
+    );
 }

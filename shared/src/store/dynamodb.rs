@@ -20,15 +20,15 @@
 //! Expressions are kept to plain, long-standing DynamoDB syntax (conditions, `BETWEEN`,
 //! `attribute_not_exists`) so that moto, which answers unsupported expressions with a 500, behaves like
 //! the real service.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, Select,
+    TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -350,14 +350,11 @@ impl DynamoStore {
         window: &DateWindow,
     ) -> Result<Vec<Mapping>, StoreError> {
         let mut keys = vec![mapping_day_key(integration_id, kind, None)];
-        let mut day = window.from;
-        while day <= window.to {
-            keys.push(mapping_day_key(integration_id, kind, Some(day)));
-            match day.tomorrow() {
-                Ok(next) => day = next,
-                Err(_) => break,
-            }
-        }
+        keys.extend(
+            window_days(window)
+                .into_iter()
+                .map(|day| mapping_day_key(integration_id, kind, Some(day))),
+        );
         let pages: Vec<Vec<Mapping>> = stream::iter(keys)
             .map(|key| async move {
                 let mut mappings = Vec::new();
@@ -384,6 +381,47 @@ impl DynamoStore {
             .await?;
         Ok(pages.into_iter().flatten().collect())
     }
+
+    /// How many items a partition of [`MAPPINGS_BY_DAY_INDEX`] holds (`Select: COUNT`: no item is
+    /// read out).
+    async fn count_index_partition(&self, key: String) -> Result<u64, StoreError> {
+        let mut start: Option<Item> = None;
+        let mut count: u64 = 0;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table_name)
+                .index_name(MAPPINGS_BY_DAY_INDEX)
+                .key_condition_expression("#k = :pk")
+                .expression_attribute_names("#k", DAY_KEY_ATTRIBUTE)
+                .expression_attribute_values(":pk", s(key.clone()))
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| backend("count_mappings_by_day", e))?;
+            count += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(count),
+            }
+        }
+    }
+}
+
+/// Every day of `window`, in order.
+fn window_days(window: &DateWindow) -> Vec<Date> {
+    let mut days = Vec::new();
+    let mut day = window.from;
+    while day <= window.to {
+        days.push(day);
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    days
 }
 
 // --- keys --------------------------------------------------------------------------------------
@@ -688,6 +726,40 @@ impl StateStore for DynamoStore {
             .query_all("list_mappings", mapping_pk(integration_id, kind), filter)
             .await?;
         items.iter().map(mapping_from_item).collect()
+    }
+
+    async fn count_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<BTreeMap<Date, u64>, StoreError> {
+        let days = window
+            .from
+            .until(window.to)
+            .map(|span| span.get_days())
+            .unwrap_or(i32::MAX);
+        if days >= INDEXED_WINDOW_DAYS {
+            let mut counts = BTreeMap::new();
+            for m in self
+                .list_mappings(integration_id, kind, Some(window))
+                .await?
+            {
+                if let Some(day) = m.anchor_date.filter(|d| window.contains(*d)) {
+                    *counts.entry(day).or_insert(0) += 1;
+                }
+            }
+            return Ok(counts);
+        }
+        let counted: Vec<(Date, u64)> = stream::iter(window_days(window))
+            .map(|day| async move {
+                let key = mapping_day_key(integration_id, kind, Some(day));
+                self.count_index_partition(key).await.map(|n| (day, n))
+            })
+            .buffer_unordered(DAY_QUERY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(counted.into_iter().filter(|(_, n)| *n > 0).collect())
     }
 
     async fn find_mappings(

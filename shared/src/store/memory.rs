@@ -134,6 +134,26 @@ impl StateStore for MemoryStore {
             .collect())
     }
 
+    async fn count_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<std::collections::BTreeMap<jiff::civil::Date, u64>, StoreError> {
+        let inner = self.lock();
+        let mut days = std::collections::BTreeMap::new();
+        for day in inner
+            .mappings
+            .iter()
+            .filter(|((id, k, _), _)| id == integration_id && *k == kind)
+            .filter_map(|(_, m)| m.anchor_date)
+            .filter(|d| window.contains(*d))
+        {
+            *days.entry(day).or_insert(0) += 1;
+        }
+        Ok(days)
+    }
+
     async fn find_mappings(
         &self,
         integration_id: &IntegrationId,

@@ -2,7 +2,7 @@
 //!
 //! One trait, two adapters: [`dynamodb::DynamoStore`] (single-table design, see `docs/state-store.md`) and
 //! [`memory::MemoryStore`] for pure unit tests. The engine and the workflows see only [`StateStore`].
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -218,6 +218,27 @@ pub trait StateStore: Send + Sync {
             .into_iter()
             .filter(|m| m.names_any(personio_ids, timetrack_ids))
             .collect())
+    }
+    /// How many mappings of a kind are anchored on each day of `window` (days without any left out):
+    /// the size of each day as the last runs saw it, for a run to plan its time slices (ADR 0029)
+    /// without loading the mappings. The default lists the window's mappings and counts them; the
+    /// adapters count without reading them out.
+    async fn count_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<BTreeMap<Date, u64>, StoreError> {
+        let mut days = BTreeMap::new();
+        for m in self
+            .list_mappings(integration_id, kind, Some(window))
+            .await?
+        {
+            if let Some(day) = m.anchor_date.filter(|d| window.contains(*d)) {
+                *days.entry(day).or_insert(0) += 1;
+            }
+        }
+        Ok(days)
     }
     /// Writes `mapping` if the stored version equals `mapping.version - 1` (or, for version 1, if no
     /// mapping with that id exists). Returns `StoreError::Conflict` otherwise.
