@@ -173,6 +173,30 @@ async fn mappings_follow_their_anchor_and_are_found_by_record_id(store: &dyn Sta
         .expect("listed");
     assert_eq!(moved, moving, "read back whole");
 
+    // Counted per anchor day of the window, without the unanchored ones.
+    let counts = store
+        .count_mappings_by_day(
+            &id,
+            kind,
+            &DateWindow::new(date(2026, 3, 1), date(2026, 3, 31)).expect("ordered"),
+        )
+        .await
+        .expect("count");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [(date(2026, 3, 6), 1), (date(2026, 3, 20), 1)],
+        "counted by anchor day"
+    );
+    assert!(store
+        .count_mappings_by_day(
+            &id,
+            kind,
+            &DateWindow::new(date(2026, 3, 7), date(2026, 3, 19)).expect("ordered"),
+        )
+        .await
+        .expect("count empty")
+        .is_empty());
+
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<String>>();
     let mut found: Vec<String> = store
         .find_mappings(
@@ -203,6 +227,54 @@ async fn mappings_follow_their_anchor_and_are_found_by_record_id(store: &dyn Sta
         .await
         .expect("find other integration")
         .is_empty());
+}
+
+/// A mapping written before the by-day index existed (`write_legacy` writes it as an older version
+/// did; on a store without an index, as `put_mapping` does) is found by a windowed read, counted by
+/// day, and afterwards carried in the index (`in_index`); a mapping written later is found too.
+pub async fn legacy_mappings_join_the_day_index<W, WF, I, IF>(
+    store: &dyn StateStore,
+    write_legacy: W,
+    in_index: I,
+) where
+    W: Fn(Mapping) -> WF,
+    WF: std::future::Future<Output = ()>,
+    I: Fn(Mapping) -> IF,
+    IF: std::future::Future<Output = bool>,
+{
+    let id = iid("legacy-index");
+    let kind = EntityKind::TimeEntry;
+    let old = sample_mapping(&id, kind, "written-before", Some(date(2026, 4, 2)));
+    write_legacy(old.clone()).await;
+    let window = DateWindow::new(date(2026, 4, 1), date(2026, 4, 3)).expect("ordered");
+    let listed = store
+        .list_mappings(&id, kind, Some(&window))
+        .await
+        .expect("windowed read");
+    assert_eq!(listed, std::slice::from_ref(&old), "the old mapping is read by window");
+    assert!(
+        in_index(old.clone()).await,
+        "and is in the index afterwards"
+    );
+    let new = sample_mapping(&id, kind, "written-after", Some(date(2026, 4, 3)));
+    store.put_mapping(&new).await.expect("put");
+    let counts = store
+        .count_mappings_by_day(&id, kind, &window)
+        .await
+        .expect("count");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [(date(2026, 4, 2), 1), (date(2026, 4, 3), 1)]
+    );
+    let mut ids: Vec<String> = store
+        .list_mappings(&id, kind, Some(&window))
+        .await
+        .expect("windowed read")
+        .into_iter()
+        .map(|m| m.mapping_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["written-after", "written-before"]);
 }
 
 fn ts(s: &str) -> Timestamp {

@@ -20,7 +20,8 @@
 //! Expressions are kept to plain, long-standing DynamoDB syntax (conditions, `BETWEEN`,
 //! `attribute_not_exists`) so that moto, which answers unsupported expressions with a 500, behaves like
 //! the real service.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -83,6 +84,9 @@ pub struct DynamoStore {
     run_retention: Duration,
     audit_retention: Duration,
     query_page_size: Option<i32>,
+    /// The mapping partitions (`mapping_pk`) this process saw marked as wholly in
+    /// [`MAPPINGS_BY_DAY_INDEX`] ([`DynamoStore::ensure_day_index`]): checked once per process.
+    day_indexed: Arc<Mutex<HashSet<String>>>,
 }
 
 impl DynamoStore {
@@ -93,6 +97,7 @@ impl DynamoStore {
             run_retention: DEFAULT_RUN_RETENTION,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             query_page_size: None,
+            day_indexed: Arc::default(),
         }
     }
 
@@ -349,6 +354,9 @@ impl DynamoStore {
         kind: EntityKind,
         window: &DateWindow,
     ) -> Result<Vec<Mapping>, StoreError> {
+        let just_indexed = self
+            .ensure_day_index(integration_id, kind, Some(window))
+            .await?;
         let mut keys = vec![mapping_day_key(integration_id, kind, None)];
         keys.extend(
             window_days(window)
@@ -379,7 +387,145 @@ impl DynamoStore {
             .buffer_unordered(DAY_QUERY_CONCURRENCY)
             .try_collect()
             .await?;
-        Ok(pages.into_iter().flatten().collect())
+        let mut mappings: Vec<Mapping> = pages.into_iter().flatten().collect();
+        if !just_indexed.is_empty() {
+            // The index may not show them yet (eventually consistent): the base table's copies are
+            // added unless the index returned the mapping (the higher version wins).
+            let mut by_id: HashMap<String, Mapping> = mappings
+                .drain(..)
+                .map(|m| (m.mapping_id.clone(), m))
+                .collect();
+            for m in just_indexed {
+                match by_id.get(&m.mapping_id) {
+                    Some(seen) if seen.version >= m.version => {}
+                    _ => {
+                        by_id.insert(m.mapping_id.clone(), m);
+                    }
+                }
+            }
+            mappings = by_id.into_values().collect();
+        }
+        Ok(mappings)
+    }
+
+    /// Makes sure every mapping of the kind is in [`MAPPINGS_BY_DAY_INDEX`] before a read through it.
+    /// Mappings written before the index existed lack `day_pk` and would be invisible to windowed
+    /// reads; the first windowed read of a kind (per integration) walks the kind's partition once,
+    /// sets `day_pk` on every item that lacks it (conditional on it still lacking it and still
+    /// existing: a mapping re-put or deleted meanwhile is left as it is), and then writes the marker
+    /// item `INT#<id>` / `MAPIDX#<kind>`. The marker is read once per process. Until the index has
+    /// caught up with the new keys (it is eventually consistent), the run's `find_mappings` finds
+    /// the mappings of listed records, as it does for any mapping the index does not show yet.
+    ///
+    /// Returns the mappings it added to the index that `window` covers (anchored in it, or without
+    /// an anchor; none without a window), so the read that did the work returns them even before the
+    /// index shows them.
+    async fn ensure_day_index(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: Option<&DateWindow>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        let partition = mapping_pk(integration_id, kind);
+        let known = |set: &Mutex<HashSet<String>>| {
+            set.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&partition)
+        };
+        if known(&self.day_indexed) {
+            return Ok(Vec::new());
+        }
+        let marker_sk = day_index_marker_sk(kind);
+        let marker = self
+            .get_item(
+                "ensure_day_index",
+                integration_pk(integration_id),
+                marker_sk.clone(),
+            )
+            .await?;
+        let mut in_window = Vec::new();
+        if marker.is_none() {
+            let mut legacy: Vec<(String, String)> = Vec::new();
+            let mut decoded = Ok(());
+            self.query_pages("ensure_day_index", None, partition.clone(), None, |page| {
+                for item in page.iter().filter(|i| !i.contains_key(DAY_KEY_ATTRIBUTE)) {
+                    match mapping_from_item(item) {
+                        Ok(m) => {
+                            legacy.push((
+                                mapping_sk(&m.mapping_id),
+                                mapping_day_key(&m.integration_id, m.kind, m.anchor_date),
+                            ));
+                            let covered = match (window, m.anchor_date) {
+                                (None, _) => false,
+                                (Some(w), Some(day)) => w.contains(day),
+                                (Some(_), None) => true,
+                            };
+                            if covered {
+                                in_window.push(m);
+                            }
+                        }
+                        Err(e) => decoded = Err(e),
+                    }
+                }
+            })
+            .await?;
+            decoded?;
+            let indexed = legacy.len();
+            stream::iter(legacy)
+                .map(|(sk, day_key)| {
+                    let pk = partition.clone();
+                    async move {
+                        let result = self
+                            .client
+                            .update_item()
+                            .table_name(&self.table_name)
+                            .key("pk", s(pk))
+                            .key("sk", s(sk))
+                            .update_expression("SET #d = :d")
+                            .condition_expression(
+                                "attribute_exists(pk) AND attribute_not_exists(#d)",
+                            )
+                            .expression_attribute_names("#d", DAY_KEY_ATTRIBUTE)
+                            .expression_attribute_values(":d", s(day_key))
+                            .send()
+                            .await;
+                        match result {
+                            Ok(_) => Ok(()),
+                            Err(e)
+                                if conditional_failed(&e, |e| {
+                                    e.is_conditional_check_failed_exception()
+                                }) =>
+                            {
+                                Ok(())
+                            }
+                            Err(e) => Err(backend("ensure_day_index", e)),
+                        }
+                    }
+                })
+                .buffer_unordered(DAY_QUERY_CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await?;
+            self.client
+                .put_item()
+                .table_name(&self.table_name)
+                .item("pk", s(integration_pk(integration_id)))
+                .item("sk", s(marker_sk))
+                .item("indexed_legacy_items", n(indexed as i64))
+                .send()
+                .await
+                .map_err(|e| backend("ensure_day_index", e))?;
+            if indexed > 0 {
+                tracing::info!(
+                    integration_id = %integration_id, kind = %kind, mappings = indexed,
+                    "mappings written before the by-day index were added to it"
+                );
+            }
+        }
+        self.day_indexed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(partition);
+        Ok(in_window)
     }
 
     /// How many items a partition of [`MAPPINGS_BY_DAY_INDEX`] holds (`Select: COUNT`: no item is
@@ -456,6 +602,10 @@ fn watermark_sk(workflow: Workflow) -> String {
 }
 fn lease_sk(workflow: Workflow) -> String {
     format!("LEASE#{workflow}")
+}
+/// The marker that every mapping of `kind` carries `day_pk` ([`DynamoStore::ensure_day_index`]).
+fn day_index_marker_sk(kind: EntityKind) -> String {
+    format!("MAPIDX#{kind}")
 }
 const SETTINGS_SK: &str = "SETTINGS";
 const WEBHOOK_SK: &str = "WEBHOOK";
@@ -751,6 +901,8 @@ impl StateStore for DynamoStore {
             }
             return Ok(counts);
         }
+        // Counts only plan slices: a mapping the index does not show yet only moves a cut.
+        self.ensure_day_index(integration_id, kind, None).await?;
         let counted: Vec<(Date, u64)> = stream::iter(window_days(window))
             .map(|day| async move {
                 let key = mapping_day_key(integration_id, kind, Some(day));
