@@ -12,7 +12,7 @@
 //! A targeted run ([`RunGate::start_hints`]) takes the same gate and finish; between them it resolves
 //! its change hints to a narrowed scope and lists only that (`targeted.rs`), and it neither moves the
 //! watermark nor schedules a continuation.
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
@@ -587,9 +587,10 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
     /// [`RunnerConfig::slice_records`] is one slice and costs what an unsliced run costs; a larger
     /// one is cut where the days on both sides of the cut are lightest, because each cut makes both
     /// listings read the neighbouring day again (the ports read a day of margin on each side). A
-    /// window without mappings (a first sync) is probed instead: the first slice is one day, each next
-    /// one sized so that the most records per day seen so far fill at most `slice_records` (growing
-    /// fourfold while no day had records).
+    /// window without mappings (a first sync) is probed instead: the first slice is one day; each next
+    /// one is the first of the slices planned the same way from the records per day listed so far
+    /// ([`estimate_per_day`]: a weekday seen counts as seen, other days as the busiest day seen),
+    /// growing fourfold while no day had records.
     ///
     /// A kind without dates, a dry run (its answer is one plan) and `slice_records = 0` run the window
     /// as one slice. Returns the merged report, the dry run's plan, and — when the deadline or an
@@ -618,17 +619,28 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         let mut total = ApplyReport::default();
         let mut from = window.from;
         let mut probe_days: i64 = 1;
-        let mut seen_per_day: f64 = 0.0;
+        // A window without mappings: the records per day listed so far, to plan the next slice.
+        let mut seen: BTreeMap<Date, u64> = BTreeMap::new();
         loop {
             let slice = match planned.next() {
                 Some(slice) => slice,
                 None if !per_day.is_empty() => break,
-                None => DateWindow {
-                    from,
-                    to: from
-                        .checked_add(jiff::Span::new().days(probe_days - 1))
-                        .map_or(window.to, |d| d.min(window.to)),
-                },
+                None => {
+                    let rest = DateWindow {
+                        from,
+                        to: window.to,
+                    };
+                    let estimate = estimate_per_day(&rest, &seen);
+                    match plan_slices(&rest, &estimate, self.config.slice_records).first() {
+                        Some(first) => *first,
+                        None => DateWindow {
+                            from,
+                            to: from
+                                .checked_add(jiff::Span::new().days(probe_days - 1))
+                                .map_or(window.to, |d| d.min(window.to)),
+                        },
+                    }
+                }
             };
             let (report, _, listed) = self.sync(request, scope, run_id, &slice).await?;
             let stopped = report.stopped_at_deadline || report.aborted.is_some();
@@ -646,28 +658,31 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                 .renew_lease(lease, self.clock.now(), self.config.lease_ttl)
                 .await
                 .map_err(|e| RunFailure(format!("between slices: {e}")))?;
-            let slice_days = (slice.from.until(slice.to).map_or(0, |s| s.get_days()) + 1) as f64;
-            seen_per_day = seen_per_day.max(listed as f64 / slice_days);
-            probe_days = if seen_per_day > 0.0 {
-                ((self.config.slice_records as f64 / seen_per_day).floor() as i64).max(1)
-            } else {
-                probe_days.saturating_mul(4)
-            };
-            tracing::info!(slice = %slice, records = listed, "slice done");
+            let records: u64 = listed.values().sum();
+            let mut day = slice.from;
+            while day <= slice.to {
+                seen.insert(day, listed.get(&day).copied().unwrap_or(0));
+                match day.tomorrow() {
+                    Ok(d) => day = d,
+                    Err(_) => break,
+                }
+            }
+            probe_days = probe_days.saturating_mul(4);
+            tracing::info!(slice = %slice, records, "slice done");
             from = next;
         }
         Ok((total, RunPlan::None, None))
     }
 
     /// List, confirm, plan, apply over `window` (the run's window or one slice of it). Returns the
-    /// apply report, (for dry runs) the plan, and the records the larger side listed.
+    /// apply report, (for dry runs) the plan, and the records listed per anchor day (the larger side's).
     async fn sync(
         &self,
         request: &RunRequest,
         scope: &Scope,
         run_id: &str,
         window: &DateWindow,
-    ) -> Result<(ApplyReport, RunPlan, usize), RunFailure> {
+    ) -> Result<(ApplyReport, RunPlan, BTreeMap<Date, u64>), RunFailure> {
         let scope = &Scope {
             window: *window,
             direction: scope.direction,
@@ -680,7 +695,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         );
         let p = p.map_err(|e| RunFailure(format!("listing personio: {e}")))?;
         let t = t.map_err(|e| RunFailure(format!("listing timetrack: {e}")))?;
-        let listed = (p.records.len() + p.rejected.len()).max(t.records.len() + t.rejected.len());
+        let listed = records_per_day(self.kind, &p, &t);
         let mappings = self
             .mappings(&request.integration_id, &scope.window, &p, &t)
             .await
@@ -890,6 +905,58 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         }
         Ok(())
     }
+}
+
+/// Records listed per anchor day: of each day, the larger side's count (records without an anchor
+/// and rejected ones are not counted).
+fn records_per_day<K: SyncKind>(
+    kind: &K,
+    p: &Listing<K::Value>,
+    t: &Listing<K::Value>,
+) -> BTreeMap<Date, u64> {
+    let count = |listing: &Listing<K::Value>| {
+        let mut days: BTreeMap<Date, u64> = BTreeMap::new();
+        for r in &listing.records {
+            if let Some(day) = kind.anchor_date(&r.value) {
+                *days.entry(day).or_insert(0) += 1;
+            }
+        }
+        days
+    };
+    let mut days = count(p);
+    for (day, n) in count(t) {
+        let slot = days.entry(day).or_insert(0);
+        *slot = (*slot).max(n);
+    }
+    days
+}
+
+/// The records per day expected in `rest` of a window without mappings, from the days listed so far
+/// (`seen`): a day of a weekday seen takes the latest count of that weekday (working time follows the
+/// week: empty weekends stay empty), any other day the most seen on one day. Nothing seen yet, or
+/// nothing but empty days: no estimate (the run probes with growing slices).
+pub(super) fn estimate_per_day(
+    rest: &DateWindow,
+    seen: &BTreeMap<Date, u64>,
+) -> BTreeMap<Date, u64> {
+    let most = seen.values().copied().max().unwrap_or(0);
+    if most == 0 {
+        return BTreeMap::new();
+    }
+    let mut by_weekday = std::collections::HashMap::new();
+    for (day, n) in seen {
+        by_weekday.insert(day.weekday(), *n);
+    }
+    let mut estimate = BTreeMap::new();
+    let mut day = rest.from;
+    while day <= rest.to {
+        estimate.insert(day, by_weekday.get(&day.weekday()).copied().unwrap_or(most));
+        match day.tomorrow() {
+            Ok(d) => day = d,
+            Err(_) => break,
+        }
+    }
+    estimate
 }
 
 /// The time slices of `window` from the mappings per anchor day (`per_day`; no mappings: none, the

@@ -9,7 +9,9 @@ use proptest::prelude::*;
 
 use super::clock::ManualClock;
 use super::port::PortErrorClass;
-use super::runner::{plan_slices, EngineError, RunRequest, RunnerConfig, SyncRunner};
+use super::runner::{
+    estimate_per_day, plan_slices, EngineError, RunRequest, RunnerConfig, SyncRunner,
+};
 use super::scheduler::RecordingScheduler;
 use super::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue, FakeWrite};
 use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
@@ -1127,4 +1129,39 @@ fn plan_slices_cuts_where_the_days_around_the_cut_are_lightest() {
         spans(&plan_slices(&window, &per_day, 100)),
         [(1, 2), (3, 3), (4, 31)]
     );
+}
+
+/// A first sync (no mappings) plans its next slice from the days listed so far: a weekday seen keeps
+/// its count (an empty Sunday stays empty), another day counts as the busiest day seen; nothing but
+/// empty days seen gives no estimate.
+#[test]
+fn estimate_per_day_follows_the_weekdays_seen() {
+    // Sun 2026-10-11 empty, Mon–Tue 12–13 with 100 and 80.
+    let seen: BTreeMap<Date, u64> = [
+        (date(2026, 10, 11), 0),
+        (date(2026, 10, 12), 100),
+        (date(2026, 10, 13), 80),
+    ]
+    .into_iter()
+    .collect();
+    let rest = DateWindow {
+        from: date(2026, 10, 14),
+        to: date(2026, 10, 20),
+    };
+    let estimate = estimate_per_day(&rest, &seen);
+    let got: Vec<(i8, u64)> = estimate.iter().map(|(d, n)| (d.day(), *n)).collect();
+    assert_eq!(
+        got,
+        [
+            (14, 100),
+            (15, 100),
+            (16, 100),
+            (17, 100),
+            (18, 0),
+            (19, 100),
+            (20, 80)
+        ]
+    );
+    let empty: BTreeMap<Date, u64> = [(date(2026, 10, 11), 0)].into_iter().collect();
+    assert!(estimate_per_day(&rest, &empty).is_empty());
 }

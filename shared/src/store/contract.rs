@@ -251,7 +251,11 @@ pub async fn legacy_mappings_join_the_day_index<W, WF, I, IF>(
         .list_mappings(&id, kind, Some(&window))
         .await
         .expect("windowed read");
-    assert_eq!(listed, std::slice::from_ref(&old), "the old mapping is read by window");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&old),
+        "the old mapping is read by window"
+    );
     assert!(
         in_index(old.clone()).await,
         "and is in the index afterwards"
