@@ -66,6 +66,9 @@ pub struct RunnerConfig {
     pub slice_records: usize,
 }
 
+/// The longest probed slice (days), far above any window a run has.
+const MAX_PROBE_DAYS: i64 = 1_000;
+
 /// 30,000 entries per slice: a working week of 5,000 people (25,000 entries) fits one slice, so the
 /// cuts fall on weekends, where the days a cut re-reads are empty. Measured (docs/performance.md §4a,
 /// 5,000 people, one month): 74.5–76.3 MiB of heap peak for the steady, changed and deleted runs at
@@ -589,10 +592,10 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
     /// [`RunnerConfig::slice_records`] is one slice and costs what an unsliced run costs; a larger
     /// one is cut where the days on both sides of the cut are lightest, because each cut makes both
     /// listings read the neighbouring day again (the ports read a day of margin on each side). A
-    /// window without mappings (a first sync) is probed instead: the first slice is one day; each next
-    /// one is the first of the slices planned the same way from the records per day listed so far
-    /// ([`estimate_per_day`]: a weekday seen counts as seen, other days as the busiest day seen),
-    /// growing fourfold while no day had records.
+    /// window without mappings (a first sync) is planned slice by slice from an estimate instead
+    /// ([`estimate_per_day`]: the records per day listed so far by weekday, and for the days not seen
+    /// an office week of the linked employees); with nothing to go by, the first slice is one day
+    /// and the next ones grow fourfold while no day had records.
     ///
     /// A kind without dates, a dry run (its answer is one plan) and `slice_records = 0` run the window
     /// as one slice. Returns the merged report, the dry run's plan, and — when the deadline or an
@@ -618,6 +621,12 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
             .await
             .map_err(|e| RunFailure(format!("planning the time slices: {e}")))?;
         let mut planned = plan_slices(&window, &per_day, self.config.slice_records).into_iter();
+        // Without mappings, the linked employees give the company's size for the first estimate.
+        let people = if per_day.is_empty() {
+            self.linked_people(&request.integration_id).await
+        } else {
+            0
+        };
         let mut total = ApplyReport::default();
         let mut from = window.from;
         let mut probe_days: i64 = 1;
@@ -632,13 +641,15 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                         from,
                         to: window.to,
                     };
-                    let estimate = estimate_per_day(&rest, &seen);
+                    let estimate = estimate_per_day(&rest, &seen, people);
                     match plan_slices(&rest, &estimate, self.config.slice_records).first() {
                         Some(first) => *first,
                         None => DateWindow {
                             from,
-                            to: from
-                                .checked_add(jiff::Span::new().days(probe_days - 1))
+                            to: jiff::Span::new()
+                                .try_days(probe_days - 1)
+                                .ok()
+                                .and_then(|span| from.checked_add(span).ok())
                                 .map_or(window.to, |d| d.min(window.to)),
                         },
                     }
@@ -669,11 +680,32 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                     Err(_) => break,
                 }
             }
-            probe_days = probe_days.saturating_mul(4);
+            // Capped: a window is never longer than a year or so, and a span must stay in range.
+            probe_days = probe_days.saturating_mul(4).min(MAX_PROBE_DAYS);
             tracing::info!(slice = %slice, records, "slice done");
             from = next;
         }
         Ok((total, RunPlan::None, None))
+    }
+
+    /// How many employees are linked (employee mappings naming both sides): the company's size as
+    /// the employees workflow left it, `0` when unknown (none, or the store failed: the run then
+    /// probes its slices).
+    async fn linked_people(&self, integration_id: &IntegrationId) -> u64 {
+        match self
+            .store
+            .list_mappings(integration_id, EntityKind::Employee, None)
+            .await
+        {
+            Ok(mappings) => mappings
+                .iter()
+                .filter(|m| m.personio_id.is_some() && m.timetrack_id.is_some())
+                .count() as u64,
+            Err(e) => {
+                tracing::warn!(error = %e, "employee links not counted; slices are probed");
+                0
+            }
+        }
     }
 
     /// List, confirm, plan, apply over `window` (the run's window or one slice of it). Returns the
@@ -934,29 +966,53 @@ fn records_per_day<K: SyncKind>(
 }
 
 /// The records per day expected in `rest` of a window without mappings, from the days listed so far
-/// (`seen`): a day of a weekday seen takes the latest count of that weekday (working time follows the
-/// week: empty weekends stay empty), any other day the most seen on one day. Nothing seen yet, or
-/// nothing but empty days: no estimate (the run probes with growing slices).
+/// (`seen`) and the linked `people` (`0`: unknown). A day of a weekday seen takes the latest count of
+/// that weekday (working time follows the week); any other day, with `people` known, an office week
+/// (one entry per person Monday to Friday, none at the weekend — so the first cuts are tried at
+/// weekends), else the most seen on one day. Nothing to go by (no people, nothing but empty days
+/// seen): no estimate, the run probes with growing slices.
 pub(super) fn estimate_per_day(
     rest: &DateWindow,
     seen: &BTreeMap<Date, u64>,
+    people: u64,
 ) -> BTreeMap<Date, u64> {
     let most = seen.values().copied().max().unwrap_or(0);
-    if most == 0 {
+    if most == 0 && people == 0 {
         return BTreeMap::new();
     }
     let mut by_weekday = std::collections::HashMap::new();
     for (day, n) in seen {
         by_weekday.insert(day.weekday(), *n);
     }
+    let weekend = |day: Date| {
+        matches!(
+            day.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        )
+    };
     let mut estimate = BTreeMap::new();
     let mut day = rest.from;
     while day <= rest.to {
-        estimate.insert(day, by_weekday.get(&day.weekday()).copied().unwrap_or(most));
+        let expected = match by_weekday.get(&day.weekday()) {
+            Some(n) => *n,
+            None if people > 0 => {
+                if weekend(day) {
+                    0
+                } else {
+                    people.max(most)
+                }
+            }
+            None => most,
+        };
+        estimate.insert(day, expected);
         match day.tomorrow() {
             Ok(d) => day = d,
             Err(_) => break,
         }
+    }
+    // An estimate of nothing but empty days plans nothing: probe instead.
+    if estimate.values().all(|n| *n == 0) {
+        return BTreeMap::new();
     }
     estimate
 }

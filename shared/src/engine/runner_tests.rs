@@ -1132,8 +1132,8 @@ fn plan_slices_cuts_where_the_days_around_the_cut_are_lightest() {
 }
 
 /// A first sync (no mappings) plans its next slice from the days listed so far: a weekday seen keeps
-/// its count (an empty Sunday stays empty), another day counts as the busiest day seen; nothing but
-/// empty days seen gives no estimate.
+/// its count (an empty Sunday stays empty); another day counts as the busiest day seen, or, with the
+/// linked people known, as an office week; nothing to go by gives no estimate.
 #[test]
 fn estimate_per_day_follows_the_weekdays_seen() {
     // Sun 2026-10-11 empty, Mon–Tue 12–13 with 100 and 80.
@@ -1148,7 +1148,7 @@ fn estimate_per_day_follows_the_weekdays_seen() {
         from: date(2026, 10, 14),
         to: date(2026, 10, 20),
     };
-    let estimate = estimate_per_day(&rest, &seen);
+    let estimate = estimate_per_day(&rest, &seen, 0);
     let got: Vec<(i8, u64)> = estimate.iter().map(|(d, n)| (d.day(), *n)).collect();
     assert_eq!(
         got,
@@ -1163,5 +1163,39 @@ fn estimate_per_day_follows_the_weekdays_seen() {
         ]
     );
     let empty: BTreeMap<Date, u64> = [(date(2026, 10, 11), 0)].into_iter().collect();
-    assert!(estimate_per_day(&rest, &empty).is_empty());
+    assert!(estimate_per_day(&rest, &empty, 0).is_empty());
+    // With the linked people known and nothing seen: an office week, so the first cut is tried at
+    // the weekend; a weekday seen still counts as seen.
+    let got: Vec<(i8, u64)> = estimate_per_day(&rest, &empty, 50)
+        .iter()
+        .map(|(d, n)| (d.day(), *n))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (14, 50),
+            (15, 50),
+            (16, 50),
+            (17, 0),
+            (18, 0),
+            (19, 50),
+            (20, 50)
+        ]
+    );
+    let got: Vec<(i8, u64)> = estimate_per_day(&rest, &seen, 50)
+        .iter()
+        .map(|(d, n)| (d.day(), *n))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (14, 100),
+            (15, 100),
+            (16, 100),
+            (17, 0),
+            (18, 0),
+            (19, 100),
+            (20, 80)
+        ]
+    );
 }
