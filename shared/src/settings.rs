@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::domain::System;
+use crate::timezone::TimeZoneSetting;
 
 /// Everything one integration is configured with. Persisted as one document per integration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,7 +17,7 @@ use crate::domain::System;
 pub struct IntegrationSettings {
     /// IANA time zone of the Personio company, e.g. `Europe/Berlin`. Personio attendance and absence
     /// times are local wall-clock times in this zone.
-    pub time_zone: String,
+    pub time_zone: TimeZoneSetting,
     /// How TimeTrack's `...Z` timestamps are to be read (the reference leaves it open).
     #[serde(default)]
     pub timetrack_timestamp_mode: TimestampMode,
@@ -243,7 +244,7 @@ impl IntegrationSettings {
     /// default windows and behaviour. A starting point for setup and for tests, not a recommendation.
     pub fn example() -> Self {
         Self {
-            time_zone: "Europe/Berlin".to_string(),
+            time_zone: "Europe/Berlin".into(),
             timetrack_timestamp_mode: TimestampMode::default(),
             employees: EmployeeSettings::default(),
             time_entries: TimeEntrySettings::default(),
@@ -311,10 +312,10 @@ impl IntegrationSettings {
     pub fn validate(&self) -> Result<(), Vec<SettingsProblem>> {
         let mut problems = Problems::default();
 
-        if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+        if self.time_zone.zone().is_err() {
             problems.add(
                 "time_zone",
-                format!("unknown time zone {:?}", self.time_zone),
+                format!("unknown time zone {:?}", self.time_zone.name()),
             );
         }
         self.validate_employees(&mut problems);

@@ -78,6 +78,98 @@ pub struct Resolved {
     pub adjustment: Option<LocalTimeAdjustment>,
 }
 
+/// The integration's time zone as configured (`IntegrationSettings::time_zone`): the IANA name, looked up
+/// in the bundled tz database once, when the settings are read.
+///
+/// An unknown name is kept rather than refused while reading, so that settings validation lists it with
+/// every other problem of the document (one 422 naming each field); using it as a zone answers
+/// [`TimeError::UnknownTimeZone`]. On the wire it is the name, exactly as given.
+#[derive(Debug, Clone)]
+pub struct TimeZoneSetting {
+    name: String,
+    zone: Option<TimeZone>,
+}
+
+impl TimeZoneSetting {
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        let zone = TimeZone::get(&name).ok();
+        Self { name, zone }
+    }
+
+    /// The IANA name as configured.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The zone, or why the name names none.
+    pub fn zone(&self) -> Result<&TimeZone, TimeError> {
+        self.zone
+            .as_ref()
+            .ok_or_else(|| TimeError::UnknownTimeZone {
+                name: self.name.clone(),
+            })
+    }
+
+    /// A converter for this zone (no second lookup).
+    pub fn converter(&self) -> Result<ZoneConverter, TimeError> {
+        Ok(ZoneConverter {
+            zone: self.zone()?.clone(),
+            name: self.name.clone(),
+        })
+    }
+}
+
+impl PartialEq for TimeZoneSetting {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TimeZoneSetting {}
+
+impl PartialEq<str> for TimeZoneSetting {
+    fn eq(&self, other: &str) -> bool {
+        self.name == other
+    }
+}
+
+impl PartialEq<&str> for TimeZoneSetting {
+    fn eq(&self, other: &&str) -> bool {
+        self.name == *other
+    }
+}
+
+impl From<&str> for TimeZoneSetting {
+    fn from(name: &str) -> Self {
+        Self::new(name)
+    }
+}
+
+impl From<String> for TimeZoneSetting {
+    fn from(name: String) -> Self {
+        Self::new(name)
+    }
+}
+
+impl std::fmt::Display for TimeZoneSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl serde::Serialize for TimeZoneSetting {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TimeZoneSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
 /// Converts between instants and local wall-clock times of one integration's IANA time zone.
 ///
 /// Cheap to clone (the zone is reference counted inside jiff). Build it once per run from
@@ -289,6 +381,37 @@ impl ZoneConverter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_zone_setting_is_looked_up_once_and_keeps_an_unknown_name() {
+        let berlin: TimeZoneSetting = serde_json::from_str(r#""Europe/Berlin""#).unwrap();
+        assert_eq!(berlin, "Europe/Berlin");
+        assert_eq!(
+            berlin.zone().unwrap(),
+            &TimeZone::get("Europe/Berlin").unwrap()
+        );
+        assert_eq!(berlin.converter().unwrap().name(), "Europe/Berlin");
+        assert_eq!(
+            serde_json::to_string(&berlin).unwrap(),
+            r#""Europe/Berlin""#
+        );
+
+        // Read without complaint (validation lists it with the other problems), refused when used.
+        let atlantis: TimeZoneSetting = serde_json::from_str(r#""Europe/Atlantis""#).unwrap();
+        assert_eq!(
+            atlantis.zone(),
+            Err(TimeError::UnknownTimeZone {
+                name: "Europe/Atlantis".into()
+            })
+        );
+        assert!(atlantis.converter().is_err());
+        assert_eq!(
+            serde_json::to_string(&atlantis).unwrap(),
+            r#""Europe/Atlantis""#
+        );
+        // Not a string: a type error, as before.
+        assert!(serde_json::from_str::<TimeZoneSetting>("17").is_err());
+    }
     use jiff::civil::date;
 
     fn berlin() -> ZoneConverter {

@@ -74,7 +74,7 @@ impl ApplyReport {
 }
 
 /// What the counts and reports of a plan are, without applying it (dry runs).
-pub fn report_plan<V: Serialize>(plan: &Plan<V>) -> ApplyReport {
+pub(crate) fn report_plan<V: Serialize>(plan: &Plan<V>) -> ApplyReport {
     let mut report = ApplyReport::default();
     report
         .counts

@@ -1,14 +1,14 @@
 //! The sync engine: canonical records, fingerprints, the pure three-way planner and the plan applier.
 //!
 //! See `docs/sync-engine.md` for the model, the decision table and the guarantees under crashes.
-pub mod apply;
-pub mod clock;
+pub(crate) mod apply;
+pub(crate) mod clock;
 pub mod fingerprint;
-pub mod hint;
-pub mod kind;
+pub(crate) mod hint;
+pub(crate) mod kind;
 pub mod plan;
-pub mod planner;
-pub mod port;
+pub(crate) mod planner;
+pub(crate) mod port;
 pub mod runner;
 pub mod scheduler;
 mod targeted;

@@ -37,7 +37,7 @@ impl<V> Default for SideState<V> {
 
 /// The mappings a run considers: those anchored in the window (or without an anchor) and those that
 /// link a record listed in the window (a record moved into the window keeps its mapping).
-pub fn considered_mappings<'m>(
+pub(crate) fn considered_mappings<'m>(
     mappings: &'m [Mapping],
     window: &DateWindow,
     listed: &HashSet<(System, &str)>,
@@ -196,7 +196,31 @@ impl<'a, K: SyncKind> Planner<'a, K> {
     }
 
     fn run(mut self, window: &DateWindow, mappings: &'a [Mapping]) -> Plan<K::Value> {
-        // Rejected records are reported once each; their mappings are then left untouched below.
+        self.skip_rejected();
+        let considered = self.considered(window, mappings);
+        // Every id a considered mapping names is claimed: it is not "new" and not a twin candidate.
+        // Borrowed ids, not copies: one `String` per record and mapping was a large share of planning.
+        let mut claimed: HashSet<(System, &'a str)> = HashSet::new();
+        for m in &considered {
+            if let Some(id) = &m.personio_id {
+                claimed.insert((System::Personio, id.as_str()));
+            }
+            if let Some(id) = &m.timetrack_id {
+                claimed.insert((System::TimeTrack, id.as_str()));
+            }
+        }
+        self.count_unreadable(&claimed);
+        let mut twins = self.twin_candidates(&claimed);
+        for m in considered {
+            self.mapping(m, &mut twins, &mut claimed);
+        }
+        self.plan_new(&mut twins, &mut claimed);
+        self.plan
+    }
+
+    /// Rejected and unfingerprintable records are reported once each; their mappings are then left
+    /// untouched.
+    fn skip_rejected(&mut self) {
         for (system, state) in [
             (System::Personio, self.personio),
             (System::TimeTrack, self.timetrack),
@@ -216,7 +240,10 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 );
             }
         }
+    }
 
+    /// The mappings this run decides about ([`considered_mappings`]), by mapping id.
+    fn considered(&self, window: &DateWindow, mappings: &'a [Mapping]) -> Vec<&'a Mapping> {
         let listed: HashSet<(System, &str)> = self
             .personio
             .records
@@ -231,18 +258,11 @@ impl<'a, K: SyncKind> Planner<'a, K> {
             .collect();
         let mut considered = considered_mappings(mappings, window, &listed);
         considered.sort_by(|a, b| a.mapping_id.cmp(&b.mapping_id));
+        considered
+    }
 
-        // Every id a considered mapping names is claimed: it is not "new" and not a twin candidate.
-        // Borrowed ids, not copies: one `String` per record and mapping was a large share of planning.
-        let mut claimed: HashSet<(System, &'a str)> = HashSet::new();
-        for m in &considered {
-            if let Some(id) = &m.personio_id {
-                claimed.insert((System::Personio, id.as_str()));
-            }
-            if let Some(id) = &m.timetrack_id {
-                claimed.insert((System::TimeTrack, id.as_str()));
-            }
-        }
+    /// Per side, the unreadable records no mapping claims (the run reports their count).
+    fn count_unreadable(&mut self, claimed: &HashSet<(System, &'a str)>) {
         for (system, state) in [
             (System::Personio, self.personio),
             (System::TimeTrack, self.timetrack),
@@ -259,7 +279,14 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 .count();
             self.unreadable.insert(system, unclaimed);
         }
-        // Unclaimed, readable records by natural key, lowest id first: the twin candidates.
+    }
+
+    /// Unclaimed, readable records by natural key, lowest id last (so `pop()` yields it): the twin
+    /// candidates.
+    fn twin_candidates(
+        &self,
+        claimed: &HashSet<(System, &'a str)>,
+    ) -> HashMap<(System, String), Vec<&'a Record<K::Value>>> {
         let mut twins: HashMap<(System, String), Vec<&'a Record<K::Value>>> = HashMap::new();
         for side in [&self.p, &self.t] {
             for (id, (record, fp)) in &side.by_id {
@@ -274,12 +301,15 @@ impl<'a, K: SyncKind> Planner<'a, K> {
         for list in twins.values_mut() {
             list.reverse(); // pop() then yields the lowest id
         }
+        twins
+    }
 
-        for m in considered {
-            self.mapping(m, &mut twins, &mut claimed);
-        }
-
-        // New records, Personio first (deterministic; the twin rule is symmetric anyway).
+    /// New records, Personio first (deterministic; the twin rule is symmetric anyway).
+    fn plan_new(
+        &mut self,
+        twins: &mut HashMap<(System, String), Vec<&'a Record<K::Value>>>,
+        claimed: &mut HashSet<(System, &'a str)>,
+    ) {
         for system in [System::Personio, System::TimeTrack] {
             let new: Vec<&'a Record<K::Value>> = self
                 .side(system)
@@ -294,11 +324,10 @@ impl<'a, K: SyncKind> Planner<'a, K> {
                 }
                 claimed.insert((system, record.id.as_str()));
                 let key = self.kind.natural_key(&record.value);
-                let twin = take_twin(&mut twins, &mut claimed, system.other(), &key);
+                let twin = take_twin(twins, claimed, system.other(), &key);
                 self.unmapped(system, record, twin, None);
             }
         }
-        self.plan
     }
 
     fn skip(&mut self, system: System, record_id: Option<String>, reason: SkipReason) {

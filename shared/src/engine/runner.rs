@@ -32,6 +32,7 @@ use crate::domain::{DateWindow, Direction, EntityKind, IntegrationId, System, Tr
 use crate::runs::{Continuation, RunPlan, RunRecord, RunStatus};
 use crate::settings::IntegrationSettings;
 use crate::store::{new_run_id, Lease, Mapping, StateStore, StoreError, Watermark};
+use crate::timezone::TimeZoneSetting;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,9 +119,12 @@ fn event_ids(hints: &[ChangeHint]) -> Vec<String> {
 }
 
 /// Today in `time_zone` (UTC when the zone is unknown) as a one-day window.
-fn today_window(time_zone: &str, now: Timestamp) -> DateWindow {
-    let zone = jiff::tz::TimeZone::get(time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let today = now.to_zoned(zone).date();
+fn today_window(time_zone: &TimeZoneSetting, now: Timestamp) -> DateWindow {
+    let today = time_zone
+        .zone()
+        .unwrap_or(&jiff::tz::TimeZone::UTC)
+        .to_datetime(now)
+        .date();
     DateWindow {
         from: today,
         to: today,

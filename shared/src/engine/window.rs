@@ -1,13 +1,13 @@
 //! The window of a scheduled run: `[last successful run − lookback, today + lookahead]`, in calendar
 //! days of the integration's time zone (what "today" means for the people whose time is tracked).
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 use thiserror::Error;
 
 use crate::domain::{DateWindow, Workflow};
 use crate::settings::{IntegrationSettings, WindowSetting};
 use crate::store::Watermark;
+use crate::timezone::TimeZoneSetting;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum WindowError {
@@ -27,17 +27,18 @@ pub fn window_setting(settings: &IntegrationSettings, workflow: Workflow) -> Win
 }
 
 /// The calendar day `at` falls on in `time_zone`.
-pub fn local_date(time_zone: &str, at: Timestamp) -> Result<Date, WindowError> {
-    let tz = TimeZone::get(time_zone)
-        .map_err(|_| WindowError::UnknownTimeZone(time_zone.to_string()))?;
-    Ok(at.to_zoned(tz).date())
+pub fn local_date(time_zone: &TimeZoneSetting, at: Timestamp) -> Result<Date, WindowError> {
+    let tz = time_zone
+        .zone()
+        .map_err(|_| WindowError::UnknownTimeZone(time_zone.name().to_string()))?;
+    Ok(tz.to_datetime(at).date())
 }
 
 /// The scheduled window: from the day of the last success (today on the first run) minus `lookback`,
 /// to today plus `lookahead`. A watermark in the future (clock skew) never yields an empty window.
 pub fn scheduled_window(
     setting: WindowSetting,
-    time_zone: &str,
+    time_zone: &TimeZoneSetting,
     now: Timestamp,
     watermark: Option<&Watermark>,
 ) -> Result<DateWindow, WindowError> {
@@ -71,8 +72,13 @@ mod tests {
             lookahead_days: 0,
         };
         // 23:30 UTC on 31 March is already 1 April in Berlin (CEST).
-        let w =
-            scheduled_window(setting, "Europe/Berlin", ts("2026-03-31T23:30:00Z"), None).unwrap();
+        let w = scheduled_window(
+            setting,
+            &"Europe/Berlin".into(),
+            ts("2026-03-31T23:30:00Z"),
+            None,
+        )
+        .unwrap();
         assert_eq!(
             w,
             DateWindow::new(date(2026, 3, 18), date(2026, 4, 1)).unwrap()
@@ -91,7 +97,7 @@ mod tests {
         };
         let w = scheduled_window(
             setting,
-            "Europe/Berlin",
+            &"Europe/Berlin".into(),
             ts("2026-01-20T08:00:00Z"),
             Some(&wm),
         )
@@ -112,7 +118,13 @@ mod tests {
             last_success_at: ts("2026-02-10T08:00:00Z"),
             run_id: "r1".into(),
         };
-        let w = scheduled_window(setting, "UTC", ts("2026-01-20T08:00:00Z"), Some(&wm)).unwrap();
+        let w = scheduled_window(
+            setting,
+            &"UTC".into(),
+            ts("2026-01-20T08:00:00Z"),
+            Some(&wm),
+        )
+        .unwrap();
         assert_eq!(
             w,
             DateWindow::new(date(2026, 1, 20), date(2026, 1, 20)).unwrap()
@@ -126,7 +138,12 @@ mod tests {
             lookahead_days: 1,
         };
         assert!(matches!(
-            scheduled_window(setting, "Mars/Olympus", ts("2026-01-20T08:00:00Z"), None),
+            scheduled_window(
+                setting,
+                &"Mars/Olympus".into(),
+                ts("2026-01-20T08:00:00Z"),
+                None
+            ),
             Err(WindowError::UnknownTimeZone(_))
         ));
     }

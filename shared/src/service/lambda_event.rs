@@ -18,7 +18,7 @@ use thiserror::Error;
 use crate::domain::{IntegrationId, InvalidIntegrationId};
 
 /// The trigger of the scheduled webhook replay.
-pub const WEBHOOK_REPLAY_TRIGGER: &str = "webhook-replay";
+pub(crate) const WEBHOOK_REPLAY_TRIGGER: &str = "webhook-replay";
 
 #[derive(Debug)]
 pub enum Invocation {

@@ -75,21 +75,7 @@ impl ManualSync {
         let mut problems = Vec::new();
         let from = parse_date("from", body.from.as_deref(), &mut problems);
         let to = parse_date("to", body.to.as_deref(), &mut problems);
-        let direction = match body.direction.as_deref() {
-            None => Direction::Both,
-            Some("both") => Direction::Both,
-            Some("to_personio") => Direction::ToPersonio,
-            Some("to_timetrack") => Direction::ToTimeTrack,
-            Some(other) => {
-                problems.push(FieldProblem {
-                    field: "direction".into(),
-                    message: format!(
-                        "unknown direction {other:?}: expected both, to_personio or to_timetrack"
-                    ),
-                });
-                Direction::Both
-            }
-        };
+        let direction = parse_direction(body.direction.as_deref(), &mut problems);
         let window = match (from, to) {
             // A `from` that was given but is not a date has its own error already.
             (None, _) if body.from.is_some() => None,
@@ -102,27 +88,9 @@ impl ManualSync {
                 None
             }
             (Some(from), to) => {
+                // Only `from`: up to today, or the one day `from` when it lies ahead.
                 let to = to.unwrap_or(if today > from { today } else { from });
-                match DateWindow::new(from, to) {
-                    Ok(w) if w.days() > i64::from(max_days) => {
-                        problems.push(FieldProblem {
-                            field: "to".into(),
-                            message: format!(
-                                "the period {w} has {} days; at most {max_days} are allowed",
-                                w.days()
-                            ),
-                        });
-                        None
-                    }
-                    Ok(w) => Some(w),
-                    Err(e) => {
-                        problems.push(FieldProblem {
-                            field: "to".into(),
-                            message: format!("\"from\" must not be after \"to\" ({e})"),
-                        });
-                        None
-                    }
-                }
+                bounded_window(from, to, max_days, &mut problems)
             }
         };
         if !problems.is_empty() {
@@ -142,6 +110,52 @@ impl ManualSync {
                 export_user_ids: body.export_user_ids.unwrap_or_default(),
             },
         })
+    }
+}
+
+fn parse_direction(value: Option<&str>, problems: &mut Vec<FieldProblem>) -> Direction {
+    match value {
+        None | Some("both") => Direction::Both,
+        Some("to_personio") => Direction::ToPersonio,
+        Some("to_timetrack") => Direction::ToTimeTrack,
+        Some(other) => {
+            problems.push(FieldProblem {
+                field: "direction".into(),
+                message: format!(
+                    "unknown direction {other:?}: expected both, to_personio or to_timetrack"
+                ),
+            });
+            Direction::Both
+        }
+    }
+}
+
+/// `[from, to]` when it is a period of at most `max_days` days; otherwise the problem, on `to`.
+fn bounded_window(
+    from: Date,
+    to: Date,
+    max_days: u32,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<DateWindow> {
+    match DateWindow::new(from, to) {
+        Ok(w) if w.days() > i64::from(max_days) => {
+            problems.push(FieldProblem {
+                field: "to".into(),
+                message: format!(
+                    "the period {w} has {} days; at most {max_days} are allowed",
+                    w.days()
+                ),
+            });
+            None
+        }
+        Ok(w) => Some(w),
+        Err(e) => {
+            problems.push(FieldProblem {
+                field: "to".into(),
+                message: format!("\"from\" must not be after \"to\" ({e})"),
+            });
+            None
+        }
     }
 }
 

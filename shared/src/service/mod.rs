@@ -2,15 +2,15 @@
 //! Gateway request, webhook batch) into an engine run and the run into an answer. Functions' `main.rs`
 //! files only read the [`Config`], build a [`ServiceContext`] and hand events to a [`WorkflowService`]
 //! ([`lambda`]) or serve the API router, which mounts the same manual-sync route ([`http`]).
-pub mod config;
+pub(crate) mod config;
 pub mod context;
 pub mod http;
-pub mod invocation;
+pub(crate) mod invocation;
 pub mod lambda;
-pub mod lambda_event;
-pub mod manual_sync;
+pub(crate) mod lambda_event;
+pub(crate) mod manual_sync;
 pub mod problem;
-pub mod setup;
+pub(crate) mod setup;
 pub mod workflow;
 
 pub use config::{Config, ConfigError};

@@ -292,11 +292,9 @@ pub fn today_in(
     settings: &IntegrationSettings,
     now: Timestamp,
 ) -> Result<jiff::civil::Date, Problem> {
-    let tz = jiff::tz::TimeZone::get(&settings.time_zone).map_err(|e| {
-        Problem::invalid_settings(
-            format!("unknown time zone {:?}: {e}", settings.time_zone),
-            Vec::new(),
-        )
-    })?;
-    Ok(now.to_zoned(tz).date())
+    let tz = settings
+        .time_zone
+        .zone()
+        .map_err(|e| Problem::invalid_settings(e.to_string(), Vec::new()))?;
+    Ok(tz.to_datetime(now).date())
 }

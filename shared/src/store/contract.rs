@@ -370,7 +370,7 @@ async fn settings_round_trip(store: &dyn StateStore) {
         Some(settings.clone())
     );
 
-    settings.time_zone = "Europe/Vienna".to_string();
+    settings.time_zone = "Europe/Vienna".into();
     settings.absences.type_mappings.push(AbsenceTypeMapping {
         timetrack_type_id: 7,
         personio_type_id: "urlaub".to_string(),

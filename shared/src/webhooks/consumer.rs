@@ -20,7 +20,7 @@ use crate::service::{WorkflowBinding, WorkflowService};
 /// it with `run_hints`). `Err` (with the reason) when the run did not finish: another run held the
 /// lease, the run failed, a backend was down — the events are retried.
 #[async_trait]
-pub trait EventBatchRunner: Send + Sync {
+pub(crate) trait EventBatchRunner: Send + Sync {
     async fn run_events(
         &self,
         integration_id: IntegrationId,
@@ -32,14 +32,14 @@ pub trait EventBatchRunner: Send + Sync {
 /// The batch read: events grouped by integration (in arrival order), and the ids of messages that
 /// could not be read.
 #[derive(Debug, Default, PartialEq)]
-pub struct ReadBatch {
+pub(crate) struct ReadBatch {
     pub groups: BTreeMap<IntegrationId, Vec<(String, QueuedEvent)>>,
     pub unreadable: Vec<String>,
 }
 
 /// Reads a batch for `workflow`. A message whose body is not a [`QueuedEvent`], names an invalid
 /// integration or belongs to another workflow's queue is unreadable.
-pub fn read_batch(event: &SqsEvent, workflow: Workflow) -> ReadBatch {
+pub(crate) fn read_batch(event: &SqsEvent, workflow: Workflow) -> ReadBatch {
     let mut batch = ReadBatch::default();
     for message in &event.records {
         let Some(message_id) = message.message_id.clone() else {
@@ -75,7 +75,7 @@ pub fn read_batch(event: &SqsEvent, workflow: Workflow) -> ReadBatch {
 
 /// Consumes one SQS batch: one run per integration, the failures of the runs that did not finish and
 /// the unreadable messages in the answer.
-pub async fn consume(
+pub(crate) async fn consume(
     event: &SqsEvent,
     workflow: Workflow,
     runner: &dyn EventBatchRunner,
@@ -98,7 +98,7 @@ pub async fn consume(
 }
 
 /// `{"batchItemFailures": [{"itemIdentifier": ...}]}`.
-pub fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
+pub(crate) fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failed
         .into_iter()
@@ -141,7 +141,7 @@ impl<B: WorkflowBinding> EventBatchRunner for WorkflowService<B> {
 }
 
 /// The engine's hint of a queued event (`None` for a name that names no synced record).
-pub fn hint_of(event: &QueuedEvent) -> Option<ChangeHint> {
+pub(crate) fn hint_of(event: &QueuedEvent) -> Option<ChangeHint> {
     let (family, action) = ChangeHint::classify(&event.event_name)?;
     Some(ChangeHint {
         event_id: event.event_id.clone(),
@@ -153,7 +153,7 @@ pub fn hint_of(event: &QueuedEvent) -> Option<ChangeHint> {
 }
 
 /// Whether a Lambda event is an SQS batch (`Records[*].eventSource == "aws:sqs"`).
-pub fn is_sqs_event(event: &serde_json::Value) -> bool {
+pub(crate) fn is_sqs_event(event: &serde_json::Value) -> bool {
     event
         .get("Records")
         .and_then(serde_json::Value::as_array)

@@ -16,14 +16,14 @@
 //! - [`personio_api`]: the Personio client as the webhook API port.
 //! - [`subscription`]: registering, reading and removing the subscription with Personio.
 //! - [`replay`]: the safety net that enqueues the events Personio lists but the receiver never got.
-pub mod consumer;
+pub(crate) mod consumer;
 pub mod envelope;
 pub mod personio_api;
 pub mod queue;
 pub mod receiver;
-pub mod replay;
+pub(crate) mod replay;
 pub mod subscription;
-pub mod token;
+pub(crate) mod token;
 
 pub use envelope::{QueuedEvent, WebhookEvent};
 pub use queue::{EventQueue, SqsEventQueue};

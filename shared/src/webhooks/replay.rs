@@ -16,10 +16,10 @@ use crate::domain::{IntegrationId, Workflow};
 use crate::store::{StateStore, StoreError};
 
 /// How far before its mark a replay looks again: Personio may list an event a little after it occurred.
-pub const REPLAY_OVERLAP: SignedDuration = SignedDuration::from_mins(15);
+pub(crate) const REPLAY_OVERLAP: SignedDuration = SignedDuration::from_mins(15);
 
 /// Personio keeps events for 30 days; a replay never asks for more.
-pub const EVENT_RETENTION: SignedDuration = SignedDuration::from_hours(30 * 24);
+pub(crate) const EVENT_RETENTION: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 #[derive(Debug, Error)]
 pub enum ReplayError {

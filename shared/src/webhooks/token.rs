@@ -58,7 +58,7 @@ struct TokenDocument {
 }
 
 /// A fresh random token (256 bits from the OS-seeded CSPRNG, hex).
-pub fn new_token() -> SecretString {
+pub(crate) fn new_token() -> SecretString {
     let mut bytes = [0u8; TOKEN_BYTES];
     rand::rng().fill_bytes(&mut bytes);
     SecretString::from(hex::encode(bytes))
@@ -165,13 +165,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Tokens in memory (unit tests).
-#[cfg(any(test, feature = "testkit"))]
+#[cfg(test)]
 #[derive(Default)]
-pub struct MemoryTokenStore {
+pub(crate) struct MemoryTokenStore {
     tokens: Mutex<HashMap<String, WebhookTokens>>,
 }
 
-#[cfg(any(test, feature = "testkit"))]
+#[cfg(test)]
 #[async_trait]
 impl TokenStore for MemoryTokenStore {
     async fn tokens(
@@ -196,7 +196,7 @@ impl TokenStore for MemoryTokenStore {
 }
 
 /// How long a warm container keeps tokens before asking Secrets Manager again.
-pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(60);
+pub(crate) const TOKEN_CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// Tokens in Secrets Manager, cached for [`TOKEN_CACHE_TTL`] (a miss is cached too, so that a flood of
 /// deliveries to an unknown integration costs one read a minute).

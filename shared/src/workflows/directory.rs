@@ -14,14 +14,14 @@ use crate::store::StateStore;
 use super::port_error::from_timetrack;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EmployeeDirectory {
+pub(crate) struct EmployeeDirectory {
     person_by_username: HashMap<String, String>,
     username_by_person: HashMap<String, String>,
 }
 
 impl EmployeeDirectory {
     /// From explicit `(personio person id, timetrack username)` pairs.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut d = Self::default();
         for (person, username) in pairs {
             d.person_by_username
@@ -32,7 +32,7 @@ impl EmployeeDirectory {
     }
 
     /// Loads the linked employees of an integration.
-    pub async fn load(
+    pub(crate) async fn load(
         store: &dyn StateStore,
         integration_id: &IntegrationId,
         timetrack: &TimeTrackClient,
@@ -64,22 +64,23 @@ impl EmployeeDirectory {
     }
 
     /// The Personio person id of a TimeTrack username (case-insensitive, as TimeTrack usernames are).
-    pub fn person_for_username(&self, username: &str) -> Option<&str> {
+    pub(crate) fn person_for_username(&self, username: &str) -> Option<&str> {
         self.person_by_username
             .get(&username.to_lowercase())
             .map(String::as_str)
     }
 
     /// The TimeTrack username of a Personio person id.
-    pub fn username_for_person(&self, person_id: &str) -> Option<&str> {
+    pub(crate) fn username_for_person(&self, person_id: &str) -> Option<&str> {
         self.username_by_person.get(person_id).map(String::as_str)
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.username_by_person.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.username_by_person.is_empty()
     }
 }

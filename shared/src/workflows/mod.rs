@@ -2,7 +2,7 @@
 //! each system's record view and the canonical form — no I/O) and its glue (the `SyncKind`, the two
 //! side ports over the clients, and the `WorkflowBinding` its function runs).
 pub mod absences;
-pub mod directory;
+pub(crate) mod directory;
 pub mod employees;
-pub mod port_error;
+pub(crate) mod port_error;
 pub mod time_entries;

@@ -6,7 +6,7 @@ use crate::connectors::ErrorClass;
 use crate::engine::{PortError, PortErrorClass};
 
 /// The engine's reaction to a client error class.
-pub fn port_class(class: ErrorClass) -> PortErrorClass {
+pub(crate) fn port_class(class: ErrorClass) -> PortErrorClass {
     match class {
         ErrorClass::NotFound => PortErrorClass::NotFound,
         ErrorClass::Auth => PortErrorClass::Fatal,
@@ -19,12 +19,12 @@ pub fn port_class(class: ErrorClass) -> PortErrorClass {
 }
 
 /// A Personio client error as a port error; `context` says what was being done ("create attendance").
-pub fn from_personio(context: &str, e: &PersonioError) -> PortError {
+pub(crate) fn from_personio(context: &str, e: &PersonioError) -> PortError {
     PortError::new(port_class(e.class()), format!("Personio {context}: {e}"))
 }
 
 /// A TimeTrack client error as a port error.
-pub fn from_timetrack(context: &str, e: &TimeTrackError) -> PortError {
+pub(crate) fn from_timetrack(context: &str, e: &TimeTrackError) -> PortError {
     PortError::new(port_class(e.class()), format!("TimeTrack {context}: {e}"))
 }
 

@@ -204,7 +204,7 @@ impl Bench {
         let store = e2e::store_for(self.people <= crate::scale::moto_max_people()).await?;
         let id = IntegrationId::new("bench")?;
         let mut settings = IntegrationSettings::example();
-        settings.time_zone = e2e::ZONE.to_string();
+        settings.time_zone = e2e::ZONE.into();
         settings.absences.type_mappings = vec![
             AbsenceTypeMapping {
                 timetrack_type_id: URLAUB,

@@ -318,7 +318,7 @@ async fn harness(config: E2eConfig, seed: &Seed) -> anyhow::Result<Harness> {
     let now: Timestamp = NOW.parse()?;
 
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = ZONE.to_string();
+    settings.time_zone = ZONE.into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::TimeTrack;

@@ -364,7 +364,7 @@ impl Bench {
         let store = e2e::store_for(self.people <= moto_max_people()).await?;
         let id = IntegrationId::new("bench")?;
         let mut settings = IntegrationSettings::example();
-        settings.time_zone = e2e::ZONE.to_string();
+        settings.time_zone = e2e::ZONE.into();
         settings.timetrack_timestamp_mode = TimestampMode::Utc;
         settings.time_entries.mode = if push {
             TimeEntryMode::Push

@@ -223,7 +223,7 @@ async fn store(
         StoreKind::Memory => Arc::new(MemoryStore::default()),
     };
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = e2e::ZONE.to_string();
+    settings.time_zone = e2e::ZONE.into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::TimeTrack;

@@ -104,7 +104,7 @@ pub(crate) async fn run(config: &DemoConfig, targets: SchedulerTargets) -> Resul
         let schedule = WorkflowSchedule {
             expression: expression.to_string(),
             enabled: true,
-            time_zone: settings.time_zone.clone(),
+            time_zone: settings.time_zone.name().to_string(),
         };
         schedules
             .put_workflow_schedule(&config.integration_id, workflow, &schedule)
@@ -208,7 +208,7 @@ async fn create_schedule_group(client: &aws_sdk_scheduler::Client, name: &str) -
 /// by name (ids are looked up in the simulators, never assumed).
 pub(crate) fn demo_settings(snapshot: &Snapshot) -> Result<IntegrationSettings> {
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.time_entries.master = System::TimeTrack;
     // The seed company keeps the personal number in a custom attribute; with it, people whose e-mails
     // differ between the systems (Elif Şahin) are linked instead of imported twice.

@@ -122,7 +122,7 @@ fn settings(scenario: Scenario, personio: &PersonioSim) -> IntegrationSettings {
             s.employees.personal_number_attribute = Some("personal_number".to_string());
         }
         Scenario::TimeEntriesBothWays | Scenario::PayrollPush => {
-            s.time_zone = "Europe/Berlin".to_string();
+            s.time_zone = "Europe/Berlin".into();
             s.timetrack_timestamp_mode = TimestampMode::Utc;
             s.time_entries.master = System::TimeTrack;
             s.time_entries.mode = if scenario == Scenario::PayrollPush {

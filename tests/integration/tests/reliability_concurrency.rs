@@ -88,7 +88,7 @@ fn settings(personio: &PersonioSim) -> IntegrationSettings {
         )
     };
     let mut s = IntegrationSettings::example();
-    s.time_zone = "Europe/Berlin".to_string();
+    s.time_zone = "Europe/Berlin".into();
     s.timetrack_timestamp_mode = TimestampMode::Utc;
     s.time_entries.mode = TimeEntryMode::Bidirectional;
     s.time_entries.master = System::TimeTrack;

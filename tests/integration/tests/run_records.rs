@@ -106,7 +106,7 @@ async fn missing_credentials_leave_a_failed_run() {
 async fn invalid_settings_leave_a_failed_run() {
     let h = Harness::start().await;
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Mars/Olympus_Mons".to_string();
+    settings.time_zone = "Mars/Olympus_Mons".into();
     h.store
         .put_settings(&h.id, &settings)
         .await

@@ -68,7 +68,7 @@ fn hint(event: &str, action: HintAction, id: &str) -> ChangeHint {
 async fn synced_harness() -> Harness {
     let (personio, timetrack) = start_simulators(&Seed::company(date(2026, 11, 10))).await;
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::Personio;

@@ -65,7 +65,7 @@ fn local(instant: Timestamp) -> DateTime {
 async fn harness_with(configure: impl FnOnce(&mut IntegrationSettings)) -> Harness {
     let (personio, timetrack) = start_simulators(&Seed::company(date(2026, 11, 10))).await;
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::TimeTrack;

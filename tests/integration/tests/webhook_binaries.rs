@@ -46,7 +46,7 @@ const EM: Workflow = Workflow::Employees;
 
 fn te_settings() -> IntegrationSettings {
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::Personio;

@@ -63,7 +63,7 @@ struct Harness {
 async fn harness(master: System, mode: TimeEntryMode) -> Harness {
     let (personio, timetrack) = start_simulators(&Seed::company(date(2026, 11, 10))).await;
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = mode;
     settings.time_entries.master = master;

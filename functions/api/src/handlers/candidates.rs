@@ -13,8 +13,9 @@ use shared::service::problem::upstream_problem;
 use shared::service::Problem;
 use shared::workflows::employees::canonical::is_active;
 use shared::workflows::employees::linking::{link, Candidate};
+use shared::workflows::employees::personio::PersonioPersonView;
 use shared::workflows::employees::sweep::{sweep, SweepError, SweepInput};
-use shared::workflows::employees::view::{PersonioPersonView, TimeTrackUserView};
+use shared::workflows::employees::timetrack::TimeTrackUserView;
 
 use super::require_settings;
 use crate::extract::Ids;

@@ -35,11 +35,11 @@
 //!   into one canonical absence ([`parts`], ADR 0012), so the engine syncs one record per side.
 pub mod binding;
 pub mod canonical;
-pub mod kind;
-pub mod overlap;
-pub mod parts;
-pub mod personio;
-pub mod ports;
-pub mod timetrack;
-pub mod type_map;
-pub mod wire;
+pub(crate) mod kind;
+pub(crate) mod overlap;
+pub(crate) mod parts;
+pub(crate) mod personio;
+pub(crate) mod ports;
+pub(crate) mod timetrack;
+pub(crate) mod type_map;
+pub(crate) mod wire;

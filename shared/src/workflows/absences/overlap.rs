@@ -16,7 +16,7 @@ use super::canonical::{Absence, AbsenceStatus};
 
 /// One period Personio holds that overlaps the refused one, as the port read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overlapping {
+pub(crate) struct Overlapping {
     pub id: String,
     /// `Ok(None)`: cancelled; `Err`: why it cannot be read as a canonical absence.
     pub value: Result<Option<Absence>, String>,
@@ -24,7 +24,7 @@ pub struct Overlapping {
 
 /// The outcome of a 409 overlap.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OverlapOutcome {
+pub(crate) enum OverlapOutcome {
     /// The overlapping period is this very absence and unclaimed: link it instead of creating.
     Adopt(String),
     /// Nothing the sync can do: park with this reason.
@@ -34,7 +34,7 @@ pub enum OverlapOutcome {
 /// Decides a 409 on writing `target` (`own_id`: the period being updated, which may overlap itself).
 /// `claimed`: Personio ids that a mapping already links or that this run listed (never adopted
 /// twice).
-pub fn overlap_outcome(
+pub(crate) fn overlap_outcome(
     target: &Absence,
     own_id: Option<&str>,
     overlapping: &[Overlapping],

@@ -34,7 +34,7 @@ use super::type_map::{AbsenceTypeMap, TimeTrackTypeRole};
 /// The TimeTrack absences that make one absence, in day order: an optional leading half, the
 /// principal part, an optional trailing half.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeTrackGroup {
+pub(crate) struct TimeTrackGroup {
     pub leading_half: Option<TimeTrackAbsenceView>,
     pub principal: TimeTrackAbsenceView,
     pub trailing_half: Option<TimeTrackAbsenceView>,
@@ -42,19 +42,19 @@ pub struct TimeTrackGroup {
 
 impl TimeTrackGroup {
     /// The id the sync knows this absence by.
-    pub fn principal_id(&self) -> i64 {
+    pub(crate) fn principal_id(&self) -> i64 {
         self.principal.id
     }
 
     /// The first day of the absence (its anchor).
-    pub fn first_day(&self) -> Date {
+    pub(crate) fn first_day(&self) -> Date {
         self.leading_half
             .as_ref()
             .map_or(self.principal.from, |h| h.from)
     }
 
     /// Every part, in day order.
-    pub fn parts(&self) -> impl Iterator<Item = &TimeTrackAbsenceView> {
+    pub(crate) fn parts(&self) -> impl Iterator<Item = &TimeTrackAbsenceView> {
         self.leading_half
             .iter()
             .chain(std::iter::once(&self.principal))
@@ -63,7 +63,7 @@ impl TimeTrackGroup {
 
     /// The half parts, then the principal: the order to delete them in, so that a delete cut short
     /// leaves the principal (which the mapping names) rather than half days that would look new.
-    pub fn ids_for_delete(&self) -> Vec<i64> {
+    pub(crate) fn ids_for_delete(&self) -> Vec<i64> {
         self.leading_half
             .iter()
             .chain(self.trailing_half.iter())
@@ -89,7 +89,7 @@ fn role<'a>(
 
 /// Groups TimeTrack absences into the absences they hold (see the module doc for the rule). Every
 /// part is in exactly one group; groups come in the order of their principal's `(from, id)`.
-pub fn group_parts(
+pub(crate) fn group_parts(
     mut parts: Vec<TimeTrackAbsenceView>,
     types: &AbsenceTypeMap,
 ) -> Vec<TimeTrackGroup> {
@@ -142,7 +142,7 @@ pub fn group_parts(
 }
 
 /// The canonical absence a group holds.
-pub fn from_timetrack_group(
+pub(crate) fn from_timetrack_group(
     group: &TimeTrackGroup,
     types: &AbsenceTypeMap,
 ) -> Result<Absence, NotSyncable> {

@@ -18,7 +18,7 @@ use crate::domain::System;
 
 /// What the absences workflow needs of a Personio absence period.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PersonioAbsenceView {
+pub(crate) struct PersonioAbsenceView {
     pub id: String,
     pub person_id: String,
     pub absence_type_id: String,
@@ -33,26 +33,26 @@ pub struct PersonioAbsenceView {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AbsenceUnit {
+pub(crate) enum AbsenceUnit {
     Day,
     Hour,
 }
 
 /// One end of a period: a local wall-clock date-time and Personio's half-day marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Boundary {
+pub(crate) struct Boundary {
     pub date_time: DateTime,
     pub half: Option<HalfDay>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HalfDay {
+pub(crate) enum HalfDay {
     FirstHalf,
     SecondHalf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PersonioApproval {
+pub(crate) enum PersonioApproval {
     Pending,
     Approved,
     Rejected,
@@ -64,7 +64,7 @@ pub enum PersonioApproval {
 /// What to send to Personio for a canonical absence (create, or patch of the boundaries). No comment is
 /// sent: a comment is not part of the canonical value, so it is neither synced nor overwritten.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonioAbsenceFields {
+pub(crate) struct PersonioAbsenceFields {
     pub person_id: String,
     pub absence_type_id: String,
     pub starts_from: Boundary,
@@ -73,7 +73,7 @@ pub struct PersonioAbsenceFields {
 }
 
 /// A Personio absence period in canonical form.
-pub fn from_personio(
+pub(crate) fn from_personio(
     period: &PersonioAbsenceView,
     types: &AbsenceTypeMap,
 ) -> Result<Absence, NotSyncable> {
@@ -117,7 +117,7 @@ pub fn from_personio(
 
 /// The Personio fields for a canonical absence: boundaries at local midnight, `null` for full boundary
 /// days, `SECOND_HALF` on a start from midday, `FIRST_HALF` on an end at midday.
-pub fn to_personio(absence: &Absence) -> PersonioAbsenceFields {
+pub(crate) fn to_personio(absence: &Absence) -> PersonioAbsenceFields {
     PersonioAbsenceFields {
         person_id: absence.employee.clone(),
         absence_type_id: absence.personio_type_id.clone(),

@@ -16,7 +16,7 @@ use crate::domain::System;
 
 /// What the absences workflow needs of a TimeTrack absence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeTrackAbsenceView {
+pub(crate) struct TimeTrackAbsenceView {
     pub id: i64,
     /// The Personio person id of the absence's user, resolved by the caller from the TimeTrack username
     /// through the employee mappings.
@@ -34,7 +34,7 @@ pub struct TimeTrackAbsenceView {
 
 /// What to send to TimeTrack to create an absence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeTrackAbsenceFields {
+pub(crate) struct TimeTrackAbsenceFields {
     pub username: String,
     pub from: Date,
     pub to: Date,
@@ -45,7 +45,7 @@ pub struct TimeTrackAbsenceFields {
 /// How a create's journal names one TimeTrack part before it is sent (`PendingIntent.parts`, ADR
 /// 0030): the Personio person, the TimeTrack type and the days. A user's own absence with exactly these
 /// fields is taken for the create's part; status is left out (a later status write may change it).
-pub fn recorded_part(employee: &str, fields: &TimeTrackAbsenceFields) -> String {
+pub(crate) fn recorded_part(employee: &str, fields: &TimeTrackAbsenceFields) -> String {
     format!(
         "{employee}|{}|{}|{}",
         fields.absence_type_id, fields.from, fields.to
@@ -54,7 +54,7 @@ pub fn recorded_part(employee: &str, fields: &TimeTrackAbsenceFields) -> String 
 
 /// What bringing a TimeTrack absence from `old` to `new` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeTrackChange {
+pub(crate) enum TimeTrackChange {
     Unchanged,
     /// `PUT /absences/{id}` with this status code.
     StatusOnly(i64),
@@ -62,7 +62,7 @@ pub enum TimeTrackChange {
     Recreate,
 }
 
-pub fn status_to_timetrack(status: AbsenceStatus) -> i64 {
+pub(crate) fn status_to_timetrack(status: AbsenceStatus) -> i64 {
     match status {
         AbsenceStatus::Pending => 0,
         AbsenceStatus::Approved => 1,
@@ -70,7 +70,7 @@ pub fn status_to_timetrack(status: AbsenceStatus) -> i64 {
     }
 }
 
-pub fn status_from_timetrack(code: i64) -> Result<AbsenceStatus, NotSyncable> {
+pub(crate) fn status_from_timetrack(code: i64) -> Result<AbsenceStatus, NotSyncable> {
     match code {
         0 => Ok(AbsenceStatus::Pending),
         1 => Ok(AbsenceStatus::Approved),
@@ -83,7 +83,7 @@ pub fn status_from_timetrack(code: i64) -> Result<AbsenceStatus, NotSyncable> {
 }
 
 /// A TimeTrack absence in canonical form.
-pub fn from_timetrack(
+pub(crate) fn from_timetrack(
     absence: &TimeTrackAbsenceView,
     types: &AbsenceTypeMap,
 ) -> Result<Absence, NotSyncable> {
@@ -126,7 +126,7 @@ pub fn from_timetrack(
 /// the usual TimeTrack way (see [`super::parts`] for how they are read back as one absence). Not
 /// representable: a half day of a type without a half-day TimeTrack type, and a two-day absence that
 /// is half on both days (no full day in between, so TimeTrack would show two unrelated half days).
-pub fn to_timetrack(
+pub(crate) fn to_timetrack(
     absence: &Absence,
     username: &str,
     types: &AbsenceTypeMap,
@@ -198,7 +198,7 @@ pub fn to_timetrack(
 }
 
 /// In-place status update when only the status differs; otherwise delete + re-create.
-pub fn timetrack_change(old: &Absence, new: &Absence) -> TimeTrackChange {
+pub(crate) fn timetrack_change(old: &Absence, new: &Absence) -> TimeTrackChange {
     if old == new {
         return TimeTrackChange::Unchanged;
     }

@@ -12,7 +12,7 @@ use super::timetrack::{TimeTrackAbsenceFields, TimeTrackAbsenceView};
 
 /// What `/v2/absence-types` says about one Personio type (read once per run in `bind`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonioTypeInfo {
+pub(crate) struct PersonioTypeInfo {
     pub name: Option<String>,
     pub unit: AbsenceUnit,
 }
@@ -20,7 +20,7 @@ pub struct PersonioTypeInfo {
 /// The Personio absence-type catalogue by id. A type whose `unit` is missing counts as `DAY` (the
 /// documented example and the common case); an unknown unit is kept out, so its absences are
 /// reported rather than guessed.
-pub fn personio_catalogue(types: &[pw::AbsenceType]) -> HashMap<String, PersonioTypeInfo> {
+pub(crate) fn personio_catalogue(types: &[pw::AbsenceType]) -> HashMap<String, PersonioTypeInfo> {
     types
         .iter()
         .filter_map(|t| {
@@ -44,7 +44,7 @@ pub fn personio_catalogue(types: &[pw::AbsenceType]) -> HashMap<String, Personio
 ///
 /// A type missing from the catalogue is read as `DAY`: if it is not mapped, the canonical translation
 /// reports it as unmapped (by id) anyway; if it is mapped, the caller has checked the catalogue first.
-pub fn personio_view(
+pub(crate) fn personio_view(
     period: &pw::AbsencePeriod,
     catalogue: &HashMap<String, PersonioTypeInfo>,
 ) -> Result<PersonioAbsenceView, String> {
@@ -102,7 +102,7 @@ fn wire_boundary(b: Boundary) -> pw::AbsenceBoundary {
 
 /// Body of `POST /v2/absence-periods`. No comment, no substitute: neither is part of the canonical
 /// absence.
-pub fn personio_new_period(fields: &PersonioAbsenceFields) -> pw::NewAbsencePeriod {
+pub(crate) fn personio_new_period(fields: &PersonioAbsenceFields) -> pw::NewAbsencePeriod {
     pw::NewAbsencePeriod {
         person: pw::IdRef::new(fields.person_id.clone()),
         absence_type: pw::IdRef::new(fields.absence_type_id.clone()),
@@ -114,7 +114,7 @@ pub fn personio_new_period(fields: &PersonioAbsenceFields) -> pw::NewAbsencePeri
 }
 
 /// Body of `PATCH /v2/absence-periods/{id}`: both boundaries (the comment is left alone).
-pub fn personio_patch(fields: &PersonioAbsenceFields) -> pw::AbsencePatch {
+pub(crate) fn personio_patch(fields: &PersonioAbsenceFields) -> pw::AbsencePatch {
     pw::AbsencePatch {
         starts_from: Some(wire_boundary(fields.starts_from)),
         ends_at: Some(wire_boundary(fields.ends_at)),
@@ -123,7 +123,7 @@ pub fn personio_patch(fields: &PersonioAbsenceFields) -> pw::AbsencePatch {
 }
 
 /// A TimeTrack absence as the workflow's view, for the Personio person `employee` of its user.
-pub fn timetrack_view(absence: &tw::Absence, employee: &str) -> TimeTrackAbsenceView {
+pub(crate) fn timetrack_view(absence: &tw::Absence, employee: &str) -> TimeTrackAbsenceView {
     TimeTrackAbsenceView {
         id: absence.id,
         employee: employee.to_string(),
@@ -136,7 +136,9 @@ pub fn timetrack_view(absence: &tw::Absence, employee: &str) -> TimeTrackAbsence
 }
 
 /// Body of `POST /absences`, status included (TimeTrack accepts it on create).
-pub fn timetrack_new_absence(fields: &TimeTrackAbsenceFields) -> Result<tw::NewAbsence, String> {
+pub(crate) fn timetrack_new_absence(
+    fields: &TimeTrackAbsenceFields,
+) -> Result<tw::NewAbsence, String> {
     let status = tw::AbsenceStatus::from_code(fields.status)
         .ok_or_else(|| format!("status code {} is not 0, 1 or 2", fields.status))?;
     Ok(tw::NewAbsence {

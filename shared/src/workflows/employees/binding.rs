@@ -1,7 +1,7 @@
 //! The employees workflow plugged into the service: [`EmployeesBinding`] binds the settings (pure), then
 //! inside the run reads both sides once ([`super::sweep`]), links
 //! them ([`super::linking::link`]) and decides what each side exposes to the engine this run
-//! ([`Exposure::compute`], pure and unit-tested).
+//! ([`Exposure::compute`], pure and unit-tested: partners by id, the ids exposed, each side read).
 //!
 //! Which records each side exposes:
 //! - Personio: persons chosen for import (the selection, or named in a manual request), persons linked
@@ -25,10 +25,11 @@ use async_trait::async_trait;
 use super::canonical::{is_active, normalise_email, Employee};
 use super::kind::EmployeeKind;
 use super::linking::{link, AmbiguityReason, Ambiguous, LinkReport, LinkedBy};
+use super::personio::PersonioPersonView;
 use super::ports::{PersonioEmployees, TimeTrackEmployees};
 use super::selection::is_selected;
 use super::sweep::{sweep, SweepError, SweepInput};
-use super::view::{PersonioPersonView, TimeTrackUserView};
+use super::timetrack::TimeTrackUserView;
 use crate::domain::{Trigger, Workflow};
 use crate::engine::{Listing, Record, Rejected, SyncKind};
 use crate::service::{
@@ -66,63 +67,80 @@ pub struct ExposureInput<'a> {
 
 impl Exposure {
     pub fn compute(input: &ExposureInput<'_>) -> Self {
-        let settings = input.settings;
-        let policy = settings.leaver_policy;
         let report = link(
             input.persons,
             input.users,
             input.existing,
-            settings.link_by_personal_number,
+            input.settings.link_by_personal_number,
         );
-        let mut partner_of_person: HashMap<&str, i64> = HashMap::new();
-        let mut partner_of_user: HashMap<i64, &str> = HashMap::new();
-        for l in &report.linked {
-            partner_of_person.insert(l.personio_id.as_str(), l.timetrack_id);
-            partner_of_user.insert(l.timetrack_id, l.personio_id.as_str());
-        }
-        let mut ambiguous_person: HashMap<&str, &Ambiguous> = HashMap::new();
-        let mut ambiguous_user: HashMap<i64, &Ambiguous> = HashMap::new();
-        for a in &report.ambiguous {
-            for p in &a.personio_ids {
-                ambiguous_person.insert(p.as_str(), a);
-            }
-            for u in &a.timetrack_ids {
-                ambiguous_user.insert(*u, a);
-            }
-        }
-        let mapped_persons: HashSet<&str> =
-            input.existing.iter().map(|(p, _)| p.as_str()).collect();
-        let mapped_users: HashSet<i64> = input.existing.iter().map(|(_, u)| *u).collect();
-        let export_ids: BTreeSet<i64> = settings
-            .export_user_ids
-            .iter()
-            .chain(&input.explicit.export_user_ids)
-            .copied()
-            .collect();
-        let import_ids: BTreeSet<&str> = input
-            .explicit
-            .import_person_ids
-            .iter()
-            .map(|s| s.trim())
-            .collect();
-
+        let partners = Partners::new(&report, input.existing);
         let mut personio = Listing::default();
         let mut timetrack = Listing::default();
-        let mut exposed_persons: BTreeSet<&str> = BTreeSet::new();
-        let mut exposed_users: BTreeSet<i64> = BTreeSet::new();
+        let (persons, users) = partners.exposed(input, &mut personio, &mut timetrack);
+        let personal_numbers = partners.read_persons(input, &report, &persons, &mut personio);
+        partners.read_users(input, &users, &mut timetrack);
+        Self {
+            personio,
+            timetrack,
+            kind: aliased_kind(input, &report),
+            personal_numbers,
+        }
+    }
+}
 
-        for p in input.persons {
-            let id = p.id.as_str();
-            let known_elsewhere = mapped_persons.contains(id) || partner_of_person.contains_key(id);
-            let chosen = import_ids.contains(id)
-                || (is_selected(&settings.selection, p) && (input.import_new || known_elsewhere));
-            // A leaver with a linkable TimeTrack user is looked at whatever the selection says: status
-            // follows Personio, so the user is linked and (under `deactivate`) disabled.
-            let linkable_leaver = !is_active(p) && partner_of_person.contains_key(id);
-            if chosen || mapped_persons.contains(id) || linkable_leaver {
-                exposed_persons.insert(id);
+/// Who is linked to whom (this run's links and the stored mappings) and who is ambiguous, by id.
+struct Partners<'a> {
+    of_person: HashMap<&'a str, i64>,
+    of_user: HashMap<i64, &'a str>,
+    ambiguous_person: HashMap<&'a str, &'a Ambiguous>,
+    ambiguous_user: HashMap<i64, &'a Ambiguous>,
+    mapped_persons: HashSet<&'a str>,
+    mapped_users: HashSet<i64>,
+}
+
+impl<'a> Partners<'a> {
+    fn new(report: &'a LinkReport, existing: &'a [(String, i64)]) -> Self {
+        let mut partners = Partners {
+            of_person: HashMap::new(),
+            of_user: HashMap::new(),
+            ambiguous_person: HashMap::new(),
+            ambiguous_user: HashMap::new(),
+            mapped_persons: existing.iter().map(|(p, _)| p.as_str()).collect(),
+            mapped_users: existing.iter().map(|(_, u)| *u).collect(),
+        };
+        for l in &report.linked {
+            partners
+                .of_person
+                .insert(l.personio_id.as_str(), l.timetrack_id);
+            partners
+                .of_user
+                .insert(l.timetrack_id, l.personio_id.as_str());
+        }
+        for a in &report.ambiguous {
+            for p in &a.personio_ids {
+                partners.ambiguous_person.insert(p.as_str(), a);
+            }
+            for u in &a.timetrack_ids {
+                partners.ambiguous_user.insert(*u, a);
             }
         }
+        partners
+    }
+
+    /// The person and user ids this run exposes (see the module doc); an explicit import or export of
+    /// an id that does not exist is rejected on its side.
+    fn exposed<'i>(
+        &self,
+        input: &'i ExposureInput<'_>,
+        personio: &mut Listing<Employee>,
+        timetrack: &mut Listing<Employee>,
+    ) -> (BTreeSet<&'i str>, BTreeSet<i64>)
+    where
+        'a: 'i,
+    {
+        let (import_ids, export_ids) = requested_ids(input);
+        let mut persons = self.chosen_persons(input, &import_ids);
+        let mut users: BTreeSet<i64> = BTreeSet::new();
         for id in &import_ids {
             if !input.persons.iter().any(|p| p.id == *id) {
                 personio.rejected.push(Rejected {
@@ -143,34 +161,68 @@ impl Exposure {
                 });
                 continue;
             }
-            exposed_users.insert(*uid);
-            if let Some(p) = partner_of_user.get(uid) {
-                exposed_persons.insert(p);
+            users.insert(*uid);
+            if let Some(p) = self.of_user.get(uid) {
+                persons.insert(p);
             }
         }
-        for p in &exposed_persons {
-            if let Some(u) = partner_of_person.get(p) {
-                exposed_users.insert(*u);
+        for p in &persons {
+            if let Some(u) = self.of_person.get(p) {
+                users.insert(*u);
             }
         }
-        exposed_users.extend(mapped_users.iter().copied());
+        users.extend(self.mapped_users.iter().copied());
+        (persons, users)
+    }
 
-        let mut kind = EmployeeKind::new();
+    /// The persons chosen (selected or named for import), mapped, or leavers with a linkable user.
+    fn chosen_persons<'i>(
+        &self,
+        input: &'i ExposureInput<'_>,
+        import_ids: &BTreeSet<&str>,
+    ) -> BTreeSet<&'i str> {
+        let mut persons = BTreeSet::new();
+        for p in input.persons {
+            let id = p.id.as_str();
+            let known_elsewhere =
+                self.mapped_persons.contains(id) || self.of_person.contains_key(id);
+            let chosen = import_ids.contains(id)
+                || (is_selected(&input.settings.selection, p)
+                    && (input.import_new || known_elsewhere));
+            // A leaver with a linkable TimeTrack user is looked at whatever the selection says: status
+            // follows Personio, so the user is linked and (under `deactivate`) disabled.
+            let linkable_leaver = !is_active(p) && self.of_person.contains_key(id);
+            if chosen || self.mapped_persons.contains(id) || linkable_leaver {
+                persons.insert(id);
+            }
+        }
+        persons
+    }
+
+    /// The exposed persons as canonical records (or why not); gives the personal numbers by e-mail.
+    fn read_persons(
+        &self,
+        input: &ExposureInput<'_>,
+        report: &LinkReport,
+        exposed: &BTreeSet<&str>,
+        personio: &mut Listing<Employee>,
+    ) -> HashMap<String, String> {
+        let policy = input.settings.leaver_policy;
         let mut personal_numbers = HashMap::new();
         for p in input
             .persons
             .iter()
-            .filter(|p| exposed_persons.contains(p.id.as_str()))
+            .filter(|p| exposed.contains(p.id.as_str()))
         {
-            if let Some(a) = ambiguous_person.get(p.id.as_str()) {
+            if let Some(a) = self.ambiguous_person.get(p.id.as_str()) {
                 personio.rejected.push(Rejected {
                     id: Some(p.id.clone()),
                     reason: ambiguity_text(a),
                 });
                 continue;
             }
-            let has_partner = partner_of_person.contains_key(p.id.as_str());
-            if !has_partner && !mapped_persons.contains(p.id.as_str()) && !is_active(p) {
+            let has_partner = self.of_person.contains_key(p.id.as_str());
+            if !has_partner && !self.mapped_persons.contains(p.id.as_str()) && !is_active(p) {
                 personio.rejected.push(Rejected {
                     id: Some(p.id.clone()),
                     reason: format!(
@@ -182,7 +234,7 @@ impl Exposure {
             }
             match Employee::from_personio(p, policy) {
                 Ok(value) => {
-                    if let Some(note) = kept_enabled_note(p, &report, input.users, policy) {
+                    if let Some(note) = kept_enabled_note(p, report, input.users, policy) {
                         personio.rejected.push(note);
                     }
                     if let Some(n) = &p.personal_number {
@@ -196,8 +248,19 @@ impl Exposure {
                 }),
             }
         }
-        for u in input.users.iter().filter(|u| exposed_users.contains(&u.id)) {
-            if let Some(a) = ambiguous_user.get(&u.id) {
+        personal_numbers
+    }
+
+    /// The exposed users as canonical records (or why not).
+    fn read_users(
+        &self,
+        input: &ExposureInput<'_>,
+        exposed: &BTreeSet<i64>,
+        timetrack: &mut Listing<Employee>,
+    ) {
+        let policy = input.settings.leaver_policy;
+        for u in input.users.iter().filter(|u| exposed.contains(&u.id)) {
+            if let Some(a) = self.ambiguous_user.get(&u.id) {
                 timetrack.rejected.push(Rejected {
                     id: Some(u.id.to_string()),
                     reason: ambiguity_text(a),
@@ -212,31 +275,50 @@ impl Exposure {
                 }),
             }
         }
-        // Links whose e-mails differ (personal number) share the Personio e-mail as natural key.
-        for l in report.linked.iter().filter(|l| l.by != LinkedBy::Mapping) {
-            let p_email = input
-                .persons
-                .iter()
-                .find(|p| p.id == l.personio_id)
-                .and_then(|p| p.email.as_deref())
-                .and_then(normalise_email);
-            let t_email = input
-                .users
-                .iter()
-                .find(|u| u.id == l.timetrack_id)
-                .and_then(|u| u.email.as_deref())
-                .and_then(normalise_email);
-            if let (Some(p), Some(t)) = (p_email, t_email) {
-                kind.add_alias(&t, &p);
-            }
-        }
-        Self {
-            personio,
-            timetrack,
-            kind,
-            personal_numbers,
+    }
+}
+
+/// The Personio persons named for import (a manual request) and the TimeTrack users chosen for export
+/// (the settings and a manual request).
+fn requested_ids<'i>(input: &'i ExposureInput<'_>) -> (BTreeSet<&'i str>, BTreeSet<i64>) {
+    let import_ids = input
+        .explicit
+        .import_person_ids
+        .iter()
+        .map(|s| s.trim())
+        .collect();
+    let export_ids = input
+        .settings
+        .export_user_ids
+        .iter()
+        .chain(&input.explicit.export_user_ids)
+        .copied()
+        .collect();
+    (import_ids, export_ids)
+}
+
+/// The kind, with the key aliases of this run's links whose e-mails differ (personal number): both
+/// records share the Personio e-mail as natural key.
+fn aliased_kind(input: &ExposureInput<'_>, report: &LinkReport) -> EmployeeKind {
+    let mut kind = EmployeeKind::new();
+    for l in report.linked.iter().filter(|l| l.by != LinkedBy::Mapping) {
+        let p_email = input
+            .persons
+            .iter()
+            .find(|p| p.id == l.personio_id)
+            .and_then(|p| p.email.as_deref())
+            .and_then(normalise_email);
+        let t_email = input
+            .users
+            .iter()
+            .find(|u| u.id == l.timetrack_id)
+            .and_then(|u| u.email.as_deref())
+            .and_then(normalise_email);
+        if let (Some(p), Some(t)) = (p_email, t_email) {
+            kind.add_alias(&t, &p);
         }
     }
+    kind
 }
 
 /// Under [`LeaverPolicy::Ignore`], the one report of a leaver whose enabled TimeTrack user is linked
@@ -430,7 +512,7 @@ impl WorkflowBinding for EmployeesBinding {
 mod tests {
     use super::*;
     use crate::engine::SyncKind;
-    use crate::workflows::employees::view::PersonStatus;
+    use crate::workflows::employees::personio::PersonStatus;
 
     fn person(id: &str, email: &str, number: &str, status: PersonStatus) -> PersonioPersonView {
         PersonioPersonView {

@@ -9,11 +9,12 @@
 //!   status it has.
 //!
 //! Status flows only Personio → TimeTrack ("status follows Personio"): the Personio write fields
-//! ([`super::writes::PersonioPersonFields`]) carry no status.
+//! ([`super::personio::PersonioPersonFields`]) carry no status.
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::view::{EmploymentStatus, PersonStatus, PersonioPersonView, TimeTrackUserView};
+use super::personio::{EmploymentStatus, PersonStatus, PersonioPersonView};
+use super::timetrack::TimeTrackUserView;
 use crate::settings::LeaverPolicy;
 
 /// The canonical employee value. The natural key is [`Employee::natural_key`], the normalised e-mail.
@@ -127,10 +128,28 @@ fn normalise_name(raw: &str) -> String {
     raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Personal numbers compare as written, trimmed; an all-digit number loses its leading zeros, because
+/// TimeTrack stores `personalNumber` as a number ("00123" in Personio is 123 there). Empty is absent.
+pub fn normalise_personal_number(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    if trimmed.chars().all(|c| c.is_ascii_digit()) {
+        let without_zeros = trimmed.trim_start_matches('0');
+        return Some(if without_zeros.is_empty() {
+            "0".to_string()
+        } else {
+            without_zeros.to_string()
+        });
+    }
+    Some(trimmed.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workflows::employees::view::EmploymentView;
+    use crate::workflows::employees::personio::EmploymentView;
 
     fn person(status: PersonStatus) -> PersonioPersonView {
         PersonioPersonView {

@@ -12,7 +12,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use super::canonical::normalise_email;
-use super::view::{PersonioPersonView, TimeTrackUserView};
+use super::personio::PersonioPersonView;
+use super::timetrack::TimeTrackUserView;
 use crate::domain::System;
 use crate::store::Mapping;
 
@@ -475,7 +476,7 @@ mod tests {
                 u.personal_number = u
                     .personal_number
                     .as_deref()
-                    .and_then(crate::workflows::employees::view::normalise_personal_number);
+                    .and_then(crate::workflows::employees::canonical::normalise_personal_number);
                 u
             })
             .collect();

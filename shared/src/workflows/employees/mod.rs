@@ -1,15 +1,21 @@
 //! The employees workflow, pure part: who is who on both sides, and what an employee looks like in a
 //! form both systems can be compared in.
 //!
-//! - [`view`]: the wire-independent views of a Personio person and a TimeTrack user that adapters fill in.
-//! - [`canonical`]: the canonical [`canonical::Employee`] value (what a mapping fingerprints) and how each
-//!   side's view becomes one, including the leaver policy.
+//! The skeleton every workflow shares (`canonical`, `personio`, `timetrack`, `kind`, `ports`, `binding`):
+//! - [`canonical`]: the canonical [`canonical::Employee`] value (what a mapping fingerprints), how each
+//!   side's view becomes one (including the leaver policy), and how personal numbers compare.
+//! - [`personio`] and [`timetrack`]: each side's wire-independent view of a person / user, which the
+//!   adapters fill in, and the plain field sets the workflow writes there.
+//! - [`kind`]: the employees' `SyncKind` (natural key, master rule) for the engine.
+//! - [`ports`]: the two `SidePort`s that translate between the connectors and the views.
+//! - [`binding`]: settings → the workflow's run context (pure), and the reading step inside the run.
+//!
+//! Its own parts:
 //! - [`linking`]: pairing Personio persons with TimeTrack users by e-mail, then personal number; ambiguous
 //!   matches are reported, never guessed.
 //! - [`selection`]: which Personio persons the integration imports.
 //! - [`sweep`]: reading both sides and the stored links once per run (and for the setup API).
 //! - [`username`] and [`password`]: what a new TimeTrack user is created with.
-//! - [`writes`]: the plain field sets written to each side (new TimeTrack user, new Personio person).
 //!
 //! Decisions (recorded here because the planner and the docs rely on them):
 //! - The natural key of an employee is the normalised e-mail (trimmed, lowercase). A person without an
@@ -25,12 +31,12 @@
 //!   had left before the integration was set up; under `ignore` the run that links them says so once.
 pub mod binding;
 pub mod canonical;
-pub mod kind;
+pub(crate) mod kind;
 pub mod linking;
-pub mod password;
-pub mod ports;
-pub mod selection;
+pub(crate) mod password;
+pub mod personio;
+pub(crate) mod ports;
+pub(crate) mod selection;
 pub mod sweep;
-pub mod username;
-pub mod view;
-pub mod writes;
+pub mod timetrack;
+pub(crate) mod username;

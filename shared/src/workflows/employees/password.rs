@@ -9,7 +9,7 @@ use rand::{CryptoRng, Rng, TryRngCore};
 use secrecy::SecretString;
 
 /// Length of generated passwords.
-pub const PASSWORD_LENGTH: usize = 24;
+pub(crate) const PASSWORD_LENGTH: usize = 24;
 
 const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
@@ -19,14 +19,14 @@ const SYMBOLS: &[u8] = b"!#%+-=?@^_~*";
 
 /// A fresh password from the operating system's random source: [`PASSWORD_LENGTH`] characters with at
 /// least one upper-case letter, lower-case letter, digit and symbol.
-pub fn generate_password() -> SecretString {
+pub(crate) fn generate_password() -> SecretString {
     // The OS RNG failing is an unrecoverable platform fault, not a data error.
     let mut rng = OsRng.unwrap_err();
     generate_password_with(&mut rng)
 }
 
 /// [`generate_password`] with a caller-supplied cryptographic RNG (for tests with a seeded generator).
-pub fn generate_password_with<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> SecretString {
+pub(crate) fn generate_password_with<R: Rng + CryptoRng + ?Sized>(rng: &mut R) -> SecretString {
     let all: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
     let mut chars: Vec<u8> = Vec::with_capacity(PASSWORD_LENGTH);
     for class in [UPPER, LOWER, DIGITS, SYMBOLS] {

@@ -21,13 +21,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::canonical::Employee;
-use super::view::{
-    normalise_personal_number, personal_number_from_attributes, CustomAttributeView,
-    EmploymentStatus, EmploymentView, OrgUnitKind, OrgUnitRef, PersonStatus, PersonioPersonView,
-    TimeTrackUserView,
+use super::canonical::{normalise_personal_number, Employee};
+use super::personio::{
+    personal_number_from_attributes, personio_person, CustomAttributeView, EmploymentStatus,
+    EmploymentView, OrgUnitKind, OrgUnitRef, PersonStatus, PersonioPersonView,
 };
-use super::writes::{new_timetrack_user, personio_person, timetrack_change};
+use super::timetrack::{new_timetrack_user, timetrack_change, TimeTrackUserView};
 use crate::connectors::personio::{self as pw, PersonioClient};
 use crate::connectors::timetrack::{self as tw, TimeTrackClient};
 use crate::connectors::ErrorClass;
@@ -40,7 +39,7 @@ use crate::workflows::port_error::{from_personio, from_timetrack};
 
 /// A Personio person (and its most recent employment, when read) as the workflow's view.
 /// `personal_number_attribute` is the custom attribute (id or global id) holding the personal number.
-pub fn person_view(
+pub(crate) fn person_view(
     person: &pw::Person,
     employment: Option<&pw::Employment>,
     personal_number_attribute: Option<&str>,
@@ -93,7 +92,7 @@ fn employment_view(e: &pw::Employment) -> EmploymentView {
 
 /// A TimeTrack user as the workflow's view. A user without `enabled` is taken as enabled (the field is
 /// documented only as "not updatable"; an account without it has no disabled users).
-pub fn user_view(user: &tw::User) -> TimeTrackUserView {
+pub(crate) fn user_view(user: &tw::User) -> TimeTrackUserView {
     TimeTrackUserView {
         id: user.id,
         username: user.username.clone(),
@@ -109,7 +108,7 @@ pub fn user_view(user: &tw::User) -> TimeTrackUserView {
 }
 
 /// Does Personio's person status leave the employment to decide (so the employment must be read)?
-pub fn needs_employment(person: &pw::Person) -> bool {
+pub(crate) fn needs_employment(person: &pw::Person) -> bool {
     !matches!(
         person.status,
         Some(pw::PersonStatus::Active | pw::PersonStatus::Inactive)
@@ -117,7 +116,7 @@ pub fn needs_employment(person: &pw::Person) -> bool {
 }
 
 /// Reads a person's most recent employment (Personio lists them most recent first).
-pub async fn latest_employment(
+pub(crate) async fn latest_employment(
     client: &PersonioClient,
     person_id: &str,
 ) -> Result<Option<pw::Employment>, PortError> {
@@ -131,7 +130,7 @@ pub async fn latest_employment(
 // ----- Personio ------------------------------------------------------------------------------------
 
 /// The Personio side: persons as canonical employees.
-pub struct PersonioEmployees {
+pub(crate) struct PersonioEmployees {
     client: Arc<PersonioClient>,
     policy: LeaverPolicy,
     personal_number_attribute: Option<String>,
@@ -144,7 +143,7 @@ pub struct PersonioEmployees {
 
 impl PersonioEmployees {
     /// `listing` is what this run exposes (computed by the binding).
-    pub fn new(
+    pub(crate) fn new(
         client: Arc<PersonioClient>,
         policy: LeaverPolicy,
         personal_number_attribute: Option<String>,
@@ -161,7 +160,7 @@ impl PersonioEmployees {
     }
 
     /// What the sweep read, so that change hints are located without another request.
-    pub fn with_sweep_index(
+    pub(crate) fn with_sweep_index(
         mut self,
         known_persons: HashSet<String>,
         person_of_employment: HashMap<String, String>,
@@ -323,7 +322,7 @@ impl SidePort<Employee> for PersonioEmployees {
 // ----- TimeTrack -----------------------------------------------------------------------------------
 
 /// The TimeTrack side: users as canonical employees.
-pub struct TimeTrackEmployees {
+pub(crate) struct TimeTrackEmployees {
     client: Arc<TimeTrackClient>,
     policy: LeaverPolicy,
     listing: Listing<Employee>,
@@ -337,7 +336,7 @@ pub struct TimeTrackEmployees {
 }
 
 impl TimeTrackEmployees {
-    pub fn new(
+    pub(crate) fn new(
         client: Arc<TimeTrackClient>,
         policy: LeaverPolicy,
         listing: Listing<Employee>,
@@ -355,7 +354,7 @@ impl TimeTrackEmployees {
     }
 
     /// Who is whose user, for a targeted run's listing of one person.
-    pub fn with_partners(mut self, partners: HashMap<String, HashSet<String>>) -> Self {
+    pub(crate) fn with_partners(mut self, partners: HashMap<String, HashSet<String>>) -> Self {
         self.partners = partners;
         self
     }

@@ -8,11 +8,11 @@
 //!   selection means "the people working there"; already-linked leavers are still kept in sync (see the
 //!   workflow's module doc).
 use super::canonical::is_active;
-use super::view::{OrgUnitKind, PersonioPersonView};
+use super::personio::{OrgUnitKind, PersonioPersonView};
 use crate::settings::EmployeeSelection;
 
 /// Does `selection` choose `person` for import?
-pub fn is_selected(selection: &EmployeeSelection, person: &PersonioPersonView) -> bool {
+pub(crate) fn is_selected(selection: &EmployeeSelection, person: &PersonioPersonView) -> bool {
     match selection {
         EmployeeSelection::AllActive => is_active(person),
         EmployeeSelection::Ids { ids } => ids.iter().any(|id| id.trim() == person.id),
@@ -41,7 +41,7 @@ pub fn is_selected(selection: &EmployeeSelection, person: &PersonioPersonView) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workflows::employees::view::{
+    use crate::workflows::employees::personio::{
         EmploymentStatus, EmploymentView, OrgUnitRef, PersonStatus,
     };
 

@@ -11,8 +11,9 @@ use futures::stream::{self, StreamExt};
 use thiserror::Error;
 
 use super::linking::linked_pairs;
+use super::personio::PersonioPersonView;
 use super::ports::{latest_employment, needs_employment, person_view, user_view};
-use super::view::{PersonioPersonView, TimeTrackUserView};
+use super::timetrack::TimeTrackUserView;
 use crate::connectors::personio::{PersonFilter, PersonioClient};
 use crate::connectors::timetrack::TimeTrackClient;
 use crate::domain::{EntityKind, IntegrationId, System};

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 /// Derives a free username for a new TimeTrack user.
-pub fn derive_username(
+pub(crate) fn derive_username(
     email: &str,
     first_name: &str,
     last_name: &str,
@@ -42,7 +42,7 @@ pub fn derive_username(
 }
 
 /// Lowercases, transliterates and keeps `[a-z0-9._-]`, with no leading, trailing or repeated separator.
-pub fn sanitise(raw: &str) -> String {
+pub(crate) fn sanitise(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars().flat_map(char::to_lowercase) {
         match c {

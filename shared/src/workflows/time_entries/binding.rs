@@ -48,7 +48,7 @@ impl WorkflowBinding for TimeEntriesBinding {
     }
 
     fn bind(&self, input: BindInput<'_>) -> Result<TimeEntriesContext, SetupError> {
-        let zone = ZoneConverter::new(&input.settings.time_zone).map_err(|e| {
+        let zone = input.settings.time_zone.converter().map_err(|e| {
             SetupError::invalid_settings(
                 e.to_string(),
                 vec![FieldProblem {

@@ -13,10 +13,10 @@
 //! Local wall-clock times are converted with [`crate::timezone::ZoneConverter`] only.
 pub mod binding;
 pub mod canonical;
-pub mod kind;
-pub mod personio;
-pub mod ports;
-pub mod timetrack;
+pub(crate) mod kind;
+pub(crate) mod personio;
+pub(crate) mod ports;
+pub(crate) mod timetrack;
 
 #[cfg(test)]
 mod round_trip_tests;

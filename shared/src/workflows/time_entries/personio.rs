@@ -6,6 +6,6 @@
 //!   that make it (so the workflow can update or delete them all).
 //! - [`writes`]: which Personio calls (delete, patch, create, in a safe order) turn an entry's existing
 //!   periods into the desired ones.
-pub mod grouping;
-pub mod shape;
-pub mod writes;
+pub(crate) mod grouping;
+pub(crate) mod shape;
+pub(crate) mod writes;

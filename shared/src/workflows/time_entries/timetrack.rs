@@ -11,7 +11,7 @@ use crate::timezone::ZoneConverter;
 
 /// A TimeTrack attendance as read, wire-independent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeTrackAttendance {
+pub(crate) struct TimeTrackAttendance {
     /// TimeTrack's numeric attendance id, as a string (the form mappings store ids in).
     pub id: String,
     /// The Personio person id the attendance's username maps to.
@@ -27,7 +27,7 @@ pub struct TimeTrackAttendance {
 /// The field values to write to a TimeTrack attendance for a canonical entry (the connector adds the
 /// username and formats `from`/`to` as `YYYY-MM-DDTHH:MM:SSZ`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeTrackAttendanceFields {
+pub(crate) struct TimeTrackAttendanceFields {
     pub from: DateTime,
     pub to: DateTime,
     pub break_minutes: u32,
@@ -36,14 +36,14 @@ pub struct TimeTrackAttendanceFields {
 
 /// A canonical entry read from TimeTrack.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeTrackEntry {
+pub(crate) struct TimeTrackEntry {
     pub id: String,
     pub entry: TimeEntry,
 }
 
 /// Reads a TimeTrack attendance as a canonical entry. Open attendances, spans that do not end after they
 /// start and breaks not shorter than the span are skipped with a reason.
-pub fn entry_from_timetrack(
+pub(crate) fn entry_from_timetrack(
     attendance: &TimeTrackAttendance,
     zone: &ZoneConverter,
     mode: TimestampMode,
@@ -74,7 +74,7 @@ pub fn entry_from_timetrack(
 }
 
 /// The TimeTrack field values that hold `entry`.
-pub fn timetrack_fields(
+pub(crate) fn timetrack_fields(
     entry: &TimeEntry,
     zone: &ZoneConverter,
     mode: TimestampMode,

@@ -437,7 +437,7 @@ impl Edge {
 /// Berlin time, TimeTrack stamps in UTC.
 pub(crate) fn time_entries_settings() -> IntegrationSettings {
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::Personio;

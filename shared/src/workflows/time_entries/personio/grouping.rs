@@ -23,7 +23,7 @@ use crate::workflows::time_entries::canonical::{NotSyncable, SkippedRecord, Time
 
 /// One canonical entry read from Personio, with the periods it was made of.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupedEntry {
+pub(crate) struct GroupedEntry {
     /// The composite id: the id of the first WORK period.
     pub id: String,
     /// Every period of the entry: WORK parts in time order, then BREAK periods in time order.
@@ -36,13 +36,13 @@ pub struct GroupedEntry {
 
 /// The outcome of grouping: entries to sync and records skipped with a reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grouping {
+pub(crate) struct Grouping {
     pub entries: Vec<GroupedEntry>,
     pub skipped: Vec<SkippedRecord>,
 }
 
 /// Groups the periods of one or more persons (typically all periods of a window) into entries.
-pub fn group_periods(periods: &[PersonioPeriod], zone: &ZoneConverter) -> Grouping {
+pub(crate) fn group_periods(periods: &[PersonioPeriod], zone: &ZoneConverter) -> Grouping {
     let mut by_person: BTreeMap<&str, Vec<&PersonioPeriod>> = BTreeMap::new();
     for period in periods {
         by_person.entry(&period.person).or_default().push(period);

@@ -31,14 +31,14 @@ use crate::workflows::time_entries::canonical::{NotSyncable, TimeEntry};
 
 /// Personio's attendance period types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PeriodKind {
+pub(crate) enum PeriodKind {
     Work,
     Break,
 }
 
 /// Personio's approval status of an attendance period. Unknown values are kept, not guessed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ApprovalStatus {
+pub(crate) enum ApprovalStatus {
     Pending,
     Confirmed,
     Rejected,
@@ -47,7 +47,7 @@ pub enum ApprovalStatus {
 
 /// A Personio attendance period as read, wire-independent (the connector fills it in).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonioPeriod {
+pub(crate) struct PersonioPeriod {
     pub id: String,
     /// The Personio person id.
     pub person: String,
@@ -62,7 +62,7 @@ pub struct PersonioPeriod {
 
 /// One Personio period to write for a canonical entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PeriodDraft {
+pub(crate) struct PeriodDraft {
     pub person: String,
     pub kind: PeriodKind,
     pub start: DateTime,
@@ -71,7 +71,7 @@ pub struct PeriodDraft {
 }
 
 /// The Personio periods that hold `entry`: WORK parts in order, then BREAK periods in order.
-pub fn personio_periods(
+pub(crate) fn personio_periods(
     entry: &TimeEntry,
     zone: &ZoneConverter,
 ) -> Result<Vec<PeriodDraft>, NotSyncable> {

@@ -22,7 +22,7 @@ use super::shape::{PeriodDraft, PeriodKind, PersonioPeriod};
 
 /// One Personio attendance-period call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeriodWrite {
+pub(crate) enum PeriodWrite {
     Delete { id: String },
     Update { id: String, period: PeriodDraft },
     Create { period: PeriodDraft },
@@ -48,7 +48,11 @@ fn overlaps(a: Span, b: Span) -> bool {
 
 /// The calls that turn `existing` (the periods of one grouped entry; empty for a new entry) into
 /// `desired` (from [`super::shape::personio_periods`]). Empty when nothing differs.
-pub fn plan_period_writes(
+///
+/// Order: deletes of replaced BREAKs, BREAK patches that must run before their WORK moves, WORK
+/// deletes, WORK patches, WORK creates, BREAK patches that must run after, BREAK creates — so that every
+/// BREAK lies inside a WORK part after every single call.
+pub(crate) fn plan_period_writes(
     existing: &[PersonioPeriod],
     desired: &[PeriodDraft],
 ) -> Vec<PeriodWrite> {
@@ -58,100 +62,18 @@ pub fn plan_period_writes(
         periods.sort_by_key(|p| (p.start, p.end));
         periods
     };
-    let want = |kind| {
-        desired
-            .iter()
-            .filter(move |d: &&PeriodDraft| d.kind == kind)
-    };
+    let want = |kind| -> Vec<&PeriodDraft> { desired.iter().filter(|d| d.kind == kind).collect() };
     let (old_works, old_breaks) = (of_kind(PeriodKind::Work), of_kind(PeriodKind::Break));
-    let desired_works: Vec<&PeriodDraft> = want(PeriodKind::Work).collect();
-    // WORK parts whose time span survives (paired with a desired part of the same span): a BREAK inside
-    // one of them may stay where it is; any other BREAK is patched or replaced.
-    let steady: Vec<&PersonioPeriod> = old_works
-        .iter()
-        .zip(&desired_works)
-        .filter(|(p, d)| p.start == d.start && p.end == Some(d.end))
-        .map(|(p, _)| *p)
-        .collect();
-    let in_steady_work = |b: &PersonioPeriod| {
-        steady
-            .iter()
-            .any(|w| w.start <= b.start && b.end.is_some_and(|be| w.end.is_some_and(|we| be <= we)))
-    };
-
-    let mut kept_breaks = vec![false; old_breaks.len()];
-    let mut unmatched: Vec<&PeriodDraft> = Vec::new();
-    for d in want(PeriodKind::Break) {
-        let same = old_breaks
-            .iter()
-            .enumerate()
-            .find(|(i, p)| !kept_breaks[*i] && matches(p, d) && in_steady_work(p));
-        match same {
-            Some((i, _)) => kept_breaks[i] = true,
-            None => unmatched.push(d),
-        }
-    }
-    let span_of = |p: &PersonioPeriod| p.end.map(|end| (p.start, end));
-    // The WORK pairs as (old span, desired span); an open old WORK holds no BREAK move.
-    let work_pairs: Vec<(Span, Span)> = old_works
-        .iter()
-        .zip(&desired_works)
-        .filter_map(|(p, d)| Some((span_of(p)?, (d.start, d.end))))
-        .collect();
-    // The loose BREAKs (not kept) paired in time order with the unmatched desired ones.
-    let loose: Vec<&PersonioPeriod> = old_breaks
-        .iter()
-        .zip(&kept_breaks)
-        .filter(|(_, kept)| !**kept)
-        .map(|(p, _)| *p)
-        .collect();
-    // Every BREAK span that may exist while the BREAK patches run (kept ones, loose ones in their old
-    // place, patched ones in their new place): a patch target must overlap none of them but its own.
-    let mut occupied: Vec<(Option<&str>, Span)> = old_breaks
-        .iter()
-        .filter_map(|p| Some((Some(p.id.as_str()), span_of(p)?)))
-        .collect();
-    let mut moves: Vec<(BreakMove, &PersonioPeriod, &PeriodDraft)> = Vec::new();
-    let mut replaced: Vec<&PersonioPeriod> = Vec::new();
-    let mut break_creates: Vec<&PeriodDraft> = Vec::new();
-    for (i, d) in unmatched.iter().enumerate() {
-        let Some(b) = loose.get(i) else {
-            break_creates.push(d);
-            continue;
-        };
-        let target = (d.start, d.end);
-        let how = span_of(b).and_then(|old| {
-            work_pairs.iter().find_map(|&(w, w_new)| {
-                if !within(old, w) || !within(target, w_new) {
-                    None
-                } else if within(target, w) {
-                    Some(BreakMove::BeforeWork)
-                } else if within(old, w_new) {
-                    Some(BreakMove::AfterWork)
-                } else {
-                    None
-                }
-            })
-        });
-        let clash = occupied
-            .iter()
-            .any(|(id, span)| *id != Some(b.id.as_str()) && overlaps(*span, target));
-        match how {
-            // Already as desired, and its WORK holds it before and after: nothing to write.
-            Some(_) if !clash && matches(b, d) => occupied.push((None, target)),
-            Some(how) if !clash => {
-                occupied.push((None, target));
-                moves.push((how, b, d));
-            }
-            _ => {
-                replaced.push(b);
-                break_creates.push(d);
-            }
-        }
-    }
-    replaced.extend(loose.iter().skip(unmatched.len()).copied());
+    let desired_works = want(PeriodKind::Work);
+    let breaks = plan_breaks(
+        &old_works,
+        &desired_works,
+        &old_breaks,
+        &want(PeriodKind::Break),
+    );
     let patch_breaks = |when: BreakMove| {
-        moves
+        breaks
+            .moves
             .iter()
             .filter(move |(how, _, _)| *how == when)
             .map(|(_, b, d)| PeriodWrite::Update {
@@ -160,60 +82,186 @@ pub fn plan_period_writes(
             })
     };
 
-    // Deletes of BREAKs in time order, as before (the replaced ones).
-    replaced.sort_by_key(|p| (p.start, p.end));
-    let mut writes: Vec<PeriodWrite> = replaced
+    let mut writes: Vec<PeriodWrite> = breaks
+        .replaced
         .iter()
         .map(|p| PeriodWrite::Delete { id: p.id.clone() })
         .collect();
     writes.extend(patch_breaks(BreakMove::BeforeWork));
-    writes.extend(
-        old_works
+    writes.extend(work_writes(&old_works, &desired_works));
+    writes.extend(patch_breaks(BreakMove::AfterWork));
+    writes.extend(breaks.creates.iter().map(|d| PeriodWrite::Create {
+        period: (*d).clone(),
+    }));
+    writes
+}
+
+/// The WORK parts, paired in time order: the old parts beyond the desired ones deleted, the pairs that
+/// differ patched, the desired parts beyond the old ones created.
+fn work_writes(old_works: &[&PersonioPeriod], desired_works: &[&PeriodDraft]) -> Vec<PeriodWrite> {
+    let deletes = old_works
+        .iter()
+        .skip(desired_works.len())
+        .map(|p| PeriodWrite::Delete { id: p.id.clone() });
+    let patches = old_works
+        .iter()
+        .zip(desired_works)
+        .filter(|(p, d)| !matches(p, d))
+        .map(|(p, d)| PeriodWrite::Update {
+            id: p.id.clone(),
+            period: (*d).clone(),
+        });
+    let creates = desired_works
+        .iter()
+        .skip(old_works.len())
+        .map(|d| PeriodWrite::Create {
+            period: (*d).clone(),
+        });
+    deletes.chain(patches).chain(creates).collect()
+}
+
+/// What happens to the BREAKs of an entry: patched in place (and when), replaced (deleted, then
+/// created anew), or created.
+#[derive(Default)]
+struct BreakPlan<'a> {
+    moves: Vec<(BreakMove, &'a PersonioPeriod, &'a PeriodDraft)>,
+    /// In time order (the order of their deletes).
+    replaced: Vec<&'a PersonioPeriod>,
+    creates: Vec<&'a PeriodDraft>,
+}
+
+fn span_of(p: &PersonioPeriod) -> Option<Span> {
+    p.end.map(|end| (p.start, end))
+}
+
+/// The BREAKs already as desired inside a WORK part whose span survives: they stay, unwritten. Gives
+/// which old BREAKs stay and the desired BREAKs left to place.
+fn kept_breaks<'a>(
+    old_works: &[&PersonioPeriod],
+    desired_works: &[&PeriodDraft],
+    old_breaks: &[&PersonioPeriod],
+    desired_breaks: &[&'a PeriodDraft],
+) -> (Vec<bool>, Vec<&'a PeriodDraft>) {
+    // WORK parts whose time span survives (paired with a desired part of the same span): a BREAK inside
+    // one of them may stay where it is; any other BREAK is patched or replaced.
+    let steady: Vec<&PersonioPeriod> = old_works
+        .iter()
+        .zip(desired_works)
+        .filter(|(p, d)| p.start == d.start && p.end == Some(d.end))
+        .map(|(p, _)| *p)
+        .collect();
+    let in_steady_work = |b: &PersonioPeriod| {
+        steady
             .iter()
-            .skip(desired_works.len())
-            .map(|p| PeriodWrite::Delete { id: p.id.clone() }),
-    );
-    for (p, d) in old_works.iter().zip(&desired_works) {
-        if !matches(p, d) {
-            writes.push(PeriodWrite::Update {
-                id: p.id.clone(),
-                period: (*d).clone(),
-            });
+            .any(|w| w.start <= b.start && b.end.is_some_and(|be| w.end.is_some_and(|we| be <= we)))
+    };
+    let mut kept = vec![false; old_breaks.len()];
+    let mut unmatched: Vec<&PeriodDraft> = Vec::new();
+    for d in desired_breaks {
+        let same = old_breaks
+            .iter()
+            .enumerate()
+            .find(|(i, p)| !kept[*i] && matches(p, d) && in_steady_work(p));
+        match same {
+            Some((i, _)) => kept[i] = true,
+            None => unmatched.push(d),
         }
     }
-    writes.extend(
-        desired_works
+    (kept, unmatched)
+}
+
+/// Places the desired BREAKs that no kept BREAK matches: each is paired in time order with a loose old
+/// BREAK, which is patched when it can stay inside its WORK part throughout (before or after the WORK
+/// moves) without touching another BREAK, and replaced otherwise; the rest are created or deleted.
+fn plan_breaks<'a>(
+    old_works: &[&'a PersonioPeriod],
+    desired_works: &[&'a PeriodDraft],
+    old_breaks: &[&'a PersonioPeriod],
+    desired_breaks: &[&'a PeriodDraft],
+) -> BreakPlan<'a> {
+    let (kept, unmatched) = kept_breaks(old_works, desired_works, old_breaks, desired_breaks);
+    // The WORK pairs as (old span, desired span); an open old WORK holds no BREAK move.
+    let work_pairs: Vec<(Span, Span)> = old_works
+        .iter()
+        .zip(desired_works)
+        .filter_map(|(p, d)| Some((span_of(p)?, (d.start, d.end))))
+        .collect();
+    // The loose BREAKs (not kept) paired in time order with the unmatched desired ones.
+    let loose: Vec<&PersonioPeriod> = old_breaks
+        .iter()
+        .zip(&kept)
+        .filter_map(|(p, kept)| (!kept).then_some(*p))
+        .collect();
+    // Every BREAK span that may exist while the BREAK patches run (kept ones, loose ones in their old
+    // place, patched ones in their new place): a patch target must overlap none of them but its own.
+    let mut occupied: Vec<(Option<&str>, Span)> = old_breaks
+        .iter()
+        .filter_map(|p| Some((Some(p.id.as_str()), span_of(p)?)))
+        .collect();
+    let mut plan = BreakPlan::default();
+    for (i, d) in unmatched.iter().copied().enumerate() {
+        let Some(b) = loose.get(i).copied() else {
+            plan.creates.push(d);
+            continue;
+        };
+        let target = (d.start, d.end);
+        let how = span_of(b).and_then(|old| break_move(old, target, &work_pairs));
+        let clash = occupied
             .iter()
-            .skip(old_works.len())
-            .map(|d| PeriodWrite::Create {
-                period: (*d).clone(),
-            }),
-    );
-    writes.extend(patch_breaks(BreakMove::AfterWork));
-    writes.extend(
-        break_creates
-            .into_iter()
-            .map(|d| PeriodWrite::Create { period: d.clone() }),
-    );
-    writes
+            .any(|(id, span)| *id != Some(b.id.as_str()) && overlaps(*span, target));
+        match how {
+            // Already as desired, and its WORK holds it before and after: nothing to write.
+            Some(_) if !clash && matches(b, d) => occupied.push((None, target)),
+            Some(how) if !clash => {
+                occupied.push((None, target));
+                plan.moves.push((how, b, d));
+            }
+            _ => {
+                plan.replaced.push(b);
+                plan.creates.push(d);
+            }
+        }
+    }
+    plan.replaced
+        .extend(loose.iter().skip(unmatched.len()).copied());
+    // Deletes of BREAKs in time order, as before (the replaced ones).
+    plan.replaced.sort_by_key(|p| (p.start, p.end));
+    plan
+}
+
+/// When a BREAK can move from `old` to `target` while staying inside a WORK part that moves from `w`
+/// to `w_new`: before the WORK moves (the target is inside the old WORK), after it (the old place is
+/// inside the new WORK), or not at all.
+fn break_move(old: Span, target: Span, work_pairs: &[(Span, Span)]) -> Option<BreakMove> {
+    work_pairs.iter().find_map(|&(w, w_new)| {
+        if !within(old, w) || !within(target, w_new) {
+            None
+        } else if within(target, w) {
+            Some(BreakMove::BeforeWork)
+        } else if within(old, w_new) {
+            Some(BreakMove::AfterWork)
+        } else {
+            None
+        }
+    })
 }
 
 /// How a create records a period in its intent before the POST (see
 /// [`PendingIntent::parts`](crate::store::PendingIntent::parts)): `TYPE|person|local start|local end`.
 /// Comments are left out: they do not identify a period, and a recorded part must still match a
 /// period whose comment someone edited.
-pub fn recorded_part(d: &PeriodDraft) -> String {
+pub(crate) fn recorded_part(d: &PeriodDraft) -> String {
     part(d.kind, &d.person, d.start, d.end)
 }
 
 /// Is the existing period one that a create recorded in `recorded`?
-pub fn is_recorded(p: &PersonioPeriod, recorded: &[String]) -> bool {
+pub(crate) fn is_recorded(p: &PersonioPeriod, recorded: &[String]) -> bool {
     p.end
         .is_some_and(|end| recorded.contains(&part(p.kind, &p.person, p.start, end)))
 }
 
 /// Are all the periods that `drafts` describe among the `recorded` ones (a remnant of that create)?
-pub fn all_recorded(drafts: &[PeriodDraft], recorded: &[String]) -> bool {
+pub(crate) fn all_recorded(drafts: &[PeriodDraft], recorded: &[String]) -> bool {
     !drafts.is_empty() && drafts.iter().all(|d| recorded.contains(&recorded_part(d)))
 }
 

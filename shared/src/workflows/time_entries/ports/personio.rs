@@ -1,49 +1,14 @@
-//! The two side ports of the time-entries workflow: Personio attendance periods and TimeTrack
-//! attendances, each read and written as canonical [`TimeEntry`]s. All wire-shape handling of the
-//! workflow lives here; the pure rules (grouping, splitting, break placement, write planning) are in the
-//! sibling modules.
-//!
-//! **Selection.** Both ports list exactly the entries whose *local start day* (the anchor date) lies in
-//! the window, so the engine sees the same set on both sides:
-//! - Personio is asked for periods starting from the day before the window to the day after it (local
-//!   date-times, no `Z`), so that both halves of an overnight entry and all its BREAKs are grouped
-//!   together; entries anchored outside the window are then dropped.
-//! - TimeTrack is asked for attendances starting in the window's instants widened by a day on each side
-//!   (digits per `timetrack_timestamp_mode`), and again entries anchored outside are dropped. The
-//!   widening makes the listing tolerant of how the real API applies `from`/`to`.
-//!
-//! **Identity.** A Personio entry is a *group* of periods; its record id for the engine is the id of its
-//! first WORK period. A write starts from the group's periods as the run's own listing read them, so
-//! that all its periods are updated or deleted together without re-reading them (ADR 0021: re-reading
-//! cost a GET and a list page per write, ~1.8 × the minimum requests on a run after deletions). A group
-//! the listing did not hold (or one already written this run) is re-read: GET of the id, then the
-//! person's periods around that day.
-//!
-//! **Honesty.** What a side cannot hold is a [`PortError`], never a silent drop: an entry Personio cannot
-//! hold in local time, a person without a linked TimeTrack user, a write to an approved (CONFIRMED)
-//! Personio period (`Refused`, so the engine parks it as a visible conflict instead of retrying), an
-//! overlap (`Conflict`, with both entries' local times in the message).
+//! The Personio side port of the time entries workflow (see [`super`] for the rules both ports keep).
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use jiff::civil::{Date, DateTime, Time};
-use jiff::Timestamp;
 
-use super::canonical::{NotSyncable, SkippedRecord, TimeEntry};
-use super::personio::grouping::{group_periods, GroupedEntry};
-use super::personio::shape::{
-    personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
-};
-use super::personio::writes::{is_recorded, plan_period_writes, recorded_part, PeriodWrite};
-use super::timetrack::{entry_from_timetrack, timetrack_fields, TimeTrackAttendance};
+use super::{day_after, day_before, last_second, refused, rejection, scope_days, TimeEntryContext};
 use crate::connectors::personio::{
     ApiErrorKind, AttendanceFilter, AttendanceKind, AttendancePatch, AttendancePeriod,
     AttendanceStatus, IdRef, NewAttendancePeriod, PersonioClient, PersonioError,
-};
-use crate::connectors::timetrack::{
-    Attendance, AttendanceQuery, AttendanceUpdate, NewAttendance, TimeTrackClient,
-    TimeTrackTimestamp,
 };
 use crate::connectors::ErrorClass;
 use crate::domain::{DateWindow, ScopeEntry};
@@ -51,68 +16,18 @@ use crate::engine::{
     HintFamily, Listing, Located, PortError, PortErrorClass, Record, Rejected, SidePort,
     Unrecorded, WriteJournal,
 };
-use crate::settings::TimestampMode;
-use crate::timezone::ZoneConverter;
-use crate::workflows::directory::EmployeeDirectory;
-use crate::workflows::port_error::{from_personio, from_timetrack};
-
-/// What a run knows about its configuration, shared by both ports.
-#[derive(Debug)]
-pub struct TimeEntryContext {
-    /// The integration's time zone (Personio's wall clock).
-    pub zone: ZoneConverter,
-    /// How TimeTrack's `...Z` digits are read and written.
-    pub mode: TimestampMode,
-    /// Personio person id ⇄ TimeTrack username.
-    pub directory: EmployeeDirectory,
-    /// `settings.personio.attendance_skip_approval`: write periods pre-approved (CONFIRMED).
-    pub skip_approval: bool,
-}
-
-impl TimeEntryContext {
-    fn in_window(&self, entry: &TimeEntry, window: &DateWindow) -> bool {
-        let day = entry.anchor_date(&self.zone);
-        window.from <= day && day <= window.to
-    }
-}
-
-fn refused(message: impl Into<String>) -> PortError {
-    PortError::new(PortErrorClass::Refused, message)
-}
-
-fn rejection(skipped: &SkippedRecord) -> Rejected {
-    Rejected {
-        id: skipped.record_ids.first().cloned(),
-        reason: format!("{} (person {})", skipped.reason, skipped.employee),
-    }
-}
-
-/// The days of a time-entries scope entry (they always have days).
-fn scope_days(entry: &ScopeEntry) -> Result<DateWindow, PortError> {
-    entry.days.ok_or_else(|| {
-        PortError::new(
-            PortErrorClass::Fatal,
-            format!("time entries need days to list person {}", entry.person),
-        )
-    })
-}
-
-fn day_before(day: Date) -> Date {
-    day.yesterday().unwrap_or(day)
-}
-
-fn day_after(day: Date) -> Date {
-    day.tomorrow().unwrap_or(day)
-}
-
-fn last_second(day: Date) -> DateTime {
-    day.to_datetime(Time::constant(23, 59, 59, 0))
-}
-
-// ================================== Personio ======================================================
+use crate::workflows::port_error::from_personio;
+use crate::workflows::time_entries::canonical::{NotSyncable, TimeEntry};
+use crate::workflows::time_entries::personio::grouping::{group_periods, GroupedEntry};
+use crate::workflows::time_entries::personio::shape::{
+    personio_periods, ApprovalStatus, PeriodDraft, PeriodKind, PersonioPeriod,
+};
+use crate::workflows::time_entries::personio::writes::{
+    is_recorded, plan_period_writes, recorded_part, PeriodWrite,
+};
 
 /// Personio attendance periods as canonical entries (one entry = its WORK parts and BREAKs).
-pub struct PersonioTimeEntries {
+pub(crate) struct PersonioTimeEntries {
     client: Arc<PersonioClient>,
     context: Arc<TimeEntryContext>,
     /// The periods of each entry of the latest listing, by entry id; taken by the first write of that
@@ -121,7 +36,7 @@ pub struct PersonioTimeEntries {
 }
 
 impl PersonioTimeEntries {
-    pub fn new(client: Arc<PersonioClient>, context: Arc<TimeEntryContext>) -> Self {
+    pub(crate) fn new(client: Arc<PersonioClient>, context: Arc<TimeEntryContext>) -> Self {
         Self {
             client,
             context,
@@ -736,230 +651,6 @@ impl SidePort<TimeEntry> for PersonioTimeEntries {
         self.ensure_unlocked(id, &members, &writes)?;
         self.execute(&group.entry, &writes, &mut Vec::new(), None)
             .await
-    }
-}
-
-// ================================== TimeTrack =====================================================
-
-/// TimeTrack attendances as canonical entries.
-pub struct TimeTrackTimeEntries {
-    client: Arc<TimeTrackClient>,
-    context: Arc<TimeEntryContext>,
-}
-
-impl TimeTrackTimeEntries {
-    pub fn new(client: Arc<TimeTrackClient>, context: Arc<TimeEntryContext>) -> Self {
-        Self { client, context }
-    }
-
-    /// One wire attendance as a canonical entry, or why it cannot be synced.
-    fn read(&self, a: &Attendance) -> Result<TimeEntry, Rejected> {
-        let id = a.id.to_string();
-        let person = self
-            .context
-            .directory
-            .person_for_username(&a.user)
-            .ok_or_else(|| Rejected {
-                id: Some(id.clone()),
-                reason: format!(
-                    "user {} is not linked to a Personio person: run the employees sync first",
-                    a.user
-                ),
-            })?;
-        let break_minutes = u32::try_from(a.break_minutes.unwrap_or(0)).map_err(|_| Rejected {
-            id: Some(id.clone()),
-            reason: format!(
-                "breakMinutes {:?} is not a whole number of minutes",
-                a.break_minutes
-            ),
-        })?;
-        let view = TimeTrackAttendance {
-            id: id.clone(),
-            employee: person.to_string(),
-            from: a.from.wall,
-            to: a.to.map(|t| t.wall),
-            break_minutes,
-            notes: a.notes.clone(),
-        };
-        entry_from_timetrack(&view, &self.context.zone, self.context.mode)
-            .map(|e| e.entry)
-            .map_err(|s| rejection(&s))
-    }
-
-    fn username(&self, value: &TimeEntry) -> Result<String, PortError> {
-        self.context
-            .directory
-            .username_for_person(&value.employee)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                refused(format!(
-                    "person {} has no linked TimeTrack user: run the employees sync first",
-                    value.employee
-                ))
-            })
-    }
-
-    fn parse_id(id: &str) -> Result<i64, PortError> {
-        id.parse().map_err(|_| {
-            PortError::new(
-                PortErrorClass::NotFound,
-                format!("{id:?} is not a TimeTrack attendance id"),
-            )
-        })
-    }
-
-    /// The attendances (of one user, when given) anchored in `window`.
-    async fn attendances_in(
-        &self,
-        username: Option<String>,
-        window: &DateWindow,
-    ) -> Result<Listing<TimeEntry>, PortError> {
-        let widened = DateWindow {
-            from: day_before(window.from),
-            to: day_after(window.to),
-        };
-        let (start, end) = self.context.zone.window_bounds(&widened).map_err(|e| {
-            PortError::new(PortErrorClass::Fatal, format!("window {window:?}: {e}"))
-        })?;
-        let query = AttendanceQuery {
-            username,
-            from: Some(self.digits(start)),
-            to: Some(self.digits(end)),
-        };
-        let listing = self
-            .client
-            .list_attendances(&query)
-            .await
-            .map_err(|e| from_timetrack("list attendances", &e))?;
-        let mut out = Listing::default();
-        for m in &listing.malformed {
-            out.rejected.push(Rejected::unreadable(
-                m.id.clone(),
-                "TimeTrack attendance",
-                &m.error,
-            ));
-        }
-        for a in &listing.items {
-            match self.read(a) {
-                Ok(entry) if self.context.in_window(&entry, window) => {
-                    out.records.push(Record::new(a.id.to_string(), entry));
-                }
-                Ok(_) => {}
-                Err(r) => {
-                    // Report only what starts in the window (by its digits, as best known).
-                    let day = match self
-                        .context
-                        .zone
-                        .timetrack_to_instant(a.from.wall, self.context.mode)
-                    {
-                        Ok(ts) => self.context.zone.local_date(ts),
-                        Err(_) => a.from.wall.date(),
-                    };
-                    if window.from <= day && day <= window.to {
-                        out.rejected.push(r);
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn digits(&self, instant: Timestamp) -> TimeTrackTimestamp {
-        TimeTrackTimestamp::new(
-            self.context
-                .zone
-                .instant_to_timetrack(instant, self.context.mode),
-        )
-    }
-}
-
-#[async_trait]
-impl SidePort<TimeEntry> for TimeTrackTimeEntries {
-    async fn list(&self, window: &DateWindow) -> Result<Listing<TimeEntry>, PortError> {
-        self.attendances_in(None, window).await
-    }
-
-    /// The attendances of the person's linked user anchored on the entry's days (`username` filter).
-    /// A person without a linked user has none to read here.
-    async fn list_scope(&self, entry: &ScopeEntry) -> Result<Listing<TimeEntry>, PortError> {
-        let window = scope_days(entry)?;
-        match self.context.directory.username_for_person(&entry.person) {
-            Some(username) => {
-                self.attendances_in(Some(username.to_string()), &window)
-                    .await
-            }
-            None => Ok(Listing::default()),
-        }
-    }
-
-    async fn get(&self, id: &str) -> Result<Option<Record<TimeEntry>>, PortError> {
-        let n = Self::parse_id(id)?;
-        let a = match self.client.get_attendance(n).await {
-            Ok(a) => a,
-            // 404, including a soft-deleted attendance (15020): gone.
-            Err(e) if e.class() == ErrorClass::NotFound => return Ok(None),
-            Err(e) => return Err(from_timetrack("get attendance", &e)),
-        };
-        match self.read(&a) {
-            Ok(entry) => Ok(Some(Record::new(id, entry))),
-            Err(r) => Err(PortError::new(
-                PortErrorClass::Invalid,
-                format!("TimeTrack attendance {id} cannot be synced: {}", r.reason),
-            )),
-        }
-    }
-
-    async fn create(&self, value: &TimeEntry) -> Result<String, PortError> {
-        let username = self.username(value)?;
-        let f = timetrack_fields(value, &self.context.zone, self.context.mode);
-        let body = NewAttendance {
-            username,
-            from: TimeTrackTimestamp::new(f.from),
-            to: TimeTrackTimestamp::new(f.to),
-            notes: (!f.notes.is_empty()).then_some(f.notes),
-            break_minutes: Some(i64::from(f.break_minutes)),
-        };
-        self.client
-            .create_attendance(&body)
-            .await
-            .map(|id| id.to_string())
-            .map_err(|e| from_timetrack("create attendance", &e))
-    }
-
-    async fn update(
-        &self,
-        id: &str,
-        value: &TimeEntry,
-        previous: Option<&TimeEntry>,
-    ) -> Result<String, PortError> {
-        let n = Self::parse_id(id)?;
-        let f = timetrack_fields(value, &self.context.zone, self.context.mode);
-        let moved = previous.is_some_and(|p| p.employee != value.employee);
-        let body = AttendanceUpdate {
-            username: if moved {
-                Some(self.username(value)?)
-            } else {
-                None
-            },
-            from: Some(TimeTrackTimestamp::new(f.from)),
-            to: Some(TimeTrackTimestamp::new(f.to)),
-            // Sent even when empty, so that a removed note is removed.
-            notes: Some(f.notes),
-            break_minutes: Some(i64::from(f.break_minutes)),
-        };
-        self.client
-            .update_attendance(n, &body)
-            .await
-            .map_err(|e| from_timetrack("update attendance", &e))?;
-        Ok(id.to_string())
-    }
-
-    async fn delete(&self, id: &str) -> Result<(), PortError> {
-        let n = Self::parse_id(id)?;
-        self.client
-            .delete_attendance(n)
-            .await
-            .map_err(|e| from_timetrack("delete attendance", &e))
     }
 }
 

@@ -1,14 +1,10 @@
-//! The plain field sets the employees workflow writes to each side. Adapters turn them into requests.
+//! The TimeTrack side of the employees workflow: a user as the workflow reads it, and what it writes.
 //!
 //! - Import (Personio → TimeTrack) creates a user: username derived from the e-mail, a generated password,
 //!   names, e-mail, and the personal number when it is numeric (TimeTrack stores it as a number).
-//! - Updates to TimeTrack carry the names and e-mail (TimeTrack cannot update `username` or `enabled`);
-//!   deactivation is its own operation (TimeTrack's `DELETE /users/{id}` disables the user).
-//!   Reactivating a disabled user is not offered by the TimeTrack API: [`timetrack_change`] reports it.
-//! - Export (TimeTrack → Personio) creates a person with first name, last name and e-mail only, and no
-//!   employment: Personio creates the initial employment itself, and its contract data (start date,
-//!   hours, org units) is HR's to enter — guessing it would put wrong data into payroll.
-//! - Status never flows to Personio ("status follows Personio").
+//! - Updates carry the names and e-mail (TimeTrack cannot update `username` or `enabled`); deactivation
+//!   is its own operation (TimeTrack's `DELETE /users/{id}` disables the user). Reactivating a disabled
+//!   user is not offered by the TimeTrack API: [`timetrack_change`] reports it.
 use std::collections::HashSet;
 
 use secrecy::SecretString;
@@ -17,8 +13,18 @@ use thiserror::Error;
 use super::canonical::Employee;
 use super::password::generate_password;
 use super::username::derive_username;
-use super::view::TimeTrackUserView;
-use crate::settings::LeaverPolicy;
+
+/// A TimeTrack user. TimeTrack identifies users by `username` in records, but the stable key is `id`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TimeTrackUserView {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub enabled: bool,
+    pub personal_number: Option<String>,
+}
 
 /// A TimeTrack user to create. `Debug` redacts the password.
 #[derive(Debug, Clone)]
@@ -53,14 +59,6 @@ pub struct TimeTrackUserChange {
 pub enum UnsupportedChange {
     #[error("TimeTrack user {email} is disabled but active in Personio; the TimeTrack API cannot re-enable users, re-enable them in TimeTrack")]
     Reactivation { email: String },
-}
-
-/// A Personio person to create (export), or the fields to patch on an existing one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonioPersonFields {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
 }
 
 /// The user to create in TimeTrack for `employee`; `existing_usernames` are all usernames TimeTrack has
@@ -108,27 +106,9 @@ pub fn timetrack_change(
     })
 }
 
-/// The Personio fields for `employee` (create on export, patch on update). Carries no status.
-pub fn personio_person(employee: &Employee) -> PersonioPersonFields {
-    PersonioPersonFields {
-        first_name: employee.first_name.clone(),
-        last_name: employee.last_name.clone(),
-        email: employee.email.clone(),
-    }
-}
-
-/// Export: the Personio person to create for a chosen TimeTrack user. The status is not exported: a
-/// person created in Personio starts with Personio's own initial employment.
-pub fn export_person(
-    user: &TimeTrackUserView,
-) -> Result<PersonioPersonFields, super::canonical::NotSyncable> {
-    Employee::from_timetrack(user, LeaverPolicy::Deactivate).map(|e| personio_person(&e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workflows::employees::view::{PersonStatus, PersonioPersonView};
     use secrecy::ExposeSecret;
 
     fn employee(active: bool) -> Employee {
@@ -176,39 +156,5 @@ mod tests {
                 email: "jürgen.müller@firma.de".into()
             })
         );
-    }
-
-    #[test]
-    fn export_round_trips_through_personio() {
-        // A TimeTrack user exported to Personio reads back as the same canonical employee.
-        let user = TimeTrackUserView {
-            id: 5,
-            username: "anna".into(),
-            email: Some("Anna.Schmidt@Firma.de".into()),
-            first_name: "Anna".into(),
-            last_name: "Schmidt".into(),
-            enabled: true,
-            personal_number: None,
-        };
-        let canonical = Employee::from_timetrack(&user, LeaverPolicy::Deactivate).unwrap();
-        let fields = export_person(&user).unwrap();
-        assert_eq!(fields.email, "anna.schmidt@firma.de");
-        let created = PersonioPersonView {
-            id: "9".into(),
-            email: Some(fields.email),
-            first_name: fields.first_name,
-            last_name: fields.last_name,
-            status: PersonStatus::Active,
-            ..PersonioPersonView::default()
-        };
-        assert_eq!(
-            Employee::from_personio(&created, LeaverPolicy::Deactivate).unwrap(),
-            canonical
-        );
-        let no_email = TimeTrackUserView {
-            email: None,
-            ..user
-        };
-        assert!(export_person(&no_email).is_err());
     }
 }

@@ -1,8 +1,18 @@
-//! What the employees workflow needs to know about a record of each side, in the domain's words.
+//! The Personio side of the employees workflow: a person as the workflow reads it, and the person
+//! it writes.
 //!
-//! Adapters (the connectors) fill these from the wire shapes; nothing here knows field spellings of the
-//! two APIs. Every field Personio may leave out (sparse responses depend on the credential's attribute
-//! permissions) is optional.
+//! Reading: adapters (the connectors) fill [`PersonioPersonView`] from the wire shapes; nothing here knows
+//! field spellings of the API. Every field Personio may leave out (sparse responses depend on the
+//! credential's attribute permissions) is optional. The personal number is a custom attribute named in
+//! the settings ([`personal_number_from_attributes`]).
+//!
+//! Writing: export (TimeTrack → Personio) creates a person with first name, last name and e-mail only,
+//! and no employment: Personio creates the initial employment itself, and its contract data (start
+//! date, hours, org units) is HR's to enter — guessing it would put wrong data into payroll. Status
+//! never flows to Personio ("status follows Personio").
+use super::canonical::{normalise_personal_number, Employee, NotSyncable};
+use super::timetrack::TimeTrackUserView;
+use crate::settings::LeaverPolicy;
 
 /// A Personio person, with the parts of its current employment that selection needs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -74,18 +84,6 @@ impl OrgUnitKind {
     }
 }
 
-/// A TimeTrack user. TimeTrack identifies users by `username` in records, but the stable key is `id`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TimeTrackUserView {
-    pub id: i64,
-    pub username: String,
-    pub email: Option<String>,
-    pub first_name: String,
-    pub last_name: String,
-    pub enabled: bool,
-    pub personal_number: Option<String>,
-}
-
 /// One Personio custom attribute, as much of it as finding the personal number needs.
 ///
 /// `value` stays a JSON value because the reference records it as a string in the official examples and
@@ -121,22 +119,27 @@ pub fn personal_number_from_attributes(
     normalise_personal_number(&raw)
 }
 
-/// Personal numbers compare as written, trimmed; an all-digit number loses its leading zeros, because
-/// TimeTrack stores `personalNumber` as a number ("00123" in Personio is 123 there). Empty is absent.
-pub fn normalise_personal_number(raw: &str) -> Option<String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return None;
+/// A Personio person to create (export), or the fields to patch on an existing one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonioPersonFields {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+}
+
+/// The Personio fields for `employee` (create on export, patch on update). Carries no status.
+pub fn personio_person(employee: &Employee) -> PersonioPersonFields {
+    PersonioPersonFields {
+        first_name: employee.first_name.clone(),
+        last_name: employee.last_name.clone(),
+        email: employee.email.clone(),
     }
-    if trimmed.chars().all(|c| c.is_ascii_digit()) {
-        let without_zeros = trimmed.trim_start_matches('0');
-        return Some(if without_zeros.is_empty() {
-            "0".to_string()
-        } else {
-            without_zeros.to_string()
-        });
-    }
-    Some(trimmed.to_string())
+}
+
+/// Export: the Personio person to create for a chosen TimeTrack user. The status is not exported: a
+/// person created in Personio starts with Personio's own initial employment.
+pub fn export_person(user: &TimeTrackUserView) -> Result<PersonioPersonFields, NotSyncable> {
+    Employee::from_timetrack(user, LeaverPolicy::Deactivate).map(|e| personio_person(&e))
 }
 
 #[cfg(test)]
@@ -199,5 +202,39 @@ mod tests {
             OrgUnitKind::parse("cost_center"),
             OrgUnitKind::Other("cost_center".to_string())
         );
+    }
+
+    #[test]
+    fn export_round_trips_through_personio() {
+        // A TimeTrack user exported to Personio reads back as the same canonical employee.
+        let user = TimeTrackUserView {
+            id: 5,
+            username: "anna".into(),
+            email: Some("Anna.Schmidt@Firma.de".into()),
+            first_name: "Anna".into(),
+            last_name: "Schmidt".into(),
+            enabled: true,
+            personal_number: None,
+        };
+        let canonical = Employee::from_timetrack(&user, LeaverPolicy::Deactivate).unwrap();
+        let fields = export_person(&user).unwrap();
+        assert_eq!(fields.email, "anna.schmidt@firma.de");
+        let created = PersonioPersonView {
+            id: "9".into(),
+            email: Some(fields.email),
+            first_name: fields.first_name,
+            last_name: fields.last_name,
+            status: PersonStatus::Active,
+            ..PersonioPersonView::default()
+        };
+        assert_eq!(
+            Employee::from_personio(&created, LeaverPolicy::Deactivate).unwrap(),
+            canonical
+        );
+        let no_email = TimeTrackUserView {
+            email: None,
+            ..user
+        };
+        assert!(export_person(&no_email).is_err());
     }
 }
