@@ -97,7 +97,7 @@ fn generated_company() -> Seed {
 async fn rig(slice_records: usize) -> WorkflowRig<TimeEntriesBinding> {
     let (personio, timetrack) = start_simulators(&generated_company()).await;
     let mut settings = IntegrationSettings::example();
-    settings.time_zone = "Europe/Berlin".to_string();
+    settings.time_zone = "Europe/Berlin".into();
     settings.timetrack_timestamp_mode = TimestampMode::Utc;
     settings.time_entries.mode = TimeEntryMode::Bidirectional;
     settings.time_entries.master = System::TimeTrack;
