@@ -970,10 +970,11 @@ fn records_per_day<K: SyncKind>(
 }
 
 /// The records per day expected in `rest` of a window without mappings, from the days listed so far
-/// (`seen`) and the linked `people` (`0`: unknown). A day of a weekday seen takes the latest count of
-/// that weekday (working time follows the week); any other day, with `people` known, an office week
-/// (one entry per person Monday to Friday, none at the weekend — so the first cuts are tried at
-/// weekends), else the most seen on one day. Nothing to go by (no people, nothing but empty days
+/// (`seen`) and the linked `people` (`0`: unknown). A day of a weekday seen with records takes the
+/// most seen on that weekday (working time follows the week); any other day, with `people` known, an
+/// office week (one entry per person Monday to Friday, none at the weekend — so the cuts are tried
+/// at weekends, and an empty Monday seen, a holiday, does not make every Monday look empty); without
+/// `people`, a weekday seen empty stays empty and one not seen takes the most seen on one day. Nothing to go by (no people, nothing but empty days
 /// seen): no estimate, the run probes with growing slices.
 pub(super) fn estimate_per_day(
     rest: &DateWindow,
@@ -984,9 +985,12 @@ pub(super) fn estimate_per_day(
     if most == 0 && people == 0 {
         return BTreeMap::new();
     }
-    let mut by_weekday = std::collections::HashMap::new();
+    // The most seen on each weekday: one empty Monday (a holiday) does not make every Monday empty.
+    let mut by_weekday: std::collections::HashMap<jiff::civil::Weekday, u64> =
+        std::collections::HashMap::new();
     for (day, n) in seen {
-        by_weekday.insert(day.weekday(), *n);
+        let slot = by_weekday.entry(day.weekday()).or_insert(0);
+        *slot = (*slot).max(*n);
     }
     let weekend = |day: Date| {
         matches!(
@@ -998,14 +1002,15 @@ pub(super) fn estimate_per_day(
     let mut day = rest.from;
     while day <= rest.to {
         let expected = match by_weekday.get(&day.weekday()) {
-            Some(n) => *n,
-            None if people > 0 => {
+            Some(n) if *n > 0 => *n,
+            _ if people > 0 => {
                 if weekend(day) {
                     0
                 } else {
                     people.max(most)
                 }
             }
+            Some(_) => 0,
             None => most,
         };
         estimate.insert(day, expected);

@@ -1198,4 +1198,11 @@ fn estimate_per_day_follows_the_weekdays_seen() {
             (20, 80)
         ]
     );
+    // An empty Monday seen (a holiday) with the people known: later Mondays are an office day.
+    let holiday: BTreeMap<Date, u64> = [(date(2026, 10, 12), 0), (date(2026, 10, 13), 80)]
+        .into_iter()
+        .collect();
+    let monday = estimate_per_day(&rest, &holiday, 50)[&date(2026, 10, 19)];
+    assert_eq!(monday, 80, "an office day at the most seen");
+    assert_eq!(estimate_per_day(&rest, &holiday, 0)[&date(2026, 10, 19)], 0);
 }
