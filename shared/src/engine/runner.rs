@@ -72,7 +72,7 @@ const MAX_PROBE_DAYS: i64 = 1_000;
 
 /// 30,000 entries per slice: a working week of 5,000 people (25,000 entries) fits one slice, so the
 /// cuts fall on weekends, where the days a cut re-reads are empty. Measured (docs/performance.md §4a,
-/// 5,000 people, one month): 74.8–77.4 MiB of heap peak for the steady, changed and deleted runs at
+/// 5,000 people, one month): 74.8–77.1 MiB of heap peak for the steady, changed and deleted runs at
 /// request ratio 1.000–1.001; 15,000 gave 44.7–47.6 MiB but cut mid-week, at ratio 1.12–1.45.
 pub const DEFAULT_SLICE_RECORDS: usize = 30_000;
 
