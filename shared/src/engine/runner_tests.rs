@@ -9,7 +9,9 @@ use proptest::prelude::*;
 
 use super::clock::ManualClock;
 use super::port::PortErrorClass;
-use super::runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
+use super::runner::{
+    estimate_per_day, plan_slices, EngineError, RunRequest, RunnerConfig, SyncRunner,
+};
 use super::scheduler::RecordingScheduler;
 use super::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue, FakeWrite};
 use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
@@ -406,6 +408,8 @@ fn engine_tiny_deadline_continues_until_done_with_the_same_end_state() {
 
         let mut h = Harness::new(P);
         h.config.deadline_margin = std::time::Duration::from_secs(30);
+        // One slice: each continuation covers the whole window (the sliced case is below).
+        h.config.slice_records = 0;
         h.settings.sync.concurrency = 1;
         seed(&h);
         // Every clock read moves time by one second; each invocation gets 40 s, so the 30 s margin
@@ -812,4 +816,393 @@ proptest! {
 fn run_future_is_send(runner: &SyncRunner<'_, FakeKind>, request: RunRequest) {
     fn assert_send<T: Send>(_: &T) {}
     assert_send(&runner.run(request));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Time slices (ADR 0029)
+
+/// March days a sliced test puts records on (the window is March), and two outside it.
+const SLICE_DAYS: [(i16, i8, i8); 10] = [
+    (2026, 3, 1),
+    (2026, 3, 2),
+    (2026, 3, 5),
+    (2026, 3, 9),
+    (2026, 3, 15),
+    (2026, 3, 16),
+    (2026, 3, 28),
+    (2026, 3, 31),
+    (2026, 2, 27),
+    (2026, 4, 1),
+];
+fn slice_day(i: usize) -> Date {
+    let (y, m, d) = SLICE_DAYS[i % SLICE_DAYS.len()];
+    date(y, m, d)
+}
+
+/// One key of a sliced scenario: its day, what each side holds, and what users do after the first run
+/// (0 nothing, 1 edit, 2 delete, 3 move to `moved_to`, on the side `on_p` names).
+#[derive(Debug, Clone)]
+struct SliceSpec {
+    day: usize,
+    p: Option<u8>,
+    t: Option<u8>,
+    later: u8,
+    on_p: bool,
+    moved_to: usize,
+}
+
+fn slice_spec() -> impl Strategy<Value = SliceSpec> {
+    (
+        0usize..10,
+        proptest::option::of(0u8..3),
+        proptest::option::of(0u8..3),
+        0u8..4,
+        any::<bool>(),
+        0usize..8,
+    )
+        .prop_map(|(day, p, t, later, on_p, moved_to)| SliceSpec {
+            day,
+            p,
+            t,
+            later,
+            on_p,
+            moved_to,
+        })
+}
+
+fn seed_sliced(h: &Harness, specs: &[SliceSpec]) {
+    for (i, s) in specs.iter().enumerate() {
+        for (port, v) in [(&h.p, s.p), (&h.t, s.t)] {
+            if let Some(v) = v {
+                port.insert(FakeValue::new(
+                    format!("k{i}"),
+                    slice_day(s.day),
+                    format!("v{v}"),
+                ));
+            }
+        }
+    }
+}
+
+fn mutate_sliced(h: &Harness, specs: &[SliceSpec]) {
+    for (i, s) in specs.iter().enumerate() {
+        let port = if s.on_p { &h.p } else { &h.t };
+        let Some((id, v)) = port
+            .records()
+            .into_iter()
+            .find(|(_, v)| v.key == format!("k{i}"))
+        else {
+            continue;
+        };
+        match s.later {
+            1 => port.set(&id, FakeValue::new(v.key.clone(), v.day, "edited")),
+            2 => {
+                port.remove(&id);
+            }
+            3 => port.set(
+                &id,
+                FakeValue::new(v.key.clone(), slice_day(s.moved_to), v.payload.clone()),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Both systems' records as (key, day, payload), ids left out (each harness numbers its own).
+fn contents(port: &FakePort) -> Vec<FakeValue> {
+    let mut v: Vec<FakeValue> = port.records().into_values().collect();
+    v.sort();
+    v
+}
+
+/// The mappings as (Personio value, TimeTrack value): which records each links, ids left out.
+fn linked(h: &Harness) -> Vec<(Option<FakeValue>, Option<FakeValue>, Option<Date>)> {
+    let (p, t) = (h.p.records(), h.t.records());
+    let mut v: Vec<_> = h
+        .store
+        .mappings_snapshot()
+        .into_iter()
+        .map(|m| {
+            (
+                m.personio_id.and_then(|id| p.get(&id).cloned()),
+                m.timetrack_id.and_then(|id| t.get(&id).cloned()),
+                m.anchor_date,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: proptest_cases(), ..ProptestConfig::default() })]
+
+    /// A run cut into the smallest slices ends exactly like the same run over the window in one piece:
+    /// the same records on both systems, the same links, the same counts — across a first sync and a
+    /// second one after edits, deletes and records moved between days (so between slices).
+    #[test]
+    fn engine_prop_sliced_run_ends_like_the_unsliced_run((specs, p_wins) in (proptest::collection::vec(slice_spec(), 1..10), any::<bool>())) {
+        block_on(async {
+            let mut whole = Harness::new(master(p_wins));
+            whole.config.slice_records = 0;
+            let mut sliced = Harness::new(master(p_wins));
+            sliced.config.slice_records = 1;
+            for h in [&whole, &sliced] {
+                seed_sliced(h, &specs);
+            }
+            for round in 0..2 {
+                if round == 1 {
+                    mutate_sliced(&whole, &specs);
+                    mutate_sliced(&sliced, &specs);
+                }
+                let a = whole.run(Direction::Both).await;
+                let b = sliced.run(Direction::Both).await;
+                prop_assert_eq!(a.status, b.status);
+                prop_assert_eq!(&a.window, &b.window);
+                prop_assert_eq!(contents(&whole.p), contents(&sliced.p));
+                prop_assert_eq!(contents(&whole.t), contents(&sliced.t));
+                prop_assert_eq!(linked(&whole), linked(&sliced));
+                // Writes counted the same; GETs confirming moved records may differ, writes may not.
+                let writes = |r: &RunRecord| -> BTreeMap<String, BTreeMap<String, u64>> {
+                    r.counts.iter()
+                        .filter(|(side, _)| side.as_str() != "mappings")
+                        .map(|(side, c)| (side.as_str().to_string(), c.iter()
+                            .filter(|(a, _)| !matches!(a.as_str(), "unchanged" | "skip"))
+                            .map(|(a, n)| (a.as_str().to_string(), n)).collect()))
+                        .collect()
+                };
+                prop_assert_eq!(writes(&a), writes(&b));
+            }
+            prop_assert!(sliced.replan().await.is_empty());
+            Ok(())
+        })?;
+    }
+}
+
+/// The deadline stops a sliced run inside a later slice: the run is one record (`continued`), the
+/// slices before are done, and the continuation resumes at the stopped slice's first day — not at the
+/// window's start — and finishes with the same end state as an uninterrupted run.
+#[test]
+fn engine_sliced_run_stopped_by_the_deadline_resumes_at_its_slice() {
+    block_on(async {
+        let seed = |h: &Harness| {
+            for d in [1, 2, 9, 16, 28] {
+                for i in 0..3 {
+                    h.p.insert(FakeValue::new(format!("p{d}-{i}"), date(2026, 3, d), "1"));
+                }
+            }
+        };
+        let mut reference = Harness::new(P);
+        reference.config.slice_records = 0;
+        seed(&reference);
+        reference.run(Direction::Both).await;
+
+        let mut h = Harness::new(P);
+        h.config.slice_records = 3;
+        h.config.deadline_margin = std::time::Duration::from_secs(30);
+        h.settings.sync.concurrency = 1;
+        seed(&h);
+        h.clock = ManualClock::new(h.clock.peek()).with_step(SignedDuration::from_secs(1));
+        let mut request = h.request(Direction::Both, false);
+        request.deadline = Some(h.clock.peek() + SignedDuration::from_secs(60));
+        let first = h.runner().run(request.clone()).await.unwrap();
+        assert_eq!(first.status, RunStatus::Continued, "{first:?}");
+        let scheduled = h.scheduler.take();
+        assert_eq!(scheduled.len(), 1);
+        let resume = scheduled[0].continuation.window;
+        assert_eq!(resume.to, window().to);
+        assert!(
+            resume.from > window().from,
+            "resumes at a later slice: {resume}"
+        );
+        // Every record before the resumed slice is already in TimeTrack; none from it on was skipped.
+        let written: Vec<Date> = h.t.records().values().map(|v| v.day).collect();
+        assert!(written.iter().any(|d| *d < resume.from));
+        assert_eq!(
+            h.t.records()
+                .values()
+                .filter(|v| v.day < resume.from)
+                .count(),
+            reference
+                .t
+                .records()
+                .values()
+                .filter(|v| v.day < resume.from)
+                .count(),
+            "the slices before the resumed one are complete"
+        );
+        // One run record for the first invocation.
+        let runs = h
+            .store
+            .list_runs(&integration(), None, 10, None)
+            .await
+            .unwrap()
+            .runs;
+        assert_eq!(runs.len(), 1);
+
+        let mut request = RunRequest {
+            trigger: Trigger::Continuation,
+            window: None,
+            continues_run_id: Some(first.run_id.clone()),
+            deadline: None,
+            ..request
+        };
+        let mut statuses = Vec::new();
+        loop {
+            let record = h.runner().run(request.clone()).await.unwrap();
+            statuses.push(record.status);
+            if record.status != RunStatus::Continued {
+                break;
+            }
+            request.continues_run_id = Some(record.run_id.clone());
+            assert!(statuses.len() < 10, "no progress: {statuses:?}");
+        }
+        assert_eq!(statuses.last(), Some(&RunStatus::Succeeded));
+        assert_eq!(by_key(&h.p), by_key(&reference.p));
+        assert_eq!(by_key(&h.t), by_key(&reference.t));
+    });
+}
+
+/// The days of October 2026 with the given mapping counts.
+fn october(counts: &[(i8, u64)]) -> (DateWindow, BTreeMap<Date, u64>) {
+    let window = DateWindow {
+        from: date(2026, 10, 1),
+        to: date(2026, 10, 31),
+    };
+    (
+        window,
+        counts
+            .iter()
+            .map(|(d, n)| (date(2026, 10, *d), *n))
+            .collect(),
+    )
+}
+
+fn spans(slices: &[DateWindow]) -> Vec<(i8, i8)> {
+    slices.iter().map(|s| (s.from.day(), s.to.day())).collect()
+}
+
+/// A window whose mappings fit one slice is one slice (it costs what an unsliced run costs); none
+/// at all (a first sync) plans nothing, the run probes.
+#[test]
+fn plan_slices_keeps_a_window_that_fits_whole() {
+    let (window, per_day) = october(&[(5, 100), (6, 100), (30, 100)]);
+    assert_eq!(spans(&plan_slices(&window, &per_day, 300)), [(1, 31)]);
+    assert!(plan_slices(&window, &BTreeMap::new(), 300).is_empty());
+}
+
+/// Weekdays of 100 mappings, empty weekends (2026-10-03/04 is the first): the cuts fall between
+/// Saturday and Sunday, where the days re-read around a cut are empty, as long as that leaves each
+/// slice at least half full; every day is in exactly one slice.
+#[test]
+fn plan_slices_cuts_where_the_days_around_the_cut_are_lightest() {
+    let weekdays: Vec<(i8, u64)> = (1..=31)
+        .filter(|d| {
+            !matches!(
+                date(2026, 10, *d).weekday(),
+                jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+            )
+        })
+        .map(|d| (d, 100))
+        .collect();
+    let (window, per_day) = october(&weekdays);
+    let slices = plan_slices(&window, &per_day, 1_000);
+    assert_eq!(spans(&slices), [(1, 10), (11, 24), (25, 31)]);
+    for s in &slices {
+        let held: u64 = per_day.range(s.from..=s.to).map(|(_, n)| n).sum();
+        assert!(held <= 1_000, "{s:?} holds {held}");
+    }
+    // Too small for a week: the cuts fall where they must, each slice at most full.
+    let slices = plan_slices(&window, &per_day, 250);
+    assert!(slices
+        .windows(2)
+        .all(|w| w[0].to.tomorrow().unwrap() == w[1].from));
+    assert_eq!(slices.first().unwrap().from, window.from);
+    assert_eq!(slices.last().unwrap().to, window.to);
+    for s in &slices {
+        let held: u64 = per_day.range(s.from..=s.to).map(|(_, n)| n).sum();
+        assert!((100..=250).contains(&held), "{s:?} holds {held}");
+    }
+    // One day over the capacity is a slice of its own.
+    let (window, per_day) = october(&[(2, 10), (3, 500), (4, 10)]);
+    assert_eq!(
+        spans(&plan_slices(&window, &per_day, 100)),
+        [(1, 2), (3, 3), (4, 31)]
+    );
+}
+
+/// A first sync (no mappings) plans its next slice from the days listed so far: a weekday seen keeps
+/// its count (an empty Sunday stays empty); another day counts as the busiest day seen, or, with the
+/// linked people known, as an office week; nothing to go by gives no estimate.
+#[test]
+fn estimate_per_day_follows_the_weekdays_seen() {
+    // Sun 2026-10-11 empty, Mon–Tue 12–13 with 100 and 80.
+    let seen: BTreeMap<Date, u64> = [
+        (date(2026, 10, 11), 0),
+        (date(2026, 10, 12), 100),
+        (date(2026, 10, 13), 80),
+    ]
+    .into_iter()
+    .collect();
+    let rest = DateWindow {
+        from: date(2026, 10, 14),
+        to: date(2026, 10, 20),
+    };
+    let estimate = estimate_per_day(&rest, &seen, 0);
+    let got: Vec<(i8, u64)> = estimate.iter().map(|(d, n)| (d.day(), *n)).collect();
+    assert_eq!(
+        got,
+        [
+            (14, 100),
+            (15, 100),
+            (16, 100),
+            (17, 100),
+            (18, 0),
+            (19, 100),
+            (20, 80)
+        ]
+    );
+    let empty: BTreeMap<Date, u64> = [(date(2026, 10, 11), 0)].into_iter().collect();
+    assert!(estimate_per_day(&rest, &empty, 0).is_empty());
+    // With the linked people known and nothing seen: an office week, so the first cut is tried at
+    // the weekend; a weekday seen still counts as seen.
+    let got: Vec<(i8, u64)> = estimate_per_day(&rest, &empty, 50)
+        .iter()
+        .map(|(d, n)| (d.day(), *n))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (14, 50),
+            (15, 50),
+            (16, 50),
+            (17, 0),
+            (18, 0),
+            (19, 50),
+            (20, 50)
+        ]
+    );
+    let got: Vec<(i8, u64)> = estimate_per_day(&rest, &seen, 50)
+        .iter()
+        .map(|(d, n)| (d.day(), *n))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (14, 100),
+            (15, 100),
+            (16, 100),
+            (17, 0),
+            (18, 0),
+            (19, 100),
+            (20, 80)
+        ]
+    );
+    // An empty Monday seen (a holiday) with the people known: later Mondays are an office day.
+    let holiday: BTreeMap<Date, u64> = [(date(2026, 10, 12), 0), (date(2026, 10, 13), 80)]
+        .into_iter()
+        .collect();
+    let monday = estimate_per_day(&rest, &holiday, 50)[&date(2026, 10, 19)];
+    assert_eq!(monday, 80, "an office day at the most seen");
+    assert_eq!(estimate_per_day(&rest, &holiday, 0)[&date(2026, 10, 19)], 0);
 }

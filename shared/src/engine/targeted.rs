@@ -110,15 +110,17 @@ impl<K: SyncKind> SyncRunner<'_, K> {
         // 2. Gone in Personio: a delete candidate when a mapping names it, else a stale hint.
         let mut pinned: Vec<Mapping> = Vec::new();
         if !gone.is_empty() {
-            let all = self
+            let gone_ids: HashSet<String> = gone.keys().cloned().collect();
+            pinned = self
                 .store
-                .list_mappings(&request.integration_id, self.kind.kind(), None)
+                .find_mappings(
+                    &request.integration_id,
+                    self.kind.kind(),
+                    &gone_ids,
+                    &HashSet::new(),
+                )
                 .await
                 .map_err(|e| RunFailure(format!("loading mappings: {e}")))?;
-            pinned = all
-                .into_iter()
-                .filter(|m| m.personio_id.as_ref().is_some_and(|p| gone.contains_key(p)))
-                .collect();
             let named: HashSet<&str> = pinned
                 .iter()
                 .filter_map(|m| m.personio_id.as_deref())

@@ -20,6 +20,7 @@ pub async fn store_contract_suite(store: &dyn StateStore) {
     settings_round_trip(store).await;
     mapping_versions_are_conditional(store).await;
     mappings_filter_by_window_and_kind(store).await;
+    mappings_follow_their_anchor_and_are_found_by_record_id(store).await;
     watermarks_are_per_workflow(store).await;
     runs_are_found_by_id_and_listed_newest_first(store).await;
     run_paging_with_workflow_filter(store).await;
@@ -109,6 +110,175 @@ async fn webhook_state_parts_are_written_alone(store: &dyn StateStore) {
         WebhookState::default(),
         "per integration"
     );
+}
+
+/// A mapping whose anchor moves is listed in its new day's window only, a long window (over the
+/// by-day index's 62 days) lists the same as short ones, and `find_mappings` finds mappings by either
+/// side's record id wherever they are anchored.
+async fn mappings_follow_their_anchor_and_are_found_by_record_id(store: &dyn StateStore) {
+    use std::collections::HashSet;
+    let id = iid("anchor-moves");
+    let kind = EntityKind::TimeEntry;
+    let mut moving = sample_mapping(&id, kind, "moving", Some(date(2026, 3, 5)));
+    let staying = sample_mapping(&id, kind, "staying", Some(date(2026, 3, 6)));
+    let undated = sample_mapping(&id, kind, "undated", None);
+    for m in [&moving, &staying, &undated] {
+        store.put_mapping(m).await.expect("put");
+    }
+    let idr = &id;
+    let listed = |from: Date, to: Date| async move {
+        let window = DateWindow::new(from, to).expect("ordered");
+        let mut ids: Vec<String> = store
+            .list_mappings(idr, kind, Some(&window))
+            .await
+            .expect("list window")
+            .into_iter()
+            .map(|m| m.mapping_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        listed(date(2026, 3, 5), date(2026, 3, 5)).await,
+        ["moving", "undated"]
+    );
+    moving.anchor_date = Some(date(2026, 3, 20));
+    moving.version = 2;
+    store.put_mapping(&moving).await.expect("put moved");
+    assert_eq!(
+        listed(date(2026, 3, 5), date(2026, 3, 5)).await,
+        ["undated"],
+        "left its old day"
+    );
+    assert_eq!(
+        listed(date(2026, 3, 20), date(2026, 3, 20)).await,
+        ["moving", "undated"]
+    );
+    let long = listed(date(2025, 1, 1), date(2026, 12, 31)).await;
+    assert_eq!(
+        long,
+        ["moving", "staying", "undated"],
+        "a long window lists like short ones"
+    );
+    let moved = store
+        .list_mappings(
+            &id,
+            kind,
+            Some(&DateWindow::new(date(2026, 3, 20), date(2026, 3, 20)).expect("ordered")),
+        )
+        .await
+        .expect("list")
+        .into_iter()
+        .find(|m| m.mapping_id == "moving")
+        .expect("listed");
+    assert_eq!(moved, moving, "read back whole");
+
+    // Counted per anchor day of the window, without the unanchored ones.
+    let counts = store
+        .count_mappings_by_day(
+            &id,
+            kind,
+            &DateWindow::new(date(2026, 3, 1), date(2026, 3, 31)).expect("ordered"),
+        )
+        .await
+        .expect("count");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [(date(2026, 3, 6), 1), (date(2026, 3, 20), 1)],
+        "counted by anchor day"
+    );
+    assert!(store
+        .count_mappings_by_day(
+            &id,
+            kind,
+            &DateWindow::new(date(2026, 3, 7), date(2026, 3, 19)).expect("ordered"),
+        )
+        .await
+        .expect("count empty")
+        .is_empty());
+
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<String>>();
+    let mut found: Vec<String> = store
+        .find_mappings(
+            &id,
+            kind,
+            &ids(&["p-moving", "p-nobody"]),
+            &ids(&["t-staying"]),
+        )
+        .await
+        .expect("find")
+        .into_iter()
+        .map(|m| m.mapping_id)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["moving", "staying"]);
+    assert!(store
+        .find_mappings(&id, EntityKind::Absence, &ids(&["p-moving"]), &ids(&[]))
+        .await
+        .expect("find other kind")
+        .is_empty());
+    assert!(store
+        .find_mappings(
+            &iid("anchor-moves-other"),
+            kind,
+            &ids(&["p-moving"]),
+            &ids(&[])
+        )
+        .await
+        .expect("find other integration")
+        .is_empty());
+}
+
+/// A mapping written before the by-day index existed (`write_legacy` writes it as an older version
+/// did; on a store without an index, as `put_mapping` does) is found by a windowed read, counted by
+/// day, and afterwards carried in the index (`in_index`); a mapping written later is found too.
+pub async fn legacy_mappings_join_the_day_index<W, WF, I, IF>(
+    store: &dyn StateStore,
+    write_legacy: W,
+    in_index: I,
+) where
+    W: Fn(Mapping) -> WF,
+    WF: std::future::Future<Output = ()>,
+    I: Fn(Mapping) -> IF,
+    IF: std::future::Future<Output = bool>,
+{
+    let id = iid("legacy-index");
+    let kind = EntityKind::TimeEntry;
+    let old = sample_mapping(&id, kind, "written-before", Some(date(2026, 4, 2)));
+    write_legacy(old.clone()).await;
+    let window = DateWindow::new(date(2026, 4, 1), date(2026, 4, 3)).expect("ordered");
+    let listed = store
+        .list_mappings(&id, kind, Some(&window))
+        .await
+        .expect("windowed read");
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&old),
+        "the old mapping is read by window"
+    );
+    assert!(
+        in_index(old.clone()).await,
+        "and is in the index afterwards"
+    );
+    let new = sample_mapping(&id, kind, "written-after", Some(date(2026, 4, 3)));
+    store.put_mapping(&new).await.expect("put");
+    let counts = store
+        .count_mappings_by_day(&id, kind, &window)
+        .await
+        .expect("count");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        [(date(2026, 4, 2), 1), (date(2026, 4, 3), 1)]
+    );
+    let mut ids: Vec<String> = store
+        .list_mappings(&id, kind, Some(&window))
+        .await
+        .expect("windowed read")
+        .into_iter()
+        .map(|m| m.mapping_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["written-after", "written-before"]);
 }
 
 fn ts(s: &str) -> Timestamp {

@@ -20,16 +20,19 @@
 //! Expressions are kept to plain, long-standing DynamoDB syntax (conditions, `BETWEEN`,
 //! `attribute_not_exists`) so that moto, which answers unsupported expressions with a 500, behaves like
 //! the real service.
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, Delete, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ScalarAttributeType, Select,
+    TableStatus, TimeToLiveSpecification, TimeToLiveStatus, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
@@ -60,6 +63,19 @@ const LEASE_TTL_SLACK_SECS: i64 = 24 * 60 * 60;
 /// The TTL attribute (epoch seconds) enabled on the table.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
+/// The global secondary index that holds the mappings of one kind and anchor day in one partition
+/// (ADR 0029): a windowed run (a slice, a targeted run's days) reads its days' mappings instead of the
+/// whole kind. Hash key [`DAY_KEY_ATTRIBUTE`], range key `sk`, every attribute projected.
+pub const MAPPINGS_BY_DAY_INDEX: &str = "mappings-by-day";
+/// The index's hash key on mapping items: `INT#<id>#MAP#<kind>#D#<YYYY-MM-DD>` (`#D#none` without an
+/// anchor date).
+pub const DAY_KEY_ATTRIBUTE: &str = "day_pk";
+/// Windows of at most this many days are read through [`MAPPINGS_BY_DAY_INDEX`], one Query per day
+/// (a month's window: 31 + 1); longer ones (a year of absences) with one filtered Query of the kind.
+const INDEXED_WINDOW_DAYS: i32 = 62;
+/// Day Queries in flight at once.
+const DAY_QUERY_CONCURRENCY: usize = 8;
+
 /// The [`StateStore`] backed by one DynamoDB table.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -68,6 +84,9 @@ pub struct DynamoStore {
     run_retention: Duration,
     audit_retention: Duration,
     query_page_size: Option<i32>,
+    /// The mapping partitions (`mapping_pk`) this process saw marked as wholly in
+    /// [`MAPPINGS_BY_DAY_INDEX`] ([`DynamoStore::ensure_day_index`]): checked once per process.
+    day_indexed: Arc<Mutex<HashSet<String>>>,
 }
 
 impl DynamoStore {
@@ -78,6 +97,7 @@ impl DynamoStore {
             run_retention: DEFAULT_RUN_RETENTION,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             query_page_size: None,
+            day_indexed: Arc::default(),
         }
     }
 
@@ -123,6 +143,38 @@ impl DynamoStore {
                 AttributeDefinition::builder()
                     .attribute_name("sk")
                     .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build)?,
+            )
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(DAY_KEY_ATTRIBUTE)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(build)?,
+            )
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(MAPPINGS_BY_DAY_INDEX)
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name(DAY_KEY_ATTRIBUTE)
+                            .key_type(KeyType::Hash)
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .key_schema(
+                        KeySchemaElement::builder()
+                            .attribute_name("sk")
+                            .key_type(KeyType::Range)
+                            .build()
+                            .map_err(build)?,
+                    )
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .map_err(build)?,
             )
@@ -243,17 +295,42 @@ impl DynamoStore {
         filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
+        self.query_pages(op, None, pk, filter, |page| {
+            items.extend(page.iter().cloned());
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Every page of a partition of the table (`index` `None`, key `pk`) or of an index (its hash key
+    /// attribute), each handed to `on_page` as it arrives, so a caller can keep only what it needs.
+    async fn query_pages(
+        &self,
+        op: &str,
+        index: Option<(&str, &str)>,
+        key: String,
+        filter: Option<(&str, Vec<(&str, AttributeValue)>)>,
+        mut on_page: impl FnMut(&[Item]) + Send,
+    ) -> Result<(), StoreError> {
         let mut start: Option<Item> = None;
         loop {
             let mut request = self
                 .client
                 .query()
                 .table_name(&self.table_name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .consistent_read(true)
+                .expression_attribute_values(":pk", s(key.clone()))
                 .set_limit(self.query_page_size)
                 .set_exclusive_start_key(start.take());
+            request = match index {
+                // Global secondary indexes are read eventually consistent (they allow nothing else).
+                Some((name, attribute)) => request
+                    .index_name(name)
+                    .key_condition_expression("#k = :pk")
+                    .expression_attribute_names("#k", attribute),
+                None => request
+                    .key_condition_expression("pk = :pk")
+                    .consistent_read(true),
+            };
             if let Some((expression, values)) = &filter {
                 request = request.filter_expression(*expression);
                 for (name, value) in values {
@@ -261,13 +338,236 @@ impl DynamoStore {
                 }
             }
             let out = request.send().await.map_err(|e| backend(op, e))?;
-            items.extend(out.items().iter().cloned());
+            on_page(out.items());
             match out.last_evaluated_key() {
                 Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(items),
+                _ => return Ok(()),
             }
         }
     }
+
+    /// The mappings of `window` (and those without an anchor date) through [`MAPPINGS_BY_DAY_INDEX`]:
+    /// one Query per day, so the read is the window's mappings, not the kind's.
+    async fn list_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        let just_indexed = self
+            .ensure_day_index(integration_id, kind, Some(window))
+            .await?;
+        let mut keys = vec![mapping_day_key(integration_id, kind, None)];
+        keys.extend(
+            window_days(window)
+                .into_iter()
+                .map(|day| mapping_day_key(integration_id, kind, Some(day))),
+        );
+        let pages: Vec<Vec<Mapping>> = stream::iter(keys)
+            .map(|key| async move {
+                let mut mappings = Vec::new();
+                let mut decoded = Ok(());
+                self.query_pages(
+                    "list_mappings",
+                    Some((MAPPINGS_BY_DAY_INDEX, DAY_KEY_ATTRIBUTE)),
+                    key,
+                    None,
+                    |page| {
+                        for item in page {
+                            match mapping_from_item(item) {
+                                Ok(m) => mappings.push(m),
+                                Err(e) => decoded = Err(e),
+                            }
+                        }
+                    },
+                )
+                .await?;
+                decoded.map(|()| mappings)
+            })
+            .buffer_unordered(DAY_QUERY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut mappings: Vec<Mapping> = pages.into_iter().flatten().collect();
+        if !just_indexed.is_empty() {
+            // The index may not show them yet (eventually consistent): the base table's copies are
+            // added unless the index returned the mapping (the higher version wins).
+            let mut by_id: HashMap<String, Mapping> = mappings
+                .drain(..)
+                .map(|m| (m.mapping_id.clone(), m))
+                .collect();
+            for m in just_indexed {
+                match by_id.get(&m.mapping_id) {
+                    Some(seen) if seen.version >= m.version => {}
+                    _ => {
+                        by_id.insert(m.mapping_id.clone(), m);
+                    }
+                }
+            }
+            mappings = by_id.into_values().collect();
+        }
+        Ok(mappings)
+    }
+
+    /// Makes sure every mapping of the kind is in [`MAPPINGS_BY_DAY_INDEX`] before a read through it.
+    /// Mappings written before the index existed lack `day_pk` and would be invisible to windowed
+    /// reads; the first windowed read of a kind (per integration) walks the kind's partition once,
+    /// sets `day_pk` on every item that lacks it (conditional on it still lacking it and still
+    /// existing: a mapping re-put or deleted meanwhile is left as it is), and then writes the marker
+    /// item `INT#<id>` / `MAPIDX#<kind>`. The marker is read once per process. Until the index has
+    /// caught up with the new keys (it is eventually consistent), the run's `find_mappings` finds
+    /// the mappings of listed records, as it does for any mapping the index does not show yet.
+    ///
+    /// Returns the mappings it added to the index that `window` covers (anchored in it, or without
+    /// an anchor; none without a window), so the read that did the work returns them even before the
+    /// index shows them.
+    async fn ensure_day_index(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: Option<&DateWindow>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        let partition = mapping_pk(integration_id, kind);
+        let known = |set: &Mutex<HashSet<String>>| {
+            set.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(&partition)
+        };
+        if known(&self.day_indexed) {
+            return Ok(Vec::new());
+        }
+        let marker_sk = day_index_marker_sk(kind);
+        let marker = self
+            .get_item(
+                "ensure_day_index",
+                integration_pk(integration_id),
+                marker_sk.clone(),
+            )
+            .await?;
+        let mut in_window = Vec::new();
+        if marker.is_none() {
+            let mut legacy: Vec<(String, String)> = Vec::new();
+            let mut decoded = Ok(());
+            self.query_pages("ensure_day_index", None, partition.clone(), None, |page| {
+                for item in page.iter().filter(|i| !i.contains_key(DAY_KEY_ATTRIBUTE)) {
+                    match mapping_from_item(item) {
+                        Ok(m) => {
+                            legacy.push((
+                                mapping_sk(&m.mapping_id),
+                                mapping_day_key(&m.integration_id, m.kind, m.anchor_date),
+                            ));
+                            let covered = match (window, m.anchor_date) {
+                                (None, _) => false,
+                                (Some(w), Some(day)) => w.contains(day),
+                                (Some(_), None) => true,
+                            };
+                            if covered {
+                                in_window.push(m);
+                            }
+                        }
+                        Err(e) => decoded = Err(e),
+                    }
+                }
+            })
+            .await?;
+            decoded?;
+            let indexed = legacy.len();
+            stream::iter(legacy)
+                .map(|(sk, day_key)| {
+                    let pk = partition.clone();
+                    async move {
+                        let result = self
+                            .client
+                            .update_item()
+                            .table_name(&self.table_name)
+                            .key("pk", s(pk))
+                            .key("sk", s(sk))
+                            .update_expression("SET #d = :d")
+                            .condition_expression(
+                                "attribute_exists(pk) AND attribute_not_exists(#d)",
+                            )
+                            .expression_attribute_names("#d", DAY_KEY_ATTRIBUTE)
+                            .expression_attribute_values(":d", s(day_key))
+                            .send()
+                            .await;
+                        match result {
+                            Ok(_) => Ok(()),
+                            Err(e)
+                                if conditional_failed(&e, |e| {
+                                    e.is_conditional_check_failed_exception()
+                                }) =>
+                            {
+                                Ok(())
+                            }
+                            Err(e) => Err(backend("ensure_day_index", e)),
+                        }
+                    }
+                })
+                .buffer_unordered(DAY_QUERY_CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await?;
+            self.client
+                .put_item()
+                .table_name(&self.table_name)
+                .item("pk", s(integration_pk(integration_id)))
+                .item("sk", s(marker_sk))
+                .item("indexed_legacy_items", n(indexed as i64))
+                .send()
+                .await
+                .map_err(|e| backend("ensure_day_index", e))?;
+            if indexed > 0 {
+                tracing::info!(
+                    integration_id = %integration_id, kind = %kind, mappings = indexed,
+                    "mappings written before the by-day index were added to it"
+                );
+            }
+        }
+        self.day_indexed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(partition);
+        Ok(in_window)
+    }
+
+    /// How many items a partition of [`MAPPINGS_BY_DAY_INDEX`] holds (`Select: COUNT`: no item is
+    /// read out).
+    async fn count_index_partition(&self, key: String) -> Result<u64, StoreError> {
+        let mut start: Option<Item> = None;
+        let mut count: u64 = 0;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table_name)
+                .index_name(MAPPINGS_BY_DAY_INDEX)
+                .key_condition_expression("#k = :pk")
+                .expression_attribute_names("#k", DAY_KEY_ATTRIBUTE)
+                .expression_attribute_values(":pk", s(key.clone()))
+                .select(Select::Count)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| backend("count_mappings_by_day", e))?;
+            count += u64::try_from(out.count()).unwrap_or(0);
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(count),
+            }
+        }
+    }
+}
+
+/// Every day of `window`, in order.
+fn window_days(window: &DateWindow) -> Vec<Date> {
+    let mut days = Vec::new();
+    let mut day = window.from;
+    while day <= window.to {
+        days.push(day);
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    days
 }
 
 // --- keys --------------------------------------------------------------------------------------
@@ -277,6 +577,13 @@ fn integration_pk(id: &IntegrationId) -> String {
 }
 fn mapping_pk(id: &IntegrationId, kind: EntityKind) -> String {
     format!("INT#{id}#MAP#{kind}")
+}
+/// The [`MAPPINGS_BY_DAY_INDEX`] partition of a kind's mappings anchored on `day` (`None`: unanchored).
+fn mapping_day_key(id: &IntegrationId, kind: EntityKind, day: Option<Date>) -> String {
+    match day {
+        Some(day) => format!("{}#D#{day}", mapping_pk(id, kind)),
+        None => format!("{}#D#none", mapping_pk(id, kind)),
+    }
 }
 fn mapping_sk(mapping_id: &str) -> String {
     format!("M#{mapping_id}")
@@ -295,6 +602,10 @@ fn watermark_sk(workflow: Workflow) -> String {
 }
 fn lease_sk(workflow: Workflow) -> String {
     format!("LEASE#{workflow}")
+}
+/// The marker that every mapping of `kind` carries `day_pk` ([`DynamoStore::ensure_day_index`]).
+fn day_index_marker_sk(kind: EntityKind) -> String {
+    format!("MAPIDX#{kind}")
 }
 const SETTINGS_SK: &str = "SETTINGS";
 const WEBHOOK_SK: &str = "WEBHOOK";
@@ -417,6 +728,10 @@ fn mapping_item(m: &Mapping) -> Result<Item, StoreError> {
     let mut item = Item::new();
     item.insert("pk".into(), s(mapping_pk(&m.integration_id, m.kind)));
     item.insert("sk".into(), s(mapping_sk(&m.mapping_id)));
+    item.insert(
+        DAY_KEY_ATTRIBUTE.into(),
+        s(mapping_day_key(&m.integration_id, m.kind, m.anchor_date)),
+    );
     item.insert("integration_id".into(), s(m.integration_id.as_str()));
     item.insert("kind".into(), s(m.kind.as_str()));
     item.insert("mapping_id".into(), s(&m.mapping_id));
@@ -537,6 +852,16 @@ impl StateStore for DynamoStore {
         kind: EntityKind,
         window: Option<&DateWindow>,
     ) -> Result<Vec<Mapping>, StoreError> {
+        if let Some(w) = window {
+            let days = w
+                .from
+                .until(w.to)
+                .map(|span| span.get_days())
+                .unwrap_or(i32::MAX);
+            if days < INDEXED_WINDOW_DAYS {
+                return self.list_mappings_by_day(integration_id, kind, w).await;
+            }
+        }
         // ISO dates compare as strings in date order, so BETWEEN works on the stored `YYYY-MM-DD`.
         let filter = window.map(|w| {
             (
@@ -551,6 +876,78 @@ impl StateStore for DynamoStore {
             .query_all("list_mappings", mapping_pk(integration_id, kind), filter)
             .await?;
         items.iter().map(mapping_from_item).collect()
+    }
+
+    async fn count_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<BTreeMap<Date, u64>, StoreError> {
+        let days = window
+            .from
+            .until(window.to)
+            .map(|span| span.get_days())
+            .unwrap_or(i32::MAX);
+        if days >= INDEXED_WINDOW_DAYS {
+            let mut counts = BTreeMap::new();
+            for m in self
+                .list_mappings(integration_id, kind, Some(window))
+                .await?
+            {
+                if let Some(day) = m.anchor_date.filter(|d| window.contains(*d)) {
+                    *counts.entry(day).or_insert(0) += 1;
+                }
+            }
+            return Ok(counts);
+        }
+        // Counts only plan slices: a mapping the index does not show yet only moves a cut.
+        self.ensure_day_index(integration_id, kind, None).await?;
+        let counted: Vec<(Date, u64)> = stream::iter(window_days(window))
+            .map(|day| async move {
+                let key = mapping_day_key(integration_id, kind, Some(day));
+                self.count_index_partition(key).await.map(|n| (day, n))
+            })
+            .buffer_unordered(DAY_QUERY_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(counted.into_iter().filter(|(_, n)| *n > 0).collect())
+    }
+
+    async fn find_mappings(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        personio_ids: &std::collections::HashSet<String>,
+        timetrack_ids: &std::collections::HashSet<String>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        // One walk of the kind's partition (consistent reads), keeping a page's matches only: the
+        // memory is the matches plus one page, whatever the number of mappings.
+        let mut found = Vec::new();
+        let mut decoded = Ok(());
+        self.query_pages(
+            "find_mappings",
+            None,
+            mapping_pk(integration_id, kind),
+            None,
+            |page| {
+                for item in page {
+                    let names = |attribute: &str, ids: &std::collections::HashSet<String>| {
+                        item.get(attribute)
+                            .and_then(|v| v.as_s().ok())
+                            .is_some_and(|id| ids.contains(id))
+                    };
+                    if names("personio_id", personio_ids) || names("timetrack_id", timetrack_ids) {
+                        match mapping_from_item(item) {
+                            Ok(m) => found.push(m),
+                            Err(e) => decoded = Err(e),
+                        }
+                    }
+                }
+            },
+        )
+        .await?;
+        decoded.map(|()| found)
     }
 
     async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //!
 //! One trait, two adapters: [`dynamodb::DynamoStore`] (single-table design, see `docs/state-store.md`) and
 //! [`memory::MemoryStore`] for pure unit tests. The engine and the workflows see only [`StateStore`].
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -78,6 +79,23 @@ pub struct Mapping {
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version; incremented on every put.
     pub version: u64,
+}
+
+impl Mapping {
+    /// Whether this mapping names one of the given record ids on its side.
+    pub fn names_any(
+        &self,
+        personio_ids: &HashSet<String>,
+        timetrack_ids: &HashSet<String>,
+    ) -> bool {
+        self.personio_id
+            .as_ref()
+            .is_some_and(|id| personio_ids.contains(id))
+            || self
+                .timetrack_id
+                .as_ref()
+                .is_some_and(|id| timetrack_ids.contains(id))
+    }
 }
 
 /// A create that was about to happen in `target`, recorded before it happened.
@@ -183,6 +201,45 @@ pub trait StateStore: Send + Sync {
         kind: EntityKind,
         window: Option<&DateWindow>,
     ) -> Result<Vec<Mapping>, StoreError>;
+    /// The mappings of a kind that name one of `personio_ids` or `timetrack_ids`, wherever they are
+    /// anchored: how a run finds the mappings of listed records it did not load by window (a record
+    /// moved into the window, a mapping written moments ago) without holding every mapping at once.
+    /// The default reads them all and keeps the matches; the adapters keep only matches as they read.
+    async fn find_mappings(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        personio_ids: &HashSet<String>,
+        timetrack_ids: &HashSet<String>,
+    ) -> Result<Vec<Mapping>, StoreError> {
+        Ok(self
+            .list_mappings(integration_id, kind, None)
+            .await?
+            .into_iter()
+            .filter(|m| m.names_any(personio_ids, timetrack_ids))
+            .collect())
+    }
+    /// How many mappings of a kind are anchored on each day of `window` (days without any left out):
+    /// the size of each day as the last runs saw it, for a run to plan its time slices (ADR 0029)
+    /// without loading the mappings. The default lists the window's mappings and counts them; the
+    /// adapters count without reading them out.
+    async fn count_mappings_by_day(
+        &self,
+        integration_id: &IntegrationId,
+        kind: EntityKind,
+        window: &DateWindow,
+    ) -> Result<BTreeMap<Date, u64>, StoreError> {
+        let mut days = BTreeMap::new();
+        for m in self
+            .list_mappings(integration_id, kind, Some(window))
+            .await?
+        {
+            if let Some(day) = m.anchor_date.filter(|d| window.contains(*d)) {
+                *days.entry(day).or_insert(0) += 1;
+            }
+        }
+        Ok(days)
+    }
     /// Writes `mapping` if the stored version equals `mapping.version - 1` (or, for version 1, if no
     /// mapping with that id exists). Returns `StoreError::Conflict` otherwise.
     async fn put_mapping(&self, mapping: &Mapping) -> Result<(), StoreError>;

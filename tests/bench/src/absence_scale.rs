@@ -378,6 +378,7 @@ impl Bench {
             cpu_ms: cpu.as_secs_f64() * 1e3,
             heap_peak_bytes: heap.peak_bytes as u64,
             peak_rss_kib: rss,
+            slice_records: None,
         })
     }
 }

@@ -97,6 +97,16 @@ pub(crate) fn paced_writes() -> bool {
     std::env::var("BENCH_PACED_WRITES").is_ok_and(|v| v.trim() == "1")
 }
 
+/// Records a time slice of the runner may hold (`BENCH_SLICE_RECORDS`; default the runner's,
+/// `DEFAULT_SLICE_RECORDS`; `0`: unsliced), to measure memory and requests
+/// against the slice size (ADR 0029).
+pub(crate) fn slice_records() -> usize {
+    std::env::var("BENCH_SLICE_RECORDS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(shared::engine::RunnerConfig::default().slice_records)
+}
+
 /// Per-request latency of the paced mode.
 const PACED_LATENCY: Duration = Duration::from_millis(20);
 
@@ -209,6 +219,8 @@ pub(crate) struct RunResult {
     pub heap_peak_bytes: u64,
     /// Peak RSS of the process during the run (simulators, their state and logs included).
     pub peak_rss_kib: Option<u64>,
+    /// The runner's `slice_records` (time entries; `0` unsliced), `None` where not sliced (absences).
+    pub slice_records: Option<usize>,
 }
 
 /// CPU time of this process so far (user + system), from `/proc/self/stat` (clock ticks of 10 ms).
@@ -433,7 +445,11 @@ impl Bench {
             },
         };
         Ok(match self.mode {
-            Mode::Paced => Service::Default(WorkflowService::new(context, TimeEntriesBinding)),
+            Mode::Paced => {
+                let mut service = WorkflowService::new(context, TimeEntriesBinding);
+                service.runner.slice_records = slice_records();
+                Service::Default(service)
+            }
             Mode::Unpaced => {
                 let mut pc =
                     PersonioClientConfig::new(self.pconf.client_id.clone(), personio_secret);
@@ -444,13 +460,15 @@ impl Bench {
                 tc.base_url_template = self.timetrack.base_url_template();
                 tc.timeout = timeout;
                 tc.rate_limit = None;
-                Service::Unpaced(Box::new(WorkflowService::new(
+                let mut service = WorkflowService::new(
                     context,
                     WithClients {
                         personio: pc,
                         timetrack: tc,
                     },
-                )))
+                );
+                service.runner.slice_records = slice_records();
+                Service::Unpaced(Box::new(service))
             }
         })
     }
@@ -526,6 +544,7 @@ impl Bench {
             cpu_ms: cpu.as_secs_f64() * 1e3,
             heap_peak_bytes: heap.peak_bytes as u64,
             peak_rss_kib: rss,
+            slice_records: Some(slice_records()),
         })
     }
 

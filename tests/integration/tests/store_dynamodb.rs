@@ -25,6 +25,95 @@ async fn dynamo_store_satisfies_the_store_contract() {
     store_contract_suite(&store).await;
 }
 
+/// A mapping item as a version before the by-day index wrote it (no `day_pk`) is found by the first
+/// windowed read, which puts it into the index (ADR 0029).
+#[tokio::test]
+async fn mappings_written_before_the_day_index_join_it_on_the_first_windowed_read() {
+    let (store, table) = fresh_table().await;
+    let client = dynamodb_client().await;
+    let key = |m: &shared::store::Mapping| {
+        (
+            AttributeValue::S(format!("INT#{}#MAP#{}", m.integration_id, m.kind)),
+            AttributeValue::S(format!("M#{}", m.mapping_id)),
+        )
+    };
+    let legacy = |m: shared::store::Mapping| {
+        let (store, client, table) = (store.clone(), client.clone(), table.clone());
+        async move {
+            store.put_mapping(&m).await.unwrap();
+            let (pk, sk) = key(&m);
+            client
+                .update_item()
+                .table_name(&table)
+                .key("pk", pk)
+                .key("sk", sk)
+                .update_expression("REMOVE day_pk")
+                .send()
+                .await
+                .unwrap();
+            let item = client
+                .get_item()
+                .table_name(&table)
+                .key("pk", key(&m).0)
+                .key("sk", key(&m).1)
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item
+                .unwrap();
+            assert!(!item.contains_key("day_pk"), "written as before the index");
+        }
+    };
+    let in_index = |m: shared::store::Mapping| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            let day = m.anchor_date.map_or("none".to_string(), |d| d.to_string());
+            let out = client
+                .query()
+                .table_name(&table)
+                .index_name("mappings-by-day")
+                .key_condition_expression("day_pk = :d")
+                .expression_attribute_values(
+                    ":d",
+                    AttributeValue::S(format!("INT#{}#MAP#{}#D#{day}", m.integration_id, m.kind)),
+                )
+                .send()
+                .await
+                .unwrap();
+            out.items().iter().any(|i| i.get("sk") == Some(&key(&m).1))
+        }
+    };
+    // Through a second store value (a new process): the marker item, not this process's memory,
+    // says the kind is indexed.
+    shared::store::contract::legacy_mappings_join_the_day_index(&store, legacy, in_index).await;
+    let other_process = DynamoStore::new(client.clone(), table.clone());
+    let id = iid("contract-legacy-index");
+    let window = shared::domain::DateWindow::new(date(2026, 4, 1), date(2026, 4, 3)).unwrap();
+    assert_eq!(
+        other_process
+            .list_mappings(&id, EntityKind::TimeEntry, Some(&window))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let marker = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("INT#{id}")))
+        .key("sk", AttributeValue::S("MAPIDX#time_entry".to_string()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(
+        marker["indexed_legacy_items"],
+        AttributeValue::N("1".into())
+    );
+}
+
 #[tokio::test]
 async fn contract_holds_with_tiny_query_pages() {
     // Pages of one item force every Query to follow LastEvaluatedKey.
