@@ -4,6 +4,7 @@
 //! on moto; both simulators), and a headless Debian Chromium driven over WebDriver (chromedriver).
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -339,7 +340,9 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Headless Chromium under chromedriver; both processes end when this is dropped.
+/// Headless Chromium under chromedriver; both end when this is dropped. chromedriver runs in a
+/// process group of its own and the whole group is killed: killing chromedriver alone left its
+/// Chromium processes running after the suite (orphans, seen after `make test`).
 pub(crate) struct Browser {
     pub client: Client,
     driver: Child,
@@ -351,6 +354,13 @@ pub(crate) struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The group's id is chromedriver's pid (`process_group(0)`); `kill -KILL -<pgid>` ends every
+        // process in it, Chromium's included.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
@@ -372,6 +382,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
