@@ -11,6 +11,7 @@ pub(crate) mod planner;
 pub(crate) mod port;
 pub mod runner;
 pub mod scheduler;
+mod slices;
 mod targeted;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

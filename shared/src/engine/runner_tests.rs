@@ -9,10 +9,9 @@ use proptest::prelude::*;
 
 use super::clock::ManualClock;
 use super::port::PortErrorClass;
-use super::runner::{
-    estimate_per_day, plan_slices, EngineError, RunRequest, RunnerConfig, SyncRunner,
-};
+use super::runner::{EngineError, RunRequest, RunnerConfig, SyncRunner};
 use super::scheduler::RecordingScheduler;
+use super::slices::{estimate_per_day, plan_slices};
 use super::testkit::{CrashSwitch, FakeKind, FakePort, FakeValue, FakeWrite};
 use crate::domain::{DateWindow, Direction, IntegrationId, System, Trigger, Workflow};
 use crate::runs::{Resolution, RunPlan, RunRecord, RunStatus};
