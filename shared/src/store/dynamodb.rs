@@ -89,6 +89,27 @@ pub struct DynamoStore {
     day_indexed: Arc<Mutex<HashSet<String>>>,
 }
 
+/// A string attribute of the table's key schema (the table's and the index's keys are all strings).
+fn string_attribute(
+    name: &str,
+) -> Result<AttributeDefinition, aws_smithy_types::error::operation::BuildError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+}
+
+/// One element of a key schema (the table's or the index's).
+fn key_element(
+    name: &str,
+    key_type: KeyType,
+) -> Result<KeySchemaElement, aws_smithy_types::error::operation::BuildError> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+}
+
 impl DynamoStore {
     pub fn new(client: Client, table_name: String) -> Self {
         Self {
@@ -132,44 +153,14 @@ impl DynamoStore {
         let created = client
             .create_table()
             .table_name(name)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(build)?,
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("sk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(build)?,
-            )
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(DAY_KEY_ATTRIBUTE)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(build)?,
-            )
+            .attribute_definitions(string_attribute("pk").map_err(build)?)
+            .attribute_definitions(string_attribute("sk").map_err(build)?)
+            .attribute_definitions(string_attribute(DAY_KEY_ATTRIBUTE).map_err(build)?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(MAPPINGS_BY_DAY_INDEX)
-                    .key_schema(
-                        KeySchemaElement::builder()
-                            .attribute_name(DAY_KEY_ATTRIBUTE)
-                            .key_type(KeyType::Hash)
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .key_schema(
-                        KeySchemaElement::builder()
-                            .attribute_name("sk")
-                            .key_type(KeyType::Range)
-                            .build()
-                            .map_err(build)?,
-                    )
+                    .key_schema(key_element(DAY_KEY_ATTRIBUTE, KeyType::Hash).map_err(build)?)
+                    .key_schema(key_element("sk", KeyType::Range).map_err(build)?)
                     .projection(
                         Projection::builder()
                             .projection_type(ProjectionType::All)
@@ -178,20 +169,8 @@ impl DynamoStore {
                     .build()
                     .map_err(build)?,
             )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .map_err(build)?,
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("sk")
-                    .key_type(KeyType::Range)
-                    .build()
-                    .map_err(build)?,
-            )
+            .key_schema(key_element("pk", KeyType::Hash).map_err(build)?)
+            .key_schema(key_element("sk", KeyType::Range).map_err(build)?)
             .billing_mode(BillingMode::PayPerRequest)
             .send()
             .await;
