@@ -35,6 +35,7 @@ use shared::store::memory::MemoryStore;
 use shared::store::{Mapping, StateStore};
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
 use simulators::personio::model as p;
+use simulators::seed::LinkedEmployee;
 use simulators::timetrack::model as t;
 use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSim};
 
@@ -131,8 +132,13 @@ pub(crate) fn working_days(today: Date, days: usize) -> Vec<Date> {
     out
 }
 
+/// The numeric Personio id of person `k` (also its personal number).
+fn person_number(k: usize) -> i64 {
+    5001 + k as i64
+}
+
 pub(crate) fn person_id(k: usize) -> String {
-    (5001 + k).to_string()
+    person_number(k).to_string()
 }
 
 pub(crate) fn user_id(k: usize) -> i64 {
@@ -149,29 +155,14 @@ pub(crate) fn company(people: usize, days: usize) -> anyhow::Result<Seed> {
     let created: Timestamp = "2024-01-02T08:00:00Z".parse()?;
     let mut seed = Seed::empty();
     for k in 0..people {
-        seed.personio.persons.push(p::Person {
-            id: person_id(k),
-            email: Some(format!("{}@bench.example", username(k))),
-            first_name: "Bench".to_string(),
-            last_name: format!("Person {k}"),
-            preferred_name: None,
-            gender: "UNSPECIFIED".to_string(),
-            language_code: Some("de".to_string()),
-            custom_attributes: Vec::new(),
-            created_at: created,
-            updated_at: created,
-        });
-        seed.timetrack.users.push(t::User {
-            id: user_id(k),
-            username: username(k),
-            first_name: "Bench".to_string(),
-            last_name: format!("Person {k}"),
-            email: format!("{}@bench.example", username(k)),
-            personal_number: Some(5001 + k as i64),
-            team_lead: false,
-            admin: false,
-            language: Some("de".to_string()),
-            enabled: true,
+        seed.add_linked_employee(LinkedEmployee {
+            person_id: person_number(k),
+            user_id: user_id(k),
+            username: &username(k),
+            domain: "bench.example",
+            first_name: "Bench",
+            last_name: &format!("Person {k}"),
+            created,
         });
     }
     let days = working_days(TODAY, days);

@@ -16,7 +16,7 @@ use shared::domain::System;
 use shared::runs::RunRecord;
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
 use shared::workflows::time_entries::binding::TimeEntriesBinding;
-use simulators::personio::model as p;
+use simulators::seed::LinkedEmployee;
 use simulators::timetrack::model as t;
 use simulators::{RequestLogEntry, Seed};
 
@@ -34,29 +34,14 @@ fn generated_company() -> Seed {
     let mut seed = Seed::empty();
     for k in 0..PEOPLE {
         let username = format!("slice.user{k:03}");
-        seed.personio.persons.push(p::Person {
-            id: (7001 + k).to_string(),
-            email: Some(format!("{username}@slices.example")),
-            first_name: "Slice".to_string(),
-            last_name: format!("Person {k}"),
-            preferred_name: None,
-            gender: "UNSPECIFIED".to_string(),
-            language_code: Some("de".to_string()),
-            custom_attributes: Vec::new(),
-            created_at: created,
-            updated_at: created,
-        });
-        seed.timetrack.users.push(t::User {
-            id: 701 + k as i64,
-            username: username.clone(),
-            first_name: "Slice".to_string(),
-            last_name: format!("Person {k}"),
-            email: format!("{username}@slices.example"),
-            personal_number: Some(7001 + k as i64),
-            team_lead: false,
-            admin: false,
-            language: Some("de".to_string()),
-            enabled: true,
+        seed.add_linked_employee(LinkedEmployee {
+            person_id: 7001 + k as i64,
+            user_id: 701 + k as i64,
+            username: &username,
+            domain: "slices.example",
+            first_name: "Slice",
+            last_name: &format!("Person {k}"),
+            created,
         });
         let mut day: Date = date(2026, 10, 10);
         while day < date(2026, 11, 10) {

@@ -29,6 +29,19 @@ pub struct TimeTrackSeed {
     pub absence_types: Vec<t::AbsenceType>,
 }
 
+/// One employee known to both systems, for generated companies (benchmarks, tests): the Personio
+/// person and the TimeTrack user share the e-mail `<username>@<domain>` and the names; the personal
+/// number is the person's numeric id; both speak German; the user is enabled.
+pub struct LinkedEmployee<'a> {
+    pub person_id: i64,
+    pub user_id: i64,
+    pub username: &'a str,
+    pub domain: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub created: jiff::Timestamp,
+}
+
 /// What both simulators start with.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Seed {
@@ -55,6 +68,35 @@ impl Seed {
     /// The seed company (see the README for who is who), deterministic for a given `today`.
     pub fn company(today: jiff::civil::Date) -> Seed {
         company::build(today)
+    }
+
+    /// Adds `employee` to both sides (see [`LinkedEmployee`]).
+    pub fn add_linked_employee(&mut self, employee: LinkedEmployee<'_>) {
+        let email = format!("{}@{}", employee.username, employee.domain);
+        self.personio.persons.push(p::Person {
+            id: employee.person_id.to_string(),
+            email: Some(email.clone()),
+            first_name: employee.first_name.to_string(),
+            last_name: employee.last_name.to_string(),
+            preferred_name: None,
+            gender: "UNSPECIFIED".to_string(),
+            language_code: Some("de".to_string()),
+            custom_attributes: Vec::new(),
+            created_at: employee.created,
+            updated_at: employee.created,
+        });
+        self.timetrack.users.push(t::User {
+            id: employee.user_id,
+            username: employee.username.to_string(),
+            first_name: employee.first_name.to_string(),
+            last_name: employee.last_name.to_string(),
+            email,
+            personal_number: Some(employee.person_id),
+            team_lead: false,
+            admin: false,
+            language: Some("de".to_string()),
+            enabled: true,
+        });
     }
 
     pub fn from_json_file(path: impl AsRef<Path>) -> anyhow::Result<Seed> {
