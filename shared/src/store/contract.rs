@@ -128,15 +128,7 @@ async fn mappings_follow_their_anchor_and_are_found_by_record_id(store: &dyn Sta
     let idr = &id;
     let listed = |from: Date, to: Date| async move {
         let window = DateWindow::new(from, to).expect("ordered");
-        let mut ids: Vec<String> = store
-            .list_mappings(idr, kind, Some(&window))
-            .await
-            .expect("list window")
-            .into_iter()
-            .map(|m| m.mapping_id)
-            .collect();
-        ids.sort();
-        ids
+        sorted_ids(store.list_mappings(idr, kind, Some(&window)).await)
     };
     assert_eq!(
         listed(date(2026, 3, 5), date(2026, 3, 5)).await,
@@ -198,19 +190,16 @@ async fn mappings_follow_their_anchor_and_are_found_by_record_id(store: &dyn Sta
         .is_empty());
 
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<String>>();
-    let mut found: Vec<String> = store
-        .find_mappings(
-            &id,
-            kind,
-            &ids(&["p-moving", "p-nobody"]),
-            &ids(&["t-staying"]),
-        )
-        .await
-        .expect("find")
-        .into_iter()
-        .map(|m| m.mapping_id)
-        .collect();
-    found.sort();
+    let found = sorted_ids(
+        store
+            .find_mappings(
+                &id,
+                kind,
+                &ids(&["p-moving", "p-nobody"]),
+                &ids(&["t-staying"]),
+            )
+            .await,
+    );
     assert_eq!(found, ["moving", "staying"]);
     assert!(store
         .find_mappings(&id, EntityKind::Absence, &ids(&["p-moving"]), &ids(&[]))
@@ -270,15 +259,19 @@ pub async fn legacy_mappings_join_the_day_index<W, WF, I, IF>(
         counts.into_iter().collect::<Vec<_>>(),
         [(date(2026, 4, 2), 1), (date(2026, 4, 3), 1)]
     );
-    let mut ids: Vec<String> = store
-        .list_mappings(&id, kind, Some(&window))
-        .await
-        .expect("windowed read")
+    let ids = sorted_ids(store.list_mappings(&id, kind, Some(&window)).await);
+    assert_eq!(ids, ["written-after", "written-before"]);
+}
+
+/// The ids of a read's mappings, sorted (the stores promise no order).
+fn sorted_ids(read: Result<Vec<Mapping>, StoreError>) -> Vec<String> {
+    let mut ids: Vec<String> = read
+        .expect("read mappings")
         .into_iter()
         .map(|m| m.mapping_id)
         .collect();
     ids.sort();
-    assert_eq!(ids, ["written-after", "written-before"]);
+    ids
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -501,28 +494,14 @@ async fn mappings_filter_by_window_and_kind(store: &dyn StateStore) {
         store.put_mapping(m).await.expect("put");
     }
     let window = DateWindow::new(date(2026, 3, 1), date(2026, 3, 31)).expect("ordered");
-    let mut ids: Vec<String> = store
-        .list_mappings(&id, kind, Some(&window))
-        .await
-        .expect("list window")
-        .into_iter()
-        .map(|m| m.mapping_id)
-        .collect();
-    ids.sort();
+    let ids = sorted_ids(store.list_mappings(&id, kind, Some(&window)).await);
     assert_eq!(
         ids,
         ["first", "last", "undated"],
         "window is inclusive; undated always listed"
     );
 
-    let mut all: Vec<String> = store
-        .list_mappings(&id, kind, None)
-        .await
-        .expect("list all")
-        .into_iter()
-        .map(|m| m.mapping_id)
-        .collect();
-    all.sort();
+    let all = sorted_ids(store.list_mappings(&id, kind, None).await);
     assert_eq!(all, ["after", "before", "first", "last", "undated"]);
 }
 
