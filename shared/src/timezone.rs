@@ -128,12 +128,6 @@ impl PartialEq for TimeZoneSetting {
 
 impl Eq for TimeZoneSetting {}
 
-impl PartialEq<str> for TimeZoneSetting {
-    fn eq(&self, other: &str) -> bool {
-        self.name == other
-    }
-}
-
 impl PartialEq<&str> for TimeZoneSetting {
     fn eq(&self, other: &&str) -> bool {
         self.name == *other
@@ -142,12 +136,6 @@ impl PartialEq<&str> for TimeZoneSetting {
 
 impl From<&str> for TimeZoneSetting {
     fn from(name: &str) -> Self {
-        Self::new(name)
-    }
-}
-
-impl From<String> for TimeZoneSetting {
-    fn from(name: String) -> Self {
         Self::new(name)
     }
 }
