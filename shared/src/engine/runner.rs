@@ -867,7 +867,7 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
         prefetched: &Prefetched<K::Value>,
     ) -> Result<(), RunFailure> {
         let missing: Vec<(System, String)> = {
-            let listed: HashSet<(System, &str)> = personio
+            let listed: foldhash::HashSet<(System, &str)> = personio
                 .records
                 .iter()
                 .map(|r| (System::Personio, r.id.as_str()))

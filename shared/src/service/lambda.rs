@@ -30,25 +30,43 @@ use crate::webhooks::{EventQueue, SqsEventQueue};
 
 pub type Error = lambda_runtime::Error;
 
-/// Silences the runtime's echo of handled invocation errors (see [`init_tracing`]).
-const NO_PANIC_ECHO: &str = "lambda_runtime::layers::panic=off";
+/// The runtime's echo of handled invocation errors, silenced (see [`init_tracing`]).
+const PANIC_ECHO_TARGET: &str = "lambda_runtime::layers::panic";
 
 /// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default `info`). Secrets never reach them:
 /// they are `SecretString`s, and the clients' and credentials' errors are written to exclude them.
+///
+/// `RUST_LOG` is read as a [`Targets`](tracing_subscriber::filter::Targets) list (`info`,
+/// `warn,shared=debug`): the `LogLevel` parameter of the template is one level. `EnvFilter`'s span and
+/// field filters are not supported: they would bring a regex engine into every bootstrap (issue 16,
+/// size). A value that does not parse falls back to `info`.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(false)
+                .with_target(true)
+                .without_time(), // CloudWatch stamps every line
+        )
+        .with(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
+        .try_init();
+}
+
+/// The filter of [`init_tracing`] for a `RUST_LOG` value.
+fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    rust_log
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
         // The runtime logs every failed invocation again under `lambda_runtime::layers::panic`, at ERROR,
         // as if it had panicked. The service already logged it once with its `error_type`; a real panic
         // is still printed by the panic hook and reported as the invocation's error.
-        .add_directive(NO_PANIC_ECHO.parse().unwrap_or_default());
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_target(true)
-        .without_time() // CloudWatch stamps every line
-        .try_init();
+        .with_target(PANIC_ECHO_TARGET, LevelFilter::OFF)
 }
 
 /// The invocation's deadline from the Lambda context (see [`deadline_from_millis`]).
@@ -293,10 +311,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_runtime_echo_filter_is_a_valid_directive() {
-        assert!(NO_PANIC_ECHO
-            .parse::<tracing_subscriber::filter::Directive>()
-            .is_ok());
+    fn the_log_filter_reads_rust_log_and_always_silences_the_runtime_echo() {
+        use tracing::Level;
+        let default = log_filter(None);
+        assert!(default.would_enable("shared::engine", &Level::INFO));
+        assert!(!default.would_enable("shared::engine", &Level::DEBUG));
+        assert!(!default.would_enable(PANIC_ECHO_TARGET, &Level::ERROR));
+
+        let per_target = log_filter(Some("warn,shared::engine=debug"));
+        assert!(per_target.would_enable("shared::engine::runner", &Level::DEBUG));
+        assert!(!per_target.would_enable("shared::store", &Level::INFO));
+        assert!(per_target.would_enable("shared::store", &Level::WARN));
+        assert!(!per_target.would_enable(PANIC_ECHO_TARGET, &Level::ERROR));
+
+        // The template's `LogLevel` is one level; junk and an empty value fall back to `info`.
+        assert!(log_filter(Some("debug")).would_enable("api", &Level::DEBUG));
+        for junk in ["", "  ", "shared=[{x}]=?"] {
+            let filter = log_filter(Some(junk));
+            assert!(filter.would_enable("api", &Level::INFO), "{junk:?}");
+            assert!(!filter.would_enable("api", &Level::DEBUG), "{junk:?}");
+        }
     }
 
     #[test]
