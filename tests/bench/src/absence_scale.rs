@@ -377,6 +377,8 @@ impl Bench {
             wall_over_bound: None,
             cpu_ms: cpu.as_secs_f64() * 1e3,
             heap_peak_bytes: heap.peak_bytes as u64,
+            own_heap_peak_bytes: None,
+            own_heap_retained_bytes: None,
             peak_rss_kib: rss,
             slice_records: None,
         })

@@ -8,8 +8,31 @@
 //!   [`reset_peak_rss`] asks the kernel to restart it (`echo 5 > /proc/self/clear_refs`, Linux ≥ 4.0)
 //!   before each measured section; where that is not allowed the figure is the process peak so far and
 //!   the report says so.
+//!
+//! The company benchmarks run both simulators in the same process. Their threads are marked
+//! ([`mark_thread_foreign`]), and the allocator keeps a second count of what the *other* threads (the
+//! function's) allocate: the function's own heap, which a Lambda would hold, apart from the simulators'
+//! records and request work, which it would not (issue 16, 128 MB at 5,000 people).
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
+
+thread_local! {
+    /// Whether this thread works for something other than the function under test (a simulator).
+    /// `const`-initialised `Cell<bool>`: no allocation and no destructor, so the allocator may read it.
+    static FOREIGN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as not the function's: its allocations and frees leave the "own" count
+/// ([`HeapUse::own_peak_bytes`]). For `tokio::runtime::Builder::on_thread_start` of the simulators'
+/// runtime.
+pub(crate) fn mark_thread_foreign() {
+    FOREIGN.with(|f| f.set(true));
+}
+
+fn on_own_thread() -> bool {
+    FOREIGN.try_with(|f| !f.get()).unwrap_or(true)
+}
 
 /// Wraps the system allocator with relaxed atomic counters (a few ns per call, the same for every
 /// section, so comparisons between sections stay fair).
@@ -17,6 +40,11 @@ pub struct CountingAllocator {
     allocations: AtomicU64,
     live: AtomicUsize,
     peak: AtomicUsize,
+    /// Live bytes allocated minus freed on unmarked threads. Signed: a block allocated on one kind of
+    /// thread and freed on the other moves it by the other kind's share (rare here: the simulators
+    /// talk to the function only through sockets).
+    own_live: AtomicIsize,
+    own_peak: AtomicIsize,
 }
 
 impl CountingAllocator {
@@ -25,26 +53,40 @@ impl CountingAllocator {
             allocations: AtomicU64::new(0),
             live: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            own_live: AtomicIsize::new(0),
+            own_peak: AtomicIsize::new(0),
         }
     }
 
     fn grow(&self, bytes: usize) {
         let live = self.live.fetch_add(bytes, Ordering::Relaxed) + bytes;
         self.peak.fetch_max(live, Ordering::Relaxed);
+        if on_own_thread() {
+            let bytes = isize::try_from(bytes).unwrap_or(isize::MAX);
+            let own = self.own_live.fetch_add(bytes, Ordering::Relaxed) + bytes;
+            self.own_peak.fetch_max(own, Ordering::Relaxed);
+        }
     }
 
     fn shrink(&self, bytes: usize) {
         self.live.fetch_sub(bytes, Ordering::Relaxed);
+        if on_own_thread() {
+            let bytes = isize::try_from(bytes).unwrap_or(isize::MAX);
+            self.own_live.fetch_sub(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Starts a measured section: the peak restarts from the bytes live now.
     pub fn start(&'static self) -> HeapProbe {
         let live = self.live.load(Ordering::Relaxed);
         self.peak.store(live, Ordering::Relaxed);
+        let own = self.own_live.load(Ordering::Relaxed);
+        self.own_peak.store(own, Ordering::Relaxed);
         HeapProbe {
             allocator: self,
             allocations_at_start: self.allocations.load(Ordering::Relaxed),
             live_at_start: live,
+            own_live_at_start: own,
         }
     }
 }
@@ -101,6 +143,7 @@ pub struct HeapProbe {
     allocator: &'static CountingAllocator,
     allocations_at_start: u64,
     live_at_start: usize,
+    own_live_at_start: isize,
 }
 
 /// What a section allocated.
@@ -110,6 +153,12 @@ pub struct HeapUse {
     pub allocations: u64,
     /// The highest live heap above what was live when the section started.
     pub peak_bytes: usize,
+    /// The same, counting only the threads not marked foreign ([`mark_thread_foreign`]): the
+    /// function's own heap when the simulators run on marked threads, else the same as `peak_bytes`.
+    pub own_peak_bytes: usize,
+    /// The heap the unmarked threads still held at the end above the start: what the section left
+    /// behind on the function's side (the in-memory store's new mappings, for a company run).
+    pub own_retained_bytes: usize,
 }
 
 impl HeapProbe {
@@ -121,6 +170,14 @@ impl HeapProbe {
                 .peak
                 .load(Ordering::Relaxed)
                 .saturating_sub(self.live_at_start),
+            own_peak_bytes: usize::try_from(
+                a.own_peak.load(Ordering::Relaxed) - self.own_live_at_start,
+            )
+            .unwrap_or(0),
+            own_retained_bytes: usize::try_from(
+                a.own_live.load(Ordering::Relaxed) - self.own_live_at_start,
+            )
+            .unwrap_or(0),
         }
     }
 }
@@ -199,5 +256,27 @@ mod tests {
         let used = probe.finish();
         assert_eq!(used.allocations, 3);
         assert_eq!(used.peak_bytes, 700);
+        assert_eq!(used.own_peak_bytes, 700);
+        assert_eq!(used.own_retained_bytes, 100);
+    }
+
+    #[test]
+    fn foreign_threads_count_in_the_total_but_not_in_the_own_heap() {
+        static A: CountingAllocator = CountingAllocator::new();
+        let probe = A.start();
+        A.grow(300);
+        std::thread::spawn(|| {
+            mark_thread_foreign();
+            A.grow(5_000);
+            A.shrink(1_000);
+        })
+        .join()
+        .unwrap();
+        A.grow(200);
+        A.shrink(100);
+        let used = probe.finish();
+        assert_eq!(used.peak_bytes, 5_300);
+        assert_eq!(used.own_peak_bytes, 500);
+        assert_eq!(used.own_retained_bytes, 400);
     }
 }

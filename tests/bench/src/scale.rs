@@ -217,6 +217,15 @@ pub(crate) struct RunResult {
     pub cpu_ms: f64,
     /// Highest live heap during the run above its start (counting allocator; simulators included).
     pub heap_peak_bytes: u64,
+    /// The same for the function's threads only: the simulators run on threads of their own
+    /// ([`SimulatorRuntime`]), so this is what the function held at its peak — with the in-memory
+    /// store's mappings, which on Lambda live in DynamoDB (`own_heap_retained_bytes` is what the run
+    /// left in it). `None` where the simulators shared the function's threads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_heap_peak_bytes: Option<u64>,
+    /// What the function's threads still held after the run above its start (see above).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_heap_retained_bytes: Option<u64>,
     /// Peak RSS of the process during the run (simulators, their state and logs included).
     pub peak_rss_kib: Option<u64>,
     /// The runner's `slice_records` (time entries; `0` unsliced), `None` where not sliced (absences).
@@ -286,11 +295,59 @@ struct Contents {
     users: usize,
 }
 
+/// The simulators' own tokio runtime, on threads marked foreign ([`crate::memory::mark_thread_foreign`])
+/// so that a run's heap can be told apart from theirs: they stand for two remote services, whose
+/// records and request work a Lambda would not hold. Shut down without blocking when dropped (it is
+/// dropped inside the benchmark's runtime).
+pub(crate) struct SimulatorRuntime(Option<tokio::runtime::Runtime>);
+
+impl SimulatorRuntime {
+    pub(crate) fn new() -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("simulators")
+            .on_thread_start(crate::memory::mark_thread_foreign)
+            .enable_all()
+            .build()?;
+        Ok(Self(Some(runtime)))
+    }
+
+    /// Starts both simulators with `seed` on this runtime.
+    pub(crate) async fn start(
+        &self,
+        pconf: PersonioConfig,
+        tconf: TimeTrackConfig,
+        seed: simulators::Seed,
+    ) -> anyhow::Result<(PersonioSim, TimeTrackSim)> {
+        let runtime = self
+            .0
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the simulators' runtime is shut down"))?;
+        runtime
+            .spawn(async move {
+                let personio = PersonioSim::start(pconf, &seed).await?;
+                let timetrack = TimeTrackSim::start(tconf, &seed).await?;
+                anyhow::Ok((personio, timetrack))
+            })
+            .await?
+    }
+}
+
+impl Drop for SimulatorRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 struct Bench {
     people: usize,
     mode: Mode,
     personio: PersonioSim,
     timetrack: TimeTrackSim,
+    /// Declared after the simulators: they are dropped first, then their runtime.
+    _simulators: SimulatorRuntime,
     /// usernames → person ids.
     persons_of: HashMap<String, String>,
     zone: TimeZone,
@@ -313,8 +370,8 @@ impl Bench {
             pconf.endpoint_rate_limits = RateLimit::observed_per_endpoint();
             tconf.latency = Some(PACED_LATENCY);
         }
-        let personio = PersonioSim::start(pconf.clone(), &seed).await?;
-        let timetrack = TimeTrackSim::start(tconf.clone(), &seed).await?;
+        let simulators = SimulatorRuntime::new()?;
+        let (personio, timetrack) = simulators.start(pconf.clone(), tconf.clone(), seed).await?;
         let persons_of = (0..people)
             .map(|k| (e2e::username(k), e2e::person_id(k)))
             .collect();
@@ -323,6 +380,7 @@ impl Bench {
             mode,
             personio,
             timetrack,
+            _simulators: simulators,
             persons_of,
             zone: TimeZone::get(e2e::ZONE)?,
             now: e2e::NOW.parse()?,
@@ -543,6 +601,8 @@ impl Bench {
                 .then(|| wall.as_secs_f64() / bound.as_secs_f64()),
             cpu_ms: cpu.as_secs_f64() * 1e3,
             heap_peak_bytes: heap.peak_bytes as u64,
+            own_heap_peak_bytes: Some(heap.own_peak_bytes as u64),
+            own_heap_retained_bytes: Some(heap.own_retained_bytes as u64),
             peak_rss_kib: rss,
             slice_records: Some(slice_records()),
         })
