@@ -3,7 +3,11 @@
 //! 1. planner throughput and memory (`shared::engine::plan` over the testkit's fake kind, 1k–50k pairs);
 //! 2. fingerprint cost per record of the three real canonical values;
 //! 3. an end-to-end scheduled time-entries sync against the in-process simulators, with the clients'
-//!    default rate limit and without it.
+//!    default rate limit and without it;
+//! 4. each workflow at company scale, run kind after run kind, against the minimum requests and the
+//!    rate-limit bound (issue 16): time entries ([`scale`]: `scale-N`, `paced-N`), absences
+//!    ([`absence_scale`]: `absences-N`, `absences-paced-N`) and employees ([`employee_scale`]:
+//!    `employees-N`, `employees-paced-N`), for any company size N.
 //!
 //! Prints Markdown tables (readable in a terminal, pasteable into `docs/performance.md`). Run it as a
 //! release build: `cargo run --release -p bench` (`scripts/bench.sh` does). Options:
