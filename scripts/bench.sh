@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `make bench`: builds the benchmark and the function binaries in release mode and runs it: cold start of
 # each function, planner, fingerprints, the time-entries sync at company scale (100 / 1,000 / 5,000
-# people; unpaced and paced) and the absences sync with a year of absences (100 / 1,000 people). Prints Markdown tables; writes JSON to bench/ (checked in) and the tables
+# people; unpaced and paced), the absences sync with a year of absences and the employees sync (100 /
+# 1,000 people unpaced, 100 paced; 5,000 and larger paced sizes when asked for). Prints Markdown tables; writes JSON to bench/ (checked in) and the tables
 # to .run/bench-<UTC timestamp>.md. The figures in docs/performance.md come from this script.
 # Under scripts/with-moto.sh the 100-person runs use DynamoStore on moto (BENCH_MOTO_MAX_PEOPLE).
-#   usage: scripts/bench.sh [--quick] [--only cold-start|planner|fingerprint|scale|scale-N|paced-N|absences-100|absences-1000|e2e|webhooks]
-#   (scale-N / paced-N: any company size, e.g. --only scale-300 for the cost curve)
+#   usage: scripts/bench.sh [--quick] [--only cold-start|planner|fingerprint|scale|scale-N|paced-N|absences-N|absences-paced-N|employees-N|employees-paced-N|e2e|webhooks]
+#   (the -N parts: any company size, e.g. --only scale-300 for the cost curve, --only employees-5000)
 # `--only webhooks` (issue 14: Personio requests per webhook-driven change and change-to-write latency for
 # a 300-person company, receiver → SQS FIFO → consumer) needs moto: started here when AWS_ENDPOINT_URL is
 # not set.

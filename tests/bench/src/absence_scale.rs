@@ -1,52 +1,53 @@
 //! Requests, time and memory of the scheduled absences sync at company scale (issue 16): N people with a
-//! year of absences each in Personio (three vacation weeks, three sick days), the window a year wide
-//! (182 days back, 182 ahead), through the real handler, the real clients (no client-side limit) and
-//! both in-process simulators, run after run:
+//! year of absences each in Personio (three vacation weeks, three sick days: 6 N periods), the window a
+//! year wide (182 days back, 182 ahead), through the real handler and binding
+//! (`WorkflowService<AbsencesBinding>`), the real clients and both in-process simulators; both type
+//! mappings have Personio as master. Run after run:
 //!
-//! 1. **first sync, Personio only**: TimeTrack holds no absences; every absence is created there
-//!    (both type mappings have Personio as master);
+//! 1. **first sync, Personio only**: TimeTrack holds no absences; every absence is created there;
 //! 2. **steady state**: the same again, nothing to write;
 //! 3. **first sync, agreeing**: a fresh state store (no absence mappings) over the two systems that now
-//!    agree: every absence is adopted, nothing written.
+//!    agree: every absence is adopted, nothing written;
+//! 4. **1 % changed on each side**: every hundredth Personio period ends a day later, and another
+//!    hundredth's TimeTrack absence does. TimeTrack can change an absence's status in place only, so a
+//!    moved or extended Personio absence is a DELETE and a POST there (the fewest writes its API
+//!    allows). A TimeTrack edit while Personio is unchanged is a one-sided change: the engine carries it
+//!    to Personio (one PATCH) whatever the master — the type mapping's master (Personio) decides only
+//!    conflicts, where both sides changed;
+//! 5. **1 % deleted on each side**: every hundredth Personio period deleted (→ its TimeTrack absence
+//!    deleted), and another hundredth's TimeTrack absence deleted (→ the Personio period deleted, for the
+//!    same reason: one-sided, so the master does not restore it). Each deletion is confirmed by one GET
+//!    of the missing record on its own side.
 //!
-//! Unpaced only (no latency, no server limits); the rate-limit bound is computed from the minimum.
 //! **Minimum**: 1 token, Personio absence types ⌈types/100⌉ and absence periods ⌈periods/100⌉ (its
 //! maximum page size), TimeTrack users and absences at 1,000 a page (a page short of the limit ends
-//! the walk), one TimeTrack POST per absence to create. No absence runs past the window, so TimeTrack's
-//! second listing (for half last days past the window) is not needed.
-use std::collections::BTreeMap;
+//! the walk), and one write per needed change: a TimeTrack POST per absence to create, DELETE + POST per
+//! Personio-side change, a Personio PATCH per TimeTrack-side change, a DELETE per deletion on the other
+//! side, plus one confirmation GET per record missing from a listing. No absence runs past the window,
+//! so TimeTrack's second listing (for half last days past the window) is not needed. **Bound**: the
+//! minimum at the advertised rates (Personio absence periods 10 req/s, burst 10; TimeTrack at the
+//! client's ceiling of 10 req/s), one phase after the other ([`Minimum::rate_limit_bound`]).
+//!
+//! Two modes, as [`crate::scale`]: unpaced (`absences-N`: no latency, no limits, the bound computed)
+//! and paced (`absences-paced-N`: 20 ms per request, Personio's limits on and advertised, the clients'
+//! defaults). Paced, all five runs at 100 people; at larger sizes the read-only ones only (the systems
+//! are made to agree through an unpaced twin first; then first sync agreeing and steady state) unless
+//! `BENCH_PACED_WRITES=1`: the first sync of 1,000 people creates 6,000 absences, ten minutes at 10 req/s.
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_trait::async_trait;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
-use secrecy::SecretString;
-use serde_json::Value;
-use shared::connectors::personio::{PersonioClient, PersonioClientConfig};
-use shared::connectors::timetrack::{TimeTrackClient, TimeTrackClientConfig};
-use shared::credentials::{Credentials, StaticCredentials};
-use shared::domain::{Direction, EntityKind, IntegrationId, System, Workflow};
-use shared::engine::{ManualClock, RecordingScheduler};
-use shared::runs::RunRecord;
-use shared::service::context::ClientFactory;
-use shared::service::{
-    BindInput, BoundWorkflow, RunIo, ServiceContext, SetupError, WorkflowBinding, WorkflowService,
-};
+use shared::domain::{EntityKind, IntegrationId, System};
 use shared::settings::{AbsenceTypeMapping, IntegrationSettings, WindowSetting};
 use shared::store::{Mapping, StateStore};
 use shared::workflows::absences::binding::AbsencesBinding;
 use simulators::personio::model as p;
 use simulators::timetrack::model as t;
-use simulators::{PersonioConfig, PersonioSim, TimeTrackConfig, TimeTrackSim};
 
 use crate::e2e;
-use crate::memory::{peak_rss_kib, reset_peak_rss};
-use crate::scale::{
-    cpu_time, cursor_pages, short_page_pages, tally, Kind, Minimum, Mode, RunResult,
-};
-use crate::timing::Stopwatch;
-use crate::ALLOCATOR;
+use crate::scale::{cursor_pages, short_page_pages, Kind, Minimum, Mode, RunResult};
+use crate::workflow_run::{measures_writes, BenchService, Row, Systems, INTEGRATION};
 
 const SCHEDULED_EVENT: &str = include_str!("../../fixtures/events/scheduled-absences.json");
 const VACATION: &str = "b0a1c2d3-0000-4000-8000-000000000001";
@@ -140,69 +141,25 @@ fn seed(people: usize) -> anyhow::Result<simulators::Seed> {
     Ok(seed)
 }
 
-/// The absences binding with explicit client configurations (no client-side limit), like
-/// [`e2e::WithClients`] for time entries.
-struct Unpaced {
-    personio: PersonioClientConfig,
-    timetrack: TimeTrackClientConfig,
-}
-
-#[async_trait]
-impl WorkflowBinding for Unpaced {
-    type Kind = <AbsencesBinding as WorkflowBinding>::Kind;
-    type Context = <AbsencesBinding as WorkflowBinding>::Context;
-
-    fn workflow(&self) -> Workflow {
-        AbsencesBinding.workflow()
-    }
-
-    fn scheduled_direction(&self, settings: &IntegrationSettings) -> Direction {
-        AbsencesBinding.scheduled_direction(settings)
-    }
-
-    fn bind(&self, input: BindInput<'_>) -> Result<Self::Context, SetupError> {
-        AbsencesBinding.bind(input)
-    }
-
-    async fn prepare(
-        &self,
-        context: Self::Context,
-        io: RunIo<'_>,
-    ) -> Result<BoundWorkflow<Self::Kind>, SetupError> {
-        let personio =
-            PersonioClient::new(self.personio.clone()).map_err(|e| SetupError::NotConnected {
-                detail: format!("Personio client: {e}"),
-            })?;
-        let timetrack =
-            TimeTrackClient::new(self.timetrack.clone()).map_err(|e| SetupError::NotConnected {
-                detail: format!("TimeTrack client: {e}"),
-            })?;
-        AbsencesBinding
-            .prepare(
-                context,
-                RunIo {
-                    personio: Arc::new(personio),
-                    timetrack: Arc::new(timetrack),
-                    ..io
-                },
-            )
-            .await
-    }
+/// What each system holds when a run starts.
+struct Contents {
+    /// Personio absence periods and absence types.
+    periods: usize,
+    types: usize,
+    /// TimeTrack live absences and users.
+    absences: usize,
+    users: usize,
 }
 
 struct Bench {
     people: usize,
-    personio: PersonioSim,
-    timetrack: TimeTrackSim,
-    pconf: PersonioConfig,
-    tconf: TimeTrackConfig,
-    now: Timestamp,
+    systems: Systems,
 }
 
 impl Bench {
     async fn store(&self) -> anyhow::Result<Arc<dyn StateStore>> {
         let store = e2e::store_for(self.people <= crate::scale::moto_max_people()).await?;
-        let id = IntegrationId::new("bench")?;
+        let id = IntegrationId::new(INTEGRATION)?;
         let mut settings = IntegrationSettings::example();
         settings.time_zone = e2e::ZONE.into();
         settings.absences.type_mappings = vec![
@@ -224,6 +181,7 @@ impl Bench {
             lookahead_days: HALF_WINDOW as i32,
         };
         store.put_settings(&id, &settings).await?;
+        let now: Timestamp = e2e::NOW.parse()?;
         for k in 0..self.people {
             store
                 .put_mapping(&Mapping {
@@ -238,7 +196,7 @@ impl Bench {
                     failures: 0,
                     last_error: None,
                     parked: None,
-                    updated_at: self.now,
+                    updated_at: now,
                     version: 1,
                 })
                 .await?;
@@ -246,169 +204,260 @@ impl Bench {
         Ok(store)
     }
 
-    fn service(&self, store: Arc<dyn StateStore>) -> anyhow::Result<WorkflowService<Unpaced>> {
-        let personio_secret = SecretString::from(self.pconf.client_secret.clone());
-        let key = SecretString::from(self.tconf.api_key.clone());
-        let secret = SecretString::from(self.tconf.api_secret.clone());
-        let credentials = StaticCredentials::new().with(
-            IntegrationId::new("bench")?,
-            Credentials {
-                personio_client_id: self.pconf.client_id.clone(),
-                personio_client_secret: personio_secret.clone(),
-                timetrack_account: self.tconf.account.clone(),
-                timetrack_api_key: key.clone(),
-                timetrack_api_secret: secret.clone(),
-            },
-        );
-        let timeout = Duration::from_secs(60);
-        let mut pc = PersonioClientConfig::new(self.pconf.client_id.clone(), personio_secret);
-        pc.base_url = self.personio.base_url();
-        pc.timeout = timeout;
-        pc.rate_limit = None;
-        let mut tc = TimeTrackClientConfig::new(self.tconf.account.clone(), key, secret);
-        tc.base_url_template = self.timetrack.base_url_template();
-        tc.timeout = timeout;
-        tc.rate_limit = None;
-        Ok(WorkflowService::new(
-            ServiceContext {
-                store,
-                credentials: Arc::new(credentials),
-                scheduler: Arc::new(RecordingScheduler::default()),
-                clock: Arc::new(ManualClock::new(self.now)),
-                clients: ClientFactory {
-                    personio_base_url: self.personio.base_url(),
-                    timetrack_base_url_template: self.timetrack.base_url_template(),
-                    timeout,
-                },
-            },
-            Unpaced {
-                personio: pc,
-                timetrack: tc,
-            },
-        ))
+    fn service(&self, store: Arc<dyn StateStore>) -> anyhow::Result<BenchService<AbsencesBinding>> {
+        self.systems.service(store, AbsencesBinding)
     }
 
-    /// (Personio absence periods, TimeTrack live absences, TimeTrack users, Personio absence types).
-    fn contents(&self) -> (usize, usize, usize, usize) {
-        let ps = self.personio.state();
+    fn contents(&self) -> Contents {
+        let ps = self.systems.personio.state();
         let (periods, types) = (ps.absence_periods.len(), ps.absence_types.len());
         drop(ps);
-        let tt = self.timetrack.state();
-        (periods, tt.live_absences().count(), tt.users.len(), types)
+        let tt = self.systems.timetrack.state();
+        Contents {
+            periods,
+            types,
+            absences: tt.live_absences().count(),
+            users: tt.users.len(),
+        }
     }
 
-    fn minimum(&self, tt_writes: u64) -> Minimum {
-        let (periods, absences, users, types) = self.contents();
+    /// Both listings at their maximum page sizes and the token.
+    fn listing_minimum(c: &Contents) -> Minimum {
         Minimum {
-            personio_pages: cursor_pages(periods, 100) + cursor_pages(types, 100),
+            personio_pages: cursor_pages(c.periods, 100) + cursor_pages(c.types, 100),
             personio_token: 1,
-            timetrack_pages: short_page_pages(absences, 1000) + short_page_pages(users, 1000),
-            timetrack_writes: tt_writes,
+            timetrack_pages: short_page_pages(c.absences, 1000) + short_page_pages(c.users, 1000),
             ..Minimum::default()
         }
     }
 
     async fn run(
         &self,
-        service: &WorkflowService<Unpaced>,
+        service: &BenchService<AbsencesBinding>,
         kind: Kind,
         minimum: Minimum,
+        before: &Contents,
     ) -> anyhow::Result<RunResult> {
-        let (personio_before, timetrack_before, _, _) = self.contents();
-        let event: Value =
-            serde_json::from_str(&SCHEDULED_EVENT.replace("INTEGRATION_ID", "bench"))?;
-        self.personio.clear_requests();
-        self.timetrack.clear_requests();
-        reset_peak_rss();
-        let probe = ALLOCATOR.start();
-        let cpu_before = cpu_time();
-        let watch = Stopwatch::start();
-        let out = service
-            .handle(event, None)
+        self.run_labelled(service, kind, kind.label(), minimum, before)
             .await
-            .map_err(|e| anyhow::anyhow!("the scheduled absences run failed: {e}"))?;
-        let wall = watch.elapsed();
-        let cpu = match (cpu_before, cpu_time()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => Duration::ZERO,
-        };
-        let heap = probe.finish();
-        let rss = peak_rss_kib();
-        let record: RunRecord = serde_json::from_value(out)?;
-        let mut writes = BTreeMap::new();
-        for (side, actions) in &record.counts {
-            if !matches!(side.as_str(), "personio" | "timetrack") {
-                continue;
-            }
-            for (action, n) in actions {
-                if !matches!(action.as_str(), "unchanged" | "skip") {
-                    writes
-                        .entry(side.to_string())
-                        .or_insert_with(BTreeMap::new)
-                        .insert(action.to_string(), n);
+    }
+
+    async fn run_labelled(
+        &self,
+        service: &BenchService<AbsencesBinding>,
+        kind: Kind,
+        label: &'static str,
+        minimum: Minimum,
+        before: &Contents,
+    ) -> anyhow::Result<RunResult> {
+        let measured = self.systems.run(service, SCHEDULED_EVENT).await?;
+        Ok(measured.into_result(Row {
+            people: self.people,
+            mode: self.systems.mode,
+            kind,
+            label,
+            personio_records: before.periods,
+            timetrack_records: before.absences,
+            minimum,
+            // Personio's absence periods at 10 req/s (burst 10), TimeTrack at 10 req/s (burst 10).
+            bound: minimum.rate_limit_bound(),
+        }))
+    }
+
+    /// The (person, first day) of every Personio absence period, in order: the picks of the 1 % runs
+    /// (both sides pick from this one list, at different offsets, so never the same absence).
+    fn keys(&self) -> Vec<(String, Date)> {
+        let mut keys: Vec<(String, Date)> = self
+            .systems
+            .personio
+            .state()
+            .absence_periods
+            .values()
+            .map(|a| (a.person.id.clone(), a.starts_from.date_time.date()))
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn one_percent(keys: &[(String, Date)], offset: usize) -> BTreeSet<(String, Date)> {
+        keys.iter()
+            .enumerate()
+            .filter(|(i, _)| i % 100 == offset)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
+    /// The TimeTrack absences of `keys` (their user is the person's linked user), as (person, from).
+    fn timetrack_key(a: &t::Absence) -> (String, Date) {
+        (person_of_user(a.user_id), a.from)
+    }
+
+    /// 1 % of the Personio periods end a day later; the TimeTrack absences of another 1 % too.
+    /// Returns how many changed on each side.
+    fn change_one_percent(&self) -> (usize, usize) {
+        let keys = self.keys();
+        let in_personio = Self::one_percent(&keys, 10);
+        let in_timetrack = Self::one_percent(&keys, 60);
+        let mut changed_p = 0;
+        for a in self.systems.personio.state().absence_periods.values_mut() {
+            if in_personio.contains(&(a.person.id.clone(), a.starts_from.date_time.date())) {
+                if let Some(end) = a.ends_at.as_mut() {
+                    if let Ok(later) = end.date_time.checked_add(1.day()) {
+                        end.date_time = later;
+                        changed_p += 1;
+                    }
                 }
             }
         }
-        let personio_requests = tally(&self.personio.requests());
-        let timetrack_requests = tally(&self.timetrack.requests());
-        let requests: u64 = personio_requests
-            .values()
-            .chain(timetrack_requests.values())
-            .sum();
-        let bound = minimum.rate_limit_bound();
-        Ok(RunResult {
-            people: self.people,
-            mode: Mode::Unpaced,
-            kind,
-            label: kind.label(),
-            personio_entries: personio_before,
-            timetrack_entries: timetrack_before,
-            personio_requests,
-            timetrack_requests,
-            requests,
-            minimum,
-            minimum_total: minimum.total(),
-            ratio: requests as f64 / minimum.total().max(1) as f64,
-            writes,
-            status: format!("{:?}", record.status),
-            failures: record.failures.len(),
-            wall_ms: wall.as_secs_f64() * 1e3,
-            rate_limit_bound_ms: bound.as_secs_f64() * 1e3,
-            wall_over_bound: None,
-            cpu_ms: cpu.as_secs_f64() * 1e3,
-            heap_peak_bytes: heap.peak_bytes as u64,
-            own_heap_peak_bytes: None,
-            own_heap_retained_bytes: None,
-            peak_rss_kib: rss,
-            slice_records: None,
-        })
+        let mut changed_tt = 0;
+        for a in self.systems.timetrack.state().absences.values_mut() {
+            if !a.deleted && in_timetrack.contains(&Self::timetrack_key(a)) {
+                if let Ok(later) = a.to.checked_add(1.day()) {
+                    a.to = later;
+                    changed_tt += 1;
+                }
+            }
+        }
+        (changed_p, changed_tt)
+    }
+
+    /// Deletes 1 % of the Personio periods and (soft delete, as TimeTrack does) the TimeTrack absences
+    /// of another 1 %. Returns how many on each side.
+    fn delete_one_percent(&self) -> (usize, usize) {
+        let keys = self.keys();
+        let in_personio = Self::one_percent(&keys, 30);
+        let in_timetrack = Self::one_percent(&keys, 80);
+        let mut ps = self.systems.personio.state();
+        let before = ps.absence_periods.len();
+        ps.absence_periods.retain(|_, a| {
+            !in_personio.contains(&(a.person.id.clone(), a.starts_from.date_time.date()))
+        });
+        let deleted_p = before - ps.absence_periods.len();
+        drop(ps);
+        let mut deleted_tt = 0;
+        for a in self.systems.timetrack.state().absences.values_mut() {
+            if !a.deleted && in_timetrack.contains(&Self::timetrack_key(a)) {
+                a.deleted = true;
+                deleted_tt += 1;
+            }
+        }
+        (deleted_p, deleted_tt)
     }
 }
 
-/// The three runs of the module doc for a company of `people`.
-pub(crate) async fn measure(people: usize) -> anyhow::Result<Vec<RunResult>> {
+/// The person linked to TimeTrack user `user_id` (the generated company's numbering).
+fn person_of_user(user_id: i64) -> String {
+    let k = (user_id - e2e::user_id(0)).max(0) as usize;
+    e2e::person_id(k)
+}
+
+/// Creates Personio's absences in the paced bench's TimeTrack without the limits: a first sync on an
+/// unpaced twin of both simulators (Personio's state copied in), its TimeTrack absences copied back.
+async fn fill_timetrack(bench: &Bench, seed: &simulators::Seed) -> anyhow::Result<()> {
+    let twin = Bench {
+        people: bench.people,
+        systems: Systems::start(seed, Mode::Unpaced).await?,
+    };
+    let service = twin.service(twin.store().await?)?;
+    let c = twin.contents();
+    let run = twin
+        .run(
+            &service,
+            Kind::AbsencesFirstSync,
+            Bench::listing_minimum(&c),
+            &c,
+        )
+        .await?;
+    if run.failures > 0 {
+        anyhow::bail!("filling TimeTrack failed for {} absences", run.failures);
+    }
+    let absences = twin.systems.timetrack.state().absences.clone();
+    bench.systems.timetrack.state().absences = absences;
+    Ok(())
+}
+
+/// The runs of the module doc for a company of `people` in `mode`.
+pub(crate) async fn measure(people: usize, mode: Mode) -> anyhow::Result<Vec<RunResult>> {
     let seed = seed(people)?;
-    let pconf = PersonioConfig::default();
-    let tconf = TimeTrackConfig::default();
     let bench = Bench {
         people,
-        personio: PersonioSim::start(pconf.clone(), &seed).await?,
-        timetrack: TimeTrackSim::start(tconf.clone(), &seed).await?,
-        pconf,
-        tconf,
-        now: e2e::NOW.parse()?,
+        systems: Systems::start(&seed, mode).await?,
     };
+    let writes = measures_writes(mode, people);
     let mut results = Vec::new();
-    let store = bench.store().await?;
-    let service = bench.service(store)?;
-    let (periods, _, _, _) = bench.contents();
-    let min = bench.minimum(periods as u64);
-    results.push(bench.run(&service, Kind::AbsencesFirstSync, min).await?);
-    let min = bench.minimum(0);
-    results.push(bench.run(&service, Kind::AbsencesSteady, min).await?);
-    let fresh = bench.service(bench.store().await?)?;
-    let min = bench.minimum(0);
-    results.push(bench.run(&fresh, Kind::AbsencesAgreeing, min).await?);
+    if writes {
+        // 1. First sync, Personio only; 2. steady state.
+        let service = bench.service(bench.store().await?)?;
+        let c = bench.contents();
+        let mut min = Bench::listing_minimum(&c);
+        min.timetrack_writes = c.periods as u64;
+        results.push(
+            bench
+                .run(&service, Kind::AbsencesFirstSync, min, &c)
+                .await?,
+        );
+        let c = bench.contents();
+        let min = Bench::listing_minimum(&c);
+        results.push(bench.run(&service, Kind::AbsencesSteady, min, &c).await?);
+    } else {
+        fill_timetrack(&bench, &seed).await?;
+    }
+    drop(seed);
+    // 3. First sync of agreeing systems: a fresh store (and, paced without writes, the steady state
+    //    after it on the same store).
+    let service = bench.service(bench.store().await?)?;
+    let c = bench.contents();
+    let min = Bench::listing_minimum(&c);
+    results.push(bench.run(&service, Kind::AbsencesAgreeing, min, &c).await?);
+    if !writes {
+        let c = bench.contents();
+        let min = Bench::listing_minimum(&c);
+        results.push(bench.run(&service, Kind::AbsencesSteady, min, &c).await?);
+        return Ok(results);
+    }
+
+    // 4. 1 % changed on each side. A Personio absence that ends a day later: TimeTrack changes an
+    //    absence's status in place only, so its counterpart is deleted and created again (two writes).
+    //    A TimeTrack absence that ends a day later, Personio unchanged: a one-sided change, carried to
+    //    Personio whatever the master (the master decides conflicts only): one PATCH.
+    let (changed_p, changed_tt) = bench.change_one_percent();
+    let c = bench.contents();
+    let mut min = Bench::listing_minimum(&c);
+    min.timetrack_writes = 2 * changed_p as u64;
+    min.personio_writes = changed_tt as u64;
+    results.push(
+        bench
+            .run_labelled(
+                &service,
+                Kind::OnePercentChanged,
+                "absences: 1 % changed each side",
+                min,
+                &c,
+            )
+            .await?,
+    );
+
+    // 5. 1 % deleted on each side: each missing record confirmed by one GET on its side, its
+    //    counterpart deleted (one DELETE). A TimeTrack deletion with Personio unchanged deletes the
+    //    Personio absence (a one-sided change; the master decides conflicts only).
+    let (deleted_p, deleted_tt) = bench.delete_one_percent();
+    let c = bench.contents();
+    let mut min = Bench::listing_minimum(&c);
+    min.timetrack_writes = deleted_p as u64;
+    min.personio_confirmations = deleted_p as u64;
+    min.personio_writes = deleted_tt as u64;
+    min.timetrack_confirmations = deleted_tt as u64;
+    results.push(
+        bench
+            .run_labelled(
+                &service,
+                Kind::OnePercentDeleted,
+                "absences: 1 % deleted each side",
+                min,
+                &c,
+            )
+            .await?,
+    );
     Ok(results)
 }
 
@@ -434,19 +483,58 @@ mod tests {
         }
     }
 
-    /// The sequence on a tiny company: every run succeeds, the first creates every absence in
-    /// TimeTrack, the others write nothing, and requests are at least the minimum.
+    /// The sequence on a small company (20 people, 120 absences: two Personio changes, one TimeTrack
+    /// change and one deletion on each side): every run succeeds, the first creates every absence in
+    /// TimeTrack, the steady and agreeing runs write nothing, the 1 % runs write what the minimum
+    /// counts, and no run sends fewer requests than the minimum.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_absence_sequence_runs_on_a_small_company() {
-        let results = measure(3).await.unwrap();
-        assert_eq!(results.len(), 3);
+        let results = measure(20, Mode::Unpaced).await.unwrap();
+        let kinds: Vec<Kind> = results.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::AbsencesFirstSync,
+                Kind::AbsencesSteady,
+                Kind::AbsencesAgreeing,
+                Kind::OnePercentChanged,
+                Kind::OnePercentDeleted
+            ]
+        );
         for r in &results {
             assert_eq!(r.status, "Succeeded", "{r:?}");
             assert_eq!(r.failures, 0, "{r:?}");
             assert!(r.requests >= r.minimum_total, "{r:?}");
         }
-        assert_eq!(results[0].writes["timetrack"]["create"], 18);
+        assert_eq!(results[0].writes["timetrack"]["create"], 120);
         assert!(results[1].writes.is_empty(), "{:?}", results[1].writes);
         assert!(results[2].writes.is_empty(), "{:?}", results[2].writes);
+        let changed = &results[3];
+        assert_eq!(changed.minimum.timetrack_writes, 4);
+        assert_eq!(changed.minimum.personio_writes, 1);
+        let deleted = &results[4];
+        assert_eq!(deleted.minimum.timetrack_writes, 1);
+        assert_eq!(deleted.minimum.personio_writes, 1);
+        assert_eq!(deleted.minimum.personio_confirmations, 1);
+        assert_eq!(deleted.minimum.timetrack_confirmations, 1);
+        let sent = |r: &RunResult, side: &str, method: &str| -> u64 {
+            let requests = if side == "personio" {
+                &r.personio_requests
+            } else {
+                &r.timetrack_requests
+            };
+            requests
+                .iter()
+                .filter(|(endpoint, _)| endpoint.starts_with(method))
+                .map(|(_, n)| n)
+                .sum()
+        };
+        assert_eq!(
+            sent(changed, "timetrack", "DELETE") + sent(changed, "timetrack", "POST"),
+            4
+        );
+        assert_eq!(sent(changed, "personio", "PATCH"), 1);
+        assert_eq!(sent(deleted, "timetrack", "DELETE"), 1);
+        assert_eq!(sent(deleted, "personio", "DELETE"), 1);
     }
 }

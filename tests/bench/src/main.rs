@@ -3,7 +3,11 @@
 //! 1. planner throughput and memory (`shared::engine::plan` over the testkit's fake kind, 1k–50k pairs);
 //! 2. fingerprint cost per record of the three real canonical values;
 //! 3. an end-to-end scheduled time-entries sync against the in-process simulators, with the clients'
-//!    default rate limit and without it.
+//!    default rate limit and without it;
+//! 4. each workflow at company scale, run kind after run kind, against the minimum requests and the
+//!    rate-limit bound (issue 16): time entries ([`scale`]: `scale-N`, `paced-N`), absences
+//!    ([`absence_scale`]: `absences-N`, `absences-paced-N`) and employees ([`employee_scale`]:
+//!    `employees-N`, `employees-paced-N`), for any company size N.
 //!
 //! Prints Markdown tables (readable in a terminal, pasteable into `docs/performance.md`). Run it as a
 //! release build: `cargo run --release -p bench` (`scripts/bench.sh` does). Options:
@@ -13,12 +17,14 @@
 mod absence_scale;
 mod coldstart;
 mod e2e;
+mod employee_scale;
 mod fingerprint_bench;
 mod memory;
 mod planner_bench;
 mod scale;
 mod timing;
 mod webhooks;
+mod workflow_run;
 
 use std::time::Duration;
 
@@ -31,7 +37,7 @@ pub static ALLOCATOR: CountingAllocator = CountingAllocator::new();
 
 /// The measured parts, in the order they run. Each runs in a child process of its own (`--part`), so that
 /// its peak RSS is not raised by memory an earlier part left in the allocator's free lists.
-const PARTS: [&str; 12] = [
+const PARTS: [&str; 20] = [
     "cold-start",
     "planner",
     "fingerprint",
@@ -41,25 +47,77 @@ const PARTS: [&str; 12] = [
     "paced-100",
     "absences-100",
     "absences-1000",
+    "absences-5000",
+    "absences-paced-100",
+    "employees-100",
+    "employees-1000",
+    "employees-5000",
+    "employees-paced-100",
     "e2e-default",
     "e2e-unthrottled",
     "webhooks",
+    "absences-paced-1000",
+    "employees-paced-1000",
 ];
 
 /// The parts `make bench` runs when no `--only` is given: the old end-to-end parts (a fixed 10 req/s
 /// client against a 200-person company) are covered by the scale parts and run only when asked for;
-/// `scale-5000` only when asked for (`--only scale-5000`): it runs for many minutes on a shared 2-core
-/// machine and its process holds over half a gigabyte (both simulators keep 200,000 periods and every
-/// request of a run), see docs/performance.md.
+/// the 5,000-person parts only when asked for (`--only scale-5000`, `--only absences-5000`, …): they run
+/// for many minutes on a shared 2-core machine and their processes hold hundreds of megabytes (both
+/// simulators keep every record and every request of a run), see docs/performance.md; the paced
+/// absences and employees parts above 100 people (read-only kinds) likewise.
 fn default_part(part: &str) -> bool {
-    !part.starts_with("e2e-") && part != "scale-5000" && part != "webhooks"
+    !part.starts_with("e2e-")
+        && !part.ends_with("-5000")
+        && part != "webhooks"
+        && !matches!(part, "absences-paced-1000" | "employees-paced-1000")
 }
 
-/// `scale-N` / `paced-N` for any company size N (e.g. `--only scale-300` for the cost curve).
+/// Which workflow a company-scale part measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScaleWorkflow {
+    TimeEntries,
+    Absences,
+    Employees,
+}
+
+impl ScaleWorkflow {
+    /// The name in the JSON file (`bench/<name>-<mode>-<people>.json`).
+    fn name(self) -> &'static str {
+        match self {
+            ScaleWorkflow::TimeEntries => "time-entries",
+            ScaleWorkflow::Absences => "absences",
+            ScaleWorkflow::Employees => "employees",
+        }
+    }
+}
+
+/// A company-scale part: `scale-N` / `paced-N` (time entries), `absences-N` / `absences-paced-N`,
+/// `employees-N` / `employees-paced-N`, for any company size N > 0.
+fn scale_part(name: &str) -> Option<(ScaleWorkflow, scale::Mode, usize)> {
+    let size = |n: &str| n.parse::<usize>().ok().filter(|n| *n > 0);
+    let sized = |workflow, rest: &str| match rest.strip_prefix("paced-") {
+        Some(n) => size(n).map(|n| (workflow, scale::Mode::Paced, n)),
+        None => size(rest).map(|n| (workflow, scale::Mode::Unpaced, n)),
+    };
+    if let Some(rest) = name.strip_prefix("absences-") {
+        return sized(ScaleWorkflow::Absences, rest);
+    }
+    if let Some(rest) = name.strip_prefix("employees-") {
+        return sized(ScaleWorkflow::Employees, rest);
+    }
+    match name.split_once('-') {
+        Some(("scale", n)) => {
+            size(n).map(|n| (ScaleWorkflow::TimeEntries, scale::Mode::Unpaced, n))
+        }
+        Some(("paced", n)) => size(n).map(|n| (ScaleWorkflow::TimeEntries, scale::Mode::Paced, n)),
+        _ => None,
+    }
+}
+
+/// Any company-scale part, of any size (e.g. `--only scale-300` for the cost curve).
 fn sized_scale_part(name: &str) -> bool {
-    name.split_once('-').is_some_and(|(mode, n)| {
-        matches!(mode, "scale" | "paced") && n.parse::<usize>().is_ok_and(|n| n > 0)
-    })
+    scale_part(name).is_some()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,11 +174,7 @@ impl Options {
         match self.only.as_deref() {
             None => default_part(part),
             Some("e2e") => part.starts_with("e2e-"),
-            Some("scale") => {
-                part.starts_with("scale-")
-                    || part.starts_with("paced-")
-                    || part.starts_with("absences-")
-            }
+            Some("scale") => scale_part(part).is_some(),
             Some(only) => only == part,
         }
     }
@@ -276,10 +330,10 @@ fn end_to_end(quick: bool, throttled: bool) -> anyhow::Result<()> {
 }
 
 fn scale_heading() {
-    println!("## 3. Company scale: scheduled time-entries sync, run after run (issue 16)\n");
-    println!("Minimum = pages at the maximum page size + 1 token + one write per needed change + one confirmation GET per record missing from a listing; bound = the minimum at the advertised rates (Personio attendance periods 10 req/s, TimeTrack 10 req/s, bursts of 10). Unpaced: no latency, no limits (bound computed). Paced: 20 ms per request, Personio limits on, client defaults.\n");
-    println!("| people | mode | run | entries P / T | requests | minimum | ratio | writes | wall | bound | wall/bound | CPU | heap peak | peak RSS | store |");
-    println!("|---:|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    println!("## 3. Company scale: scheduled time-entries, absences and employees syncs, run after run (issue 16)\n");
+    println!("Minimum = pages at the maximum page size + 1 token + one write per needed change + one confirmation GET per record missing from a listing; bound = the minimum at the advertised rates (Personio attendance and absence periods 10 req/s, persons 30 req/s, TimeTrack 10 req/s; bursts of the same size). Unpaced: no latency, no limits (bound computed). Paced: 20 ms per request, Personio limits on, client defaults. Rows labelled `absences:` / `employees:` are those workflows (records: absences / people), the others time entries. Heap peak: the whole process; function heap peak: the function's threads only (the simulators run on threads of their own), the in-memory store included.\n");
+    println!("| people | mode | run | entries P / T | requests | minimum | ratio | writes | wall | bound | wall/bound | CPU | heap peak | function heap peak | peak RSS | store |");
+    println!("|---:|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
 }
 
 fn describe_writes(
@@ -298,25 +352,21 @@ fn describe_writes(
 
 /// One company size in one mode; prints the rows and writes `bench/time-entries-<mode>-<people>.json`.
 fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
-    let (mode, people, absences) = match part.split_once('-') {
-        Some(("scale", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?, false),
-        Some(("paced", n)) => (scale::Mode::Paced, n.parse::<usize>()?, false),
-        Some(("absences", n)) => (scale::Mode::Unpaced, n.parse::<usize>()?, true),
-        _ => anyhow::bail!("unknown part {part}"),
-    };
+    let (workflow, mode, people) =
+        scale_part(part).ok_or_else(|| anyhow::anyhow!("unknown part {part}"))?;
     let people = if quick { (people / 50).max(2) } else { people };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let results = if absences {
-        runtime.block_on(absence_scale::measure(people))?
-    } else {
-        runtime.block_on(scale::measure(people, mode))?
+    let results = match workflow {
+        ScaleWorkflow::TimeEntries => runtime.block_on(scale::measure(people, mode))?,
+        ScaleWorkflow::Absences => runtime.block_on(absence_scale::measure(people, mode))?,
+        ScaleWorkflow::Employees => runtime.block_on(employee_scale::measure(people, mode))?,
     };
     for r in &results {
         println!(
-            "| {} | {:?} | {} | {} / {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:?} | {} | {} / {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.people,
             r.mode,
             r.label,
@@ -331,6 +381,7 @@ fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
             r.wall_over_bound.map_or_else(|| "–".to_string(), |x| format!("{x:.2}")),
             human(Duration::from_secs_f64(r.cpu_ms / 1e3)),
             bytes(r.heap_peak_bytes),
+            r.own_heap_peak_bytes.map_or_else(|| "–".to_string(), bytes),
             kib(r.peak_rss_kib),
             scale::store_label(r.people),
         );
@@ -342,8 +393,7 @@ fn scale(part: &str, quick: bool) -> anyhow::Result<()> {
             scale::Mode::Unpaced => "unpaced",
             scale::Mode::Paced => "paced",
         };
-        let workflow = if absences { "absences" } else { "time-entries" };
-        let path = format!("{dir}/{workflow}-{mode}-{people}.json");
+        let path = format!("{dir}/{}-{mode}-{people}.json", workflow.name());
         let document = serde_json::json!({
             "measured_at": jiff::Timestamp::now().to_string(),
             "cpu": cpu_model(),
@@ -398,9 +448,7 @@ fn run_part(part: &str, quick: bool) -> anyhow::Result<()> {
         "e2e-default" => end_to_end(quick, true)?,
         "e2e-unthrottled" => end_to_end(quick, false)?,
         "webhooks" => webhooks::run(quick)?,
-        p if p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-") => {
-            scale(p, quick)?
-        }
+        p if scale_part(p).is_some() => scale(p, quick)?,
         other => anyhow::bail!("unknown part {other}"),
     }
     Ok(())
@@ -461,10 +509,7 @@ fn main() -> anyhow::Result<()> {
     let mut scale_parts: Vec<&str> = PARTS
         .iter()
         .copied()
-        .filter(|p| {
-            (p.starts_with("scale-") || p.starts_with("paced-") || p.starts_with("absences-"))
-                && options.runs(p)
-        })
+        .filter(|p| scale_part(p).is_some() && options.runs(p))
         .collect();
     if let Some(only) = options.only.as_deref() {
         if sized_scale_part(only) && !PARTS.contains(&only) {
@@ -476,7 +521,7 @@ fn main() -> anyhow::Result<()> {
         for part in scale_parts {
             spawn_part(part, options.quick)?;
         }
-        println!("\n(CPU, heap and RSS: the whole process, both simulators included; each size in a process of its own)\n");
+        println!("\n(CPU, heap and RSS: the whole process, both simulators included; function heap peak: the function's threads; each size in a process of its own)\n");
     }
     if options.runs("e2e-default") || options.runs("e2e-unthrottled") {
         end_to_end_heading();
@@ -525,6 +570,61 @@ mod tests {
         let sized = parse(&["--only", "scale-300"]).unwrap();
         assert!(sized.runs("scale-300") && !sized.runs("scale-100"));
         assert!(parse(&["--only", "scale-x"]).is_err() && parse(&["--only", "scale-0"]).is_err());
+    }
+
+    /// The absences and employees parts: 100 and 1,000 unpaced and paced 100 by default, 5,000 and the
+    /// larger paced sizes when asked for, any size by name.
+    #[test]
+    fn workflow_scale_parts() {
+        let all = parse(&[]).unwrap();
+        for part in [
+            "absences-100",
+            "absences-1000",
+            "absences-paced-100",
+            "employees-100",
+            "employees-1000",
+            "employees-paced-100",
+        ] {
+            assert!(all.runs(part), "{part}");
+        }
+        for part in [
+            "absences-5000",
+            "employees-5000",
+            "absences-paced-1000",
+            "employees-paced-1000",
+        ] {
+            assert!(!all.runs(part), "{part}");
+            assert!(parse(&["--only", part]).unwrap().runs(part), "{part}");
+        }
+        let sized = parse(&["--only", "employees-paced-5000"]).unwrap();
+        assert!(sized.runs("employees-paced-5000") && !sized.runs("employees-paced-100"));
+        let scale_only = parse(&["--only", "scale"]).unwrap();
+        assert!(scale_only.runs("employees-100") && scale_only.runs("absences-paced-100"));
+        assert!(!scale_only.runs("webhooks"));
+        for bad in [
+            "employees",
+            "employees-0",
+            "employees-paced-x",
+            "absences-paced-",
+        ] {
+            assert!(parse(&["--only", bad]).is_err(), "{bad}");
+        }
+        assert_eq!(
+            scale_part("employees-paced-300"),
+            Some((ScaleWorkflow::Employees, scale::Mode::Paced, 300))
+        );
+        assert_eq!(
+            scale_part("absences-5000"),
+            Some((ScaleWorkflow::Absences, scale::Mode::Unpaced, 5000))
+        );
+        assert_eq!(
+            scale_part("paced-100"),
+            Some((ScaleWorkflow::TimeEntries, scale::Mode::Paced, 100))
+        );
+        assert_eq!(
+            scale_part("scale-1000"),
+            Some((ScaleWorkflow::TimeEntries, scale::Mode::Unpaced, 1000))
+        );
     }
 
     #[test]

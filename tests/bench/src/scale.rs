@@ -65,12 +65,12 @@ pub(crate) const DAYS: usize = 20;
 /// Personio's attendance-period page size (its maximum).
 const PERSONIO_PAGE: usize = 100;
 /// TimeTrack's maximum page size.
-const TIMETRACK_PAGE: usize = 1000;
+pub(crate) const TIMETRACK_PAGE: usize = 1000;
 /// The rates the bound is computed with (see the module doc).
-const PERSONIO_ATTENDANCE_RATE: f64 = 10.0;
-const PERSONIO_ATTENDANCE_BURST: f64 = 10.0;
-const TIMETRACK_RATE: f64 = 10.0;
-const TIMETRACK_BURST: f64 = 10.0;
+pub(crate) const PERSONIO_ATTENDANCE_RATE: f64 = 10.0;
+pub(crate) const PERSONIO_ATTENDANCE_BURST: f64 = 10.0;
+pub(crate) const TIMETRACK_RATE: f64 = 10.0;
+pub(crate) const TIMETRACK_BURST: f64 = 10.0;
 /// Companies up to this size use `DynamoStore` on moto when `AWS_ENDPOINT_URL` is set
 /// (`BENCH_MOTO_MAX_PEOPLE`, default 100); larger ones `MemoryStore` — moto answers a few hundred
 /// writes a second, and a 5,000-person push writes 100,000 mappings.
@@ -108,7 +108,7 @@ pub(crate) fn slice_records() -> usize {
 }
 
 /// Per-request latency of the paced mode.
-const PACED_LATENCY: Duration = Duration::from_millis(20);
+pub(crate) const PACED_LATENCY: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

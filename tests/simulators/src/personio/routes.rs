@@ -236,15 +236,17 @@ async fn list_persons(State(sim): Sim, RawQuery(query): RawQuery) -> Response {
         Err(e) => return e,
     };
     let state = sim.state();
-    let items = state
+    let items: Vec<_> = state
         .persons_in_order()
         .into_iter()
         .filter(|p| filter.matches(&state, p))
-        .map(|p| render_person(&state, p, &sim.base_url))
         .collect();
-    // Persons' `next` links are relative on purpose: clients must resolve both forms.
-    json_ok(&page(
+    // Persons' `next` links are relative on purpose: clients must resolve both forms. Only the page's
+    // persons are rendered (each looks up its employments): rendering every person for every page made
+    // listing a company of 5,000 cubic in its size.
+    json_ok(&page_of(
         items,
+        |p| render_person(&state, p, &sim.base_url),
         &request,
         &sim.base_url,
         "/v2/persons",
