@@ -1,5 +1,5 @@
 //! The Personio side port of the absences workflow (see [`super`] for the rules both ports keep).
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -147,6 +147,10 @@ pub(crate) struct PersonioAbsences {
     /// The periods this run's listing returned: the planner has paired each one that matches an
     /// absence (or knows it is mapped), so a 409 never adopts one of them a second time.
     listed: Mutex<HashSet<String>>,
+    /// The canonical value of each period this run listed: an update of a listed period compares
+    /// with it instead of reading the period again (issue 16; the planner decided on this value
+    /// anyway). Taken on use, so a retry reads afresh. The port lives for one run.
+    listed_values: Mutex<HashMap<String, Absence>>,
 }
 
 impl PersonioAbsences {
@@ -160,6 +164,7 @@ impl PersonioAbsences {
             context,
             claims,
             listed: Mutex::new(HashSet::new()),
+            listed_values: Mutex::new(HashMap::new()),
         }
     }
 
@@ -286,7 +291,13 @@ impl PersonioAbsences {
                 continue;
             }
             match self.canonical(&period) {
-                Ok(Some(value)) => out.records.push(Record::new(period.id.clone(), value)),
+                Ok(Some(value)) => {
+                    self.listed_values
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .insert(period.id.clone(), value.clone());
+                    out.records.push(Record::new(period.id.clone(), value))
+                }
                 Ok(None) => {}
                 Err(reason) => out.rejected.push(Rejected {
                     id: Some(period.id.clone()),
@@ -375,9 +386,18 @@ impl SidePort<Absence> for PersonioAbsences {
         value: &Absence,
         _previous: Option<&Absence>,
     ) -> Result<String, PortError> {
-        // Read what Personio holds now rather than trust `previous`: the approval rules depend on the
-        // current status, and a wrong guess would write a status the user never chose.
-        let current = self.current(id).await?;
+        // Compare with what this run listed, or read what Personio holds now, rather than trust
+        // `previous`: the approval rules depend on the current status, and a wrong guess would write a
+        // status the user never chose. The listed value is the one the plan was made from.
+        let listed = self
+            .listed_values
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(id);
+        let current = match listed {
+            Some(value) => value,
+            None => self.current(id).await?,
+        };
         match personio_update(&current, value, self.context.skip_approval_allowed)? {
             PersonioUpdate::Nothing => {}
             PersonioUpdate::Patch { skip_approval } => {
