@@ -112,5 +112,5 @@ demo: ## the one-command demo: real function binaries under cargo lambda watch, 
 console: ## the demo, then the web console on 127.0.0.1 against it (Cognito on moto; login printed; Ctrl-C ends)
 	CONSOLE=1 scripts/demo.sh
 
-bench: ## release-build benchmark: cold start, planner, fingerprints, time-entries sync at 100/1,000/5,000 people (docs/performance.md, bench/*.json)
+bench: setup ## release-build benchmark: cold start, planner, fingerprints, each workflow at 100/1,000 people (5,000: BENCH_ARGS="--only scale-5000"; docs/performance.md, bench/*.json)
 	scripts/with-moto.sh scripts/bench.sh $(BENCH_ARGS)
