@@ -245,6 +245,13 @@ impl DateWindow {
     pub fn overlaps(&self, from: Date, to: Date) -> bool {
         from <= self.to && to >= self.from
     }
+    /// Every day of the window, in order.
+    pub fn each_day(&self) -> impl Iterator<Item = Date> {
+        let to = self.to;
+        self.from
+            .series(jiff::Span::new().days(1))
+            .take_while(move |day| *day <= to)
+    }
     /// Number of days in the window (at least 1).
     pub fn days(&self) -> i64 {
         // `until` between two valid civil dates in a window cannot fail.
@@ -322,5 +329,23 @@ mod tests {
         assert!(w.overlaps(date(2026, 2, 27), date(2026, 3, 1)));
         assert!(!w.overlaps(date(2026, 4, 1), date(2026, 4, 2)));
         assert!(DateWindow::new(date(2026, 3, 2), date(2026, 3, 1)).is_err());
+    }
+
+    #[test]
+    fn each_day_walks_the_window_across_a_year_end() {
+        let w = DateWindow::new(date(2026, 12, 30), date(2027, 1, 2)).unwrap();
+        let days: Vec<_> = w.each_day().collect();
+        assert_eq!(
+            days,
+            vec![
+                date(2026, 12, 30),
+                date(2026, 12, 31),
+                date(2027, 1, 1),
+                date(2027, 1, 2)
+            ]
+        );
+        assert_eq!(days.len() as i64, w.days());
+        let one = DateWindow::new(date(2026, 3, 1), date(2026, 3, 1)).unwrap();
+        assert_eq!(one.each_day().collect::<Vec<_>>(), vec![date(2026, 3, 1)]);
     }
 }

@@ -677,13 +677,8 @@ impl<'a, K: SyncKind> SyncRunner<'a, K> {
                 .await
                 .map_err(|e| RunFailure(format!("between slices: {e}")))?;
             let records: u64 = listed.values().sum();
-            let mut day = slice.from;
-            while day <= slice.to {
+            for day in slice.each_day() {
                 seen.insert(day, listed.get(&day).copied().unwrap_or(0));
-                match day.tomorrow() {
-                    Ok(d) => day = d,
-                    Err(_) => break,
-                }
             }
             // Capped: a window is never longer than a year or so, and a span must stay in range.
             probe_days = probe_days.saturating_mul(4).min(MAX_PROBE_DAYS);

@@ -68,8 +68,7 @@ pub(super) fn estimate_per_day(
         )
     };
     let mut estimate = BTreeMap::new();
-    let mut day = rest.from;
-    while day <= rest.to {
+    for day in rest.each_day() {
         let expected = match by_weekday.get(&day.weekday()) {
             Some(n) if *n > 0 => *n,
             _ if people > 0 => {
@@ -83,10 +82,6 @@ pub(super) fn estimate_per_day(
             None => most,
         };
         estimate.insert(day, expected);
-        match day.tomorrow() {
-            Ok(d) => day = d,
-            Err(_) => break,
-        }
     }
     // An estimate of nothing but empty days plans nothing: probe instead.
     if estimate.values().all(|n| *n == 0) {
@@ -110,15 +105,7 @@ pub(super) fn plan_slices(
         return Vec::new();
     }
     let capacity = capacity as u64;
-    let mut days = Vec::new();
-    let mut day = window.from;
-    while day <= window.to {
-        days.push(day);
-        match day.tomorrow() {
-            Ok(next) => day = next,
-            Err(_) => break,
-        }
-    }
+    let days: Vec<Date> = window.each_day().collect();
     let weight = |i: usize| per_day.get(&days[i]).copied().unwrap_or(0);
     let n = days.len();
     let mut slices = Vec::new();

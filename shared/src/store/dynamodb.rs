@@ -338,8 +338,8 @@ impl DynamoStore {
             .await?;
         let mut keys = vec![mapping_day_key(integration_id, kind, None)];
         keys.extend(
-            window_days(window)
-                .into_iter()
+            window
+                .each_day()
                 .map(|day| mapping_day_key(integration_id, kind, Some(day))),
         );
         let pages: Vec<Vec<Mapping>> = stream::iter(keys)
@@ -533,20 +533,6 @@ impl DynamoStore {
             }
         }
     }
-}
-
-/// Every day of `window`, in order.
-fn window_days(window: &DateWindow) -> Vec<Date> {
-    let mut days = Vec::new();
-    let mut day = window.from;
-    while day <= window.to {
-        days.push(day);
-        match day.tomorrow() {
-            Ok(next) => day = next,
-            Err(_) => break,
-        }
-    }
-    days
 }
 
 // --- keys --------------------------------------------------------------------------------------
@@ -882,7 +868,7 @@ impl StateStore for DynamoStore {
         }
         // Counts only plan slices: a mapping the index does not show yet only moves a cut.
         self.ensure_day_index(integration_id, kind, None).await?;
-        let counted: Vec<(Date, u64)> = stream::iter(window_days(window))
+        let counted: Vec<(Date, u64)> = stream::iter(window.each_day())
             .map(|day| async move {
                 let key = mapping_day_key(integration_id, kind, Some(day));
                 self.count_index_partition(key).await.map(|n| (day, n))

@@ -13,22 +13,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use jiff::civil::{date, Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use secrecy::SecretString;
 use serde_json::Value;
-use shared::connectors::personio::{PersonioClient, PersonioClientConfig};
-use shared::connectors::timetrack::{TimeTrackClient, TimeTrackClientConfig};
+use shared::connectors::personio::PersonioClientConfig;
+use shared::connectors::timetrack::TimeTrackClientConfig;
 use shared::credentials::{Credentials, StaticCredentials};
-use shared::domain::{Direction, EntityKind, IntegrationId, System, Workflow};
+use shared::domain::{EntityKind, IntegrationId, System};
 use shared::engine::{ManualClock, RecordingScheduler};
 use shared::runs::{RunRecord, RunStatus};
 use shared::service::context::ClientFactory;
-use shared::service::{
-    BindInput, BoundWorkflow, RunIo, ServiceContext, SetupError, WorkflowBinding, WorkflowService,
-};
+use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
 use shared::store::dynamodb::DynamoStore;
 use shared::store::memory::MemoryStore;
@@ -41,6 +38,7 @@ use simulators::{PersonioConfig, PersonioSim, Seed, TimeTrackConfig, TimeTrackSi
 
 use crate::memory::{peak_rss_kib, reset_peak_rss, HeapUse};
 use crate::timing::Stopwatch;
+use crate::workflow_run::{BenchService, Unlimited};
 use crate::ALLOCATOR;
 
 /// The morning the runs happen (a Tuesday); the window is the 30 days before it.
@@ -195,57 +193,6 @@ pub(crate) fn company(people: usize, days: usize) -> anyhow::Result<Seed> {
     Ok(seed)
 }
 
-/// Binds the time-entries workflow with clients built from explicit configurations instead of the
-/// service's [`ClientFactory`], which has no rate-limit knob: the benchmark's way to run the same
-/// workflow with the client-side rate limit switched off. Everything else is the real binding.
-pub(crate) struct WithClients {
-    pub(crate) personio: PersonioClientConfig,
-    pub(crate) timetrack: TimeTrackClientConfig,
-}
-
-#[async_trait]
-impl WorkflowBinding for WithClients {
-    type Kind = <TimeEntriesBinding as WorkflowBinding>::Kind;
-    type Context = <TimeEntriesBinding as WorkflowBinding>::Context;
-
-    fn workflow(&self) -> Workflow {
-        TimeEntriesBinding.workflow()
-    }
-
-    fn scheduled_direction(&self, settings: &IntegrationSettings) -> Direction {
-        TimeEntriesBinding.scheduled_direction(settings)
-    }
-
-    fn bind(&self, input: BindInput<'_>) -> Result<Self::Context, SetupError> {
-        TimeEntriesBinding.bind(input)
-    }
-
-    async fn prepare(
-        &self,
-        context: Self::Context,
-        io: RunIo<'_>,
-    ) -> Result<BoundWorkflow<Self::Kind>, SetupError> {
-        let personio =
-            PersonioClient::new(self.personio.clone()).map_err(|e| SetupError::NotConnected {
-                detail: format!("Personio client: {e}"),
-            })?;
-        let timetrack =
-            TimeTrackClient::new(self.timetrack.clone()).map_err(|e| SetupError::NotConnected {
-                detail: format!("TimeTrack client: {e}"),
-            })?;
-        TimeEntriesBinding
-            .prepare(
-                context,
-                RunIo {
-                    personio: Arc::new(personio),
-                    timetrack: Arc::new(timetrack),
-                    ..io
-                },
-            )
-            .await
-    }
-}
-
 /// Which state store the end-to-end runs use, for the report.
 pub(crate) fn store_label() -> &'static str {
     if moto_endpoint().is_some() {
@@ -278,21 +225,8 @@ pub(crate) async fn store_for(dynamo: bool) -> anyhow::Result<Arc<dyn StateStore
     Ok(Arc::new(DynamoStore::new(client, table)))
 }
 
-/// Either the real binding (default clients from the factory) or the unthrottled one.
-enum Service {
-    Default(WorkflowService<TimeEntriesBinding>),
-    /// Boxed: the client configurations make this variant much larger than the other.
-    Unthrottled(Box<WorkflowService<WithClients>>),
-}
-
-impl Service {
-    async fn handle(&self, event: Value) -> Result<Value, String> {
-        match self {
-            Service::Default(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
-            Service::Unthrottled(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
-        }
-    }
-}
+/// The real binding (default clients from the factory), or the same without client-side limits.
+type Service = BenchService<TimeEntriesBinding>;
 
 struct Harness {
     personio: PersonioSim,
@@ -368,7 +302,7 @@ async fn harness(config: E2eConfig, seed: &Seed) -> anyhow::Result<Harness> {
         },
     };
     let service = if config.throttled {
-        Service::Default(WorkflowService::new(context, TimeEntriesBinding))
+        BenchService::Default(WorkflowService::new(context, TimeEntriesBinding))
     } else {
         let mut pc = PersonioClientConfig::new(pconf.client_id.clone(), personio_secret);
         pc.base_url = personio.base_url();
@@ -379,12 +313,9 @@ async fn harness(config: E2eConfig, seed: &Seed) -> anyhow::Result<Harness> {
         tc.base_url_template = timetrack.base_url_template();
         tc.timeout = timeout;
         tc.rate_limit = None;
-        Service::Unthrottled(Box::new(WorkflowService::new(
+        BenchService::Unlimited(Box::new(WorkflowService::new(
             context,
-            WithClients {
-                personio: pc,
-                timetrack: tc,
-            },
+            Unlimited::new(TimeEntriesBinding, pc, tc),
         )))
     };
     let event = serde_json::from_str(&SCHEDULED_EVENT.replace("INTEGRATION_ID", id.as_str()))?;

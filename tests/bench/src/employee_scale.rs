@@ -48,6 +48,7 @@ use shared::settings::{EmployeeSelection, EmployeeSettings, IntegrationSettings,
 use shared::store::StateStore;
 use shared::workflows::employees::binding::EmployeesBinding;
 use simulators::personio::model as p;
+use simulators::personio::state::default_employment;
 use simulators::RateLimit;
 
 use crate::e2e;
@@ -69,25 +70,7 @@ fn seed(people: usize, all_users: bool) -> anyhow::Result<simulators::Seed> {
     for k in 0..people {
         seed.personio.employments.push(p::Employment {
             id: format!("e{k:05}"),
-            person: p::IdRef::new(e2e::person_id(k)),
-            status: p::EmploymentStatus::Active,
-            kind: "INTERNAL".to_string(),
-            position: None,
-            weekly_working_hours: Some(40.0),
-            full_time_weekly_working_hours: Some(40.0),
-            employment_start_date: Some(jiff::civil::date(2024, 1, 2)),
-            probation_end_date: None,
-            employment_end_date: None,
-            contract_end_date: None,
-            supervisor: None,
-            office: None,
-            legal_entity: None,
-            org_units: Vec::new(),
-            cost_centers: Vec::new(),
-            job: None,
-            termination: None,
-            created_at: created,
-            updated_at: created,
+            ..default_employment(&e2e::person_id(k), jiff::civil::date(2024, 1, 2), created)
         });
     }
     if !all_users {

@@ -38,13 +38,11 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use secrecy::SecretString;
 use serde::Serialize;
-use serde_json::Value;
 use shared::connectors::personio::PersonioClientConfig;
 use shared::connectors::timetrack::TimeTrackClientConfig;
 use shared::credentials::{Credentials, StaticCredentials};
 use shared::domain::{EntityKind, IntegrationId, System};
 use shared::engine::{ManualClock, RecordingScheduler};
-use shared::runs::RunRecord;
 use shared::service::context::ClientFactory;
 use shared::service::{ServiceContext, WorkflowService};
 use shared::settings::{IntegrationSettings, TimeEntryMode, TimestampMode, WindowSetting};
@@ -55,10 +53,8 @@ use simulators::{
     PersonioConfig, PersonioSim, RateLimit, RequestLogEntry, TimeTrackConfig, TimeTrackSim,
 };
 
-use crate::e2e::{self, WithClients};
-use crate::memory::{peak_rss_kib, reset_peak_rss};
-use crate::timing::Stopwatch;
-use crate::ALLOCATOR;
+use crate::e2e;
+use crate::workflow_run::{api_writes, timed_run, BenchService, Unlimited};
 
 /// Working days of attendances per person (the 20 weekdays before the run, inside the 30-day window).
 pub(crate) const DAYS: usize = 20;
@@ -506,7 +502,7 @@ impl Bench {
             Mode::Paced => {
                 let mut service = WorkflowService::new(context, TimeEntriesBinding);
                 service.runner.slice_records = slice_records();
-                Service::Default(service)
+                BenchService::Default(service)
             }
             Mode::Unpaced => {
                 let mut pc =
@@ -518,15 +514,10 @@ impl Bench {
                 tc.base_url_template = self.timetrack.base_url_template();
                 tc.timeout = timeout;
                 tc.rate_limit = None;
-                let mut service = WorkflowService::new(
-                    context,
-                    WithClients {
-                        personio: pc,
-                        timetrack: tc,
-                    },
-                );
+                let mut service =
+                    WorkflowService::new(context, Unlimited::new(TimeEntriesBinding, pc, tc));
                 service.runner.slice_records = slice_records();
-                Service::Unpaced(Box::new(service))
+                BenchService::Unlimited(Box::new(service))
             }
         })
     }
@@ -541,37 +532,8 @@ impl Bench {
         let event = serde_json::from_str(&e2e::SCHEDULED_EVENT.replace("INTEGRATION_ID", "bench"))?;
         self.personio.clear_requests();
         self.timetrack.clear_requests();
-        reset_peak_rss();
-        let probe = ALLOCATOR.start();
-        let cpu_before = cpu_time();
-        let watch = Stopwatch::start();
-        let out = service
-            .handle(event)
-            .await
-            .map_err(|e| anyhow::anyhow!("the scheduled run failed: {e}"))?;
-        let wall = watch.elapsed();
-        let cpu = match (cpu_before, cpu_time()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => Duration::ZERO,
-        };
-        let heap = probe.finish();
-        let rss = peak_rss_kib();
-        let record: RunRecord = serde_json::from_value(out)?;
-        let mut writes = BTreeMap::new();
-        for (side, actions) in &record.counts {
-            // API writes only: the store's own bookkeeping (`mappings adopt`) is not a request.
-            if !matches!(side.as_str(), "personio" | "timetrack") {
-                continue;
-            }
-            for (action, n) in actions {
-                if !matches!(action.as_str(), "unchanged" | "skip") {
-                    writes
-                        .entry(side.to_string())
-                        .or_insert_with(BTreeMap::new)
-                        .insert(action.to_string(), n);
-                }
-            }
-        }
+        let timed = timed_run(service.handle(event)).await?;
+        let (record, heap, wall, cpu) = (&timed.record, timed.heap, timed.wall, timed.cpu);
         let personio_requests = tally(&self.personio.requests());
         let timetrack_requests = tally(&self.timetrack.requests());
         let requests: u64 = personio_requests
@@ -592,7 +554,7 @@ impl Bench {
             minimum,
             minimum_total: minimum.total(),
             ratio: requests as f64 / minimum.total().max(1) as f64,
-            writes,
+            writes: api_writes(record),
             status: format!("{:?}", record.status),
             failures: record.failures.len(),
             wall_ms: wall.as_secs_f64() * 1e3,
@@ -603,7 +565,7 @@ impl Bench {
             heap_peak_bytes: heap.peak_bytes as u64,
             own_heap_peak_bytes: Some(heap.own_peak_bytes as u64),
             own_heap_retained_bytes: Some(heap.own_retained_bytes as u64),
-            peak_rss_kib: rss,
+            peak_rss_kib: timed.peak_rss_kib,
             slice_records: Some(slice_records()),
         })
     }
@@ -714,20 +676,8 @@ impl Bench {
     }
 }
 
-/// Either the real binding with the clients' defaults, or the same binding without client-side limits.
-enum Service {
-    Default(WorkflowService<TimeEntriesBinding>),
-    Unpaced(Box<WorkflowService<WithClients>>),
-}
-
-impl Service {
-    async fn handle(&self, event: Value) -> Result<Value, String> {
-        match self {
-            Service::Default(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
-            Service::Unpaced(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
-        }
-    }
-}
+/// The time-entries service of a bench: the real binding, paced or without client-side limits.
+type Service = BenchService<TimeEntriesBinding>;
 
 /// Runs the sequence of the module doc for a company of `people` in `mode`; in the paced mode the
 /// write-heavy kinds are left out (their bound is hours) unless [`paced_writes`].

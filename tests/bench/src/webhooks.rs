@@ -43,7 +43,8 @@ use shared::workflows::time_entries::binding::TimeEntriesBinding;
 use simulators::personio::model as p;
 use simulators::{PersonioConfig, PersonioSim, RateLimit, TimeTrackConfig, TimeTrackSim};
 
-use crate::e2e::{self, WithClients};
+use crate::e2e;
+use crate::workflow_run::Unlimited;
 
 /// Per-request latency of both simulators (as the paced scale runs).
 const LATENCY: Duration = Duration::from_millis(20);
@@ -160,13 +161,7 @@ async fn filled_periods(
             timeout: Duration::from_secs(60),
         },
     };
-    let service = WorkflowService::new(
-        context,
-        WithClients {
-            personio: pc,
-            timetrack: tc,
-        },
-    );
+    let service = WorkflowService::new(context, Unlimited::new(TimeEntriesBinding, pc, tc));
     let event = serde_json::from_str(&e2e::SCHEDULED_EVENT.replace("INTEGRATION_ID", id.as_str()))?;
     let run: RunRecord = serde_json::from_value(
         service

@@ -25,7 +25,7 @@ use shared::settings::IntegrationSettings;
 use shared::store::StateStore;
 use simulators::{PersonioConfig, PersonioSim, RateLimit, Seed, TimeTrackConfig, TimeTrackSim};
 
-use crate::memory::{peak_rss_kib, reset_peak_rss};
+use crate::memory::{peak_rss_kib, reset_peak_rss, HeapUse};
 use crate::scale::{
     cpu_time, tally, Kind, Minimum, Mode, RunResult, PACED_LATENCY, PERSONIO_ATTENDANCE_BURST,
     PERSONIO_ATTENDANCE_RATE,
@@ -38,10 +38,25 @@ pub(crate) const INTEGRATION: &str = "bench";
 
 /// A workflow binding whose clients are built from explicit configurations instead of the service's
 /// [`ClientFactory`] (which has no rate-limit knob): the same workflow without client-side limits.
+/// Everything else is the real binding.
 pub(crate) struct Unlimited<B> {
     binding: B,
     personio: PersonioClientConfig,
     timetrack: TimeTrackClientConfig,
+}
+
+impl<B> Unlimited<B> {
+    pub(crate) fn new(
+        binding: B,
+        personio: PersonioClientConfig,
+        timetrack: TimeTrackClientConfig,
+    ) -> Self {
+        Self {
+            binding,
+            personio,
+            timetrack,
+        }
+    }
 }
 
 #[async_trait]
@@ -94,7 +109,7 @@ pub(crate) enum BenchService<B: WorkflowBinding> {
 }
 
 impl<B: WorkflowBinding> BenchService<B> {
-    async fn handle(&self, event: Value) -> Result<Value, String> {
+    pub(crate) async fn handle(&self, event: Value) -> Result<Value, String> {
         match self {
             BenchService::Default(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
             BenchService::Unlimited(s) => s.handle(event, None).await.map_err(|e| e.to_string()),
@@ -191,11 +206,7 @@ impl Systems {
                 tc.rate_limit = None;
                 BenchService::Unlimited(Box::new(WorkflowService::new(
                     context,
-                    Unlimited {
-                        binding,
-                        personio: pc,
-                        timetrack: tc,
-                    },
+                    Unlimited::new(binding, pc, tc),
                 )))
             }
         })
@@ -211,52 +222,80 @@ impl Systems {
         let event: Value = serde_json::from_str(&event.replace("INTEGRATION_ID", INTEGRATION))?;
         self.personio.clear_requests();
         self.timetrack.clear_requests();
-        reset_peak_rss();
-        let probe = ALLOCATOR.start();
-        let cpu_before = cpu_time();
-        let watch = Stopwatch::start();
-        let out = service
-            .handle(event)
-            .await
-            .map_err(|e| anyhow::anyhow!("the scheduled run failed: {e}"))?;
-        let wall = watch.elapsed();
-        let cpu = match (cpu_before, cpu_time()) {
-            (Some(a), Some(b)) => b.saturating_sub(a),
-            _ => Duration::ZERO,
-        };
-        let heap = probe.finish();
-        let peak_rss_kib = peak_rss_kib();
-        let record: RunRecord = serde_json::from_value(out)?;
-        let mut writes = BTreeMap::new();
-        for (side, actions) in &record.counts {
-            // API writes only: the store's own bookkeeping (`mappings adopt`) is not a request.
-            if !matches!(side.as_str(), "personio" | "timetrack") {
-                continue;
-            }
-            for (action, n) in actions {
-                if !matches!(action.as_str(), "unchanged" | "skip") {
-                    writes
-                        .entry(side.to_string())
-                        .or_insert_with(BTreeMap::new)
-                        .insert(action.to_string(), n);
-                }
-            }
-        }
+        let timed = timed_run(service.handle(event)).await?;
+        let (record, heap) = (&timed.record, timed.heap);
         Ok(Measured {
-            wall,
-            cpu,
+            wall: timed.wall,
+            cpu: timed.cpu,
             heap_peak_bytes: heap.peak_bytes as u64,
             own_heap_peak_bytes: heap.own_peak_bytes as u64,
             own_heap_retained_bytes: heap.own_retained_bytes as u64,
-            peak_rss_kib,
+            peak_rss_kib: timed.peak_rss_kib,
             status: format!("{:?}", record.status),
             failures: record.failures.len(),
             failure_sample: record.failures.first().map(|f| format!("{f:?}")),
-            writes,
+            writes: api_writes(record),
             personio_requests: tally(&self.personio.requests()),
             timetrack_requests: tally(&self.timetrack.requests()),
         })
     }
+}
+
+/// One scheduled run with what it cost: its run record, wall and CPU time (whole process), heap
+/// ([`crate::memory`]) and peak RSS. Every company bench measures its runs through this.
+pub(crate) struct TimedRun {
+    pub record: RunRecord,
+    pub wall: Duration,
+    pub cpu: Duration,
+    pub heap: HeapUse,
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Runs `run` (a service's `handle` of a scheduled event) and measures it ([`TimedRun`]).
+pub(crate) async fn timed_run(
+    run: impl std::future::Future<Output = Result<Value, String>>,
+) -> anyhow::Result<TimedRun> {
+    reset_peak_rss();
+    let probe = ALLOCATOR.start();
+    let cpu_before = cpu_time();
+    let watch = Stopwatch::start();
+    let out = run
+        .await
+        .map_err(|e| anyhow::anyhow!("the scheduled run failed: {e}"))?;
+    let wall = watch.elapsed();
+    let cpu = match (cpu_before, cpu_time()) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => Duration::ZERO,
+    };
+    let heap = probe.finish();
+    let peak_rss_kib = peak_rss_kib();
+    Ok(TimedRun {
+        record: serde_json::from_value(out)?,
+        wall,
+        cpu,
+        heap,
+        peak_rss_kib,
+    })
+}
+
+/// The API writes of a run by side and action, from its run record: the store's own bookkeeping
+/// (`mappings adopt`), unchanged records and skips are not requests.
+pub(crate) fn api_writes(record: &RunRecord) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut writes = BTreeMap::new();
+    for (side, actions) in &record.counts {
+        if !matches!(side.as_str(), "personio" | "timetrack") {
+            continue;
+        }
+        for (action, n) in actions {
+            if !matches!(action.as_str(), "unchanged" | "skip") {
+                writes
+                    .entry(side.to_string())
+                    .or_insert_with(BTreeMap::new)
+                    .insert(action.to_string(), n);
+            }
+        }
+    }
+    writes
 }
 
 /// One measured run, before it is put into a row.

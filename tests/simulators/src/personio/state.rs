@@ -803,11 +803,7 @@ pub(crate) fn attendance_interval(period: &AttendancePeriod) -> (DateTime, DateT
 }
 
 /// The employment a person gets when created without one: ACTIVE, internal, starting `start`.
-pub(crate) fn default_employment(
-    person_id: &str,
-    start: jiff::civil::Date,
-    now: Timestamp,
-) -> Employment {
+pub fn default_employment(person_id: &str, start: jiff::civil::Date, now: Timestamp) -> Employment {
     Employment {
         id: new_uuid(),
         person: IdRef::new(person_id),
