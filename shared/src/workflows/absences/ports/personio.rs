@@ -168,6 +168,13 @@ impl PersonioAbsences {
         }
     }
 
+    fn listed_values(&self) -> std::sync::MutexGuard<'_, HashMap<String, Absence>> {
+        // Whole entries are inserted and removed: a panic elsewhere cannot leave one half-written.
+        self.listed_values
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn listed(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         // A panic elsewhere cannot leave the set half-written (inserts only): keep using it.
         self.listed
@@ -292,9 +299,7 @@ impl PersonioAbsences {
             }
             match self.canonical(&period) {
                 Ok(Some(value)) => {
-                    self.listed_values
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    self.listed_values()
                         .insert(period.id.clone(), value.clone());
                     out.records.push(Record::new(period.id.clone(), value))
                 }
@@ -389,11 +394,7 @@ impl SidePort<Absence> for PersonioAbsences {
         // Compare with what this run listed, or read what Personio holds now, rather than trust
         // `previous`: the approval rules depend on the current status, and a wrong guess would write a
         // status the user never chose. The listed value is the one the plan was made from.
-        let listed = self
-            .listed_values
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(id);
+        let listed = self.listed_values().remove(id);
         let current = match listed {
             Some(value) => value,
             None => self.current(id).await?,
